@@ -1,0 +1,199 @@
+import Database from 'better-sqlite3';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import type { Checkpoint, FolderState, MessageRow, MessageState } from '../engine/checkpoint.js';
+import { UsageError } from '../errors/errors.js';
+import { migrate } from './migrations.js';
+
+export interface CheckpointIdentity {
+  /** Password-free labels of both sides; a checkpoint belongs to exactly one pair. */
+  source: string;
+  dest: string;
+}
+
+interface FolderRecord {
+  id: number;
+  src_name: string;
+  src_uidvalidity: number;
+  src_uidnext: number;
+  src_modseq: string | null;
+  done_through: number;
+  dest_name: string;
+  dest_uidvalidity: number | null;
+}
+
+interface MessageRecord {
+  src_uid: number;
+  size: number;
+  internal_date: number;
+  flags: string;
+  sha256: string | null;
+  state: MessageState;
+  reason: string | null;
+  dest_uid: number | null;
+  dest_floor: number | null;
+}
+
+/**
+ * The journal in one SQLite file. WAL with synchronous=FULL: a row written as `pending` must
+ * survive power loss before its APPEND goes out, or a crash could leave a message at the
+ * destination that no journal knows of (mbsync fsyncs its journal for the same reason). Rows are
+ * written in one transaction per batch, so this costs a few fsyncs per batch, not per message.
+ * No password and no message body is ever stored here.
+ */
+export class SqliteCheckpoint implements Checkpoint {
+  private readonly db: Database.Database;
+  private readonly folderIds = new Map<string, number>();
+
+  private constructor(readonly location: string, db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(path: string, identity: CheckpointIdentity): SqliteCheckpoint {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    let db: Database.Database;
+    try {
+      db = new Database(path, { timeout: 0 });
+    } catch (err) {
+      throw new UsageError(`cannot open checkpoint ${path}: ${(err as Error).message}`);
+    }
+    chmodSync(path, 0o600);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db);
+    const cp = new SqliteCheckpoint(path, db);
+    cp.checkIdentity(identity);
+    cp.lock();
+    return cp;
+  }
+
+  private checkIdentity(identity: CheckpointIdentity): void {
+    const get = this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    const source = get.get('source')?.value;
+    const dest = get.get('dest')?.value;
+    if (source === undefined) {
+      const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      this.db.transaction(() => {
+        put.run('source', identity.source);
+        put.run('dest', identity.dest);
+      })();
+    } else if (source !== identity.source || dest !== identity.dest) {
+      throw new UsageError(`checkpoint ${this.location} belongs to ${source} -> ${dest}, not ${identity.source} -> ${identity.dest}`);
+    }
+  }
+
+  /**
+   * One writer at a time: a lock row naming the holder, taken inside an IMMEDIATE transaction.
+   * A lock whose process is gone (kill -9) is taken over.
+   */
+  private lock(): void {
+    const me = { pid: process.pid, host: hostname() };
+    this.db.transaction(() => {
+      const row = this.db.prepare<[], { pid: number; host: string; since: string }>('SELECT pid, host, since FROM lock').get();
+      if (row && !(row.host === me.host && !alive(row.pid)) && !(row.pid === me.pid && row.host === me.host)) {
+        throw new UsageError(`checkpoint ${this.location} is in use by process ${row.pid} on ${row.host} since ${row.since}`);
+      }
+      this.db.prepare('DELETE FROM lock').run();
+      this.db.prepare("INSERT INTO lock (pid, host, since) VALUES (?, ?, datetime('now'))").run(me.pid, me.host);
+    }).immediate();
+  }
+
+  folder(srcName: string): FolderState | undefined {
+    const r = this.db.prepare<[string], FolderRecord>('SELECT * FROM folders WHERE src_name = ?').get(srcName);
+    if (!r) return undefined;
+    this.folderIds.set(srcName, r.id);
+    return {
+      srcName: r.src_name,
+      srcUidValidity: r.src_uidvalidity,
+      srcUidNext: r.src_uidnext,
+      srcModseq: r.src_modseq ?? undefined,
+      doneThrough: r.done_through,
+      destName: r.dest_name,
+      destUidValidity: r.dest_uidvalidity ?? undefined,
+    };
+  }
+
+  saveFolder(s: FolderState): void {
+    this.db
+      .prepare(
+        `INSERT INTO folders (src_name, src_uidvalidity, src_uidnext, src_modseq, done_through, dest_name, dest_uidvalidity)
+         VALUES (@srcName, @srcUidValidity, @srcUidNext, @srcModseq, @doneThrough, @destName, @destUidValidity)
+         ON CONFLICT (src_name) DO UPDATE SET src_uidvalidity = excluded.src_uidvalidity, src_uidnext = excluded.src_uidnext,
+           src_modseq = excluded.src_modseq, done_through = excluded.done_through, dest_name = excluded.dest_name,
+           dest_uidvalidity = excluded.dest_uidvalidity`,
+      )
+      .run({ ...s, srcModseq: s.srcModseq ?? null, destUidValidity: s.destUidValidity ?? null });
+  }
+
+  rows(srcName: string, srcUidValidity: number, states?: MessageState[]): MessageRow[] {
+    const id = this.folderId(srcName);
+    if (id === undefined) return [];
+    const where = states ? ` AND state IN (${states.map(() => '?').join(',')})` : '';
+    return this.db
+      .prepare<unknown[], MessageRecord>(`SELECT * FROM messages WHERE folder_id = ? AND src_uidvalidity = ?${where} ORDER BY src_uid`)
+      .all(id, srcUidValidity, ...(states ?? []))
+      .map(toRow);
+  }
+
+  putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void {
+    const id = this.requireFolder(srcName);
+    const put = this.db.prepare(
+      `INSERT OR REPLACE INTO messages (folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) {
+        put.run(id, srcUidValidity, r.srcUid, r.size, r.internalDate, r.flags.join(' '), r.sha256 ?? null, r.state, r.reason ?? null, r.destUid ?? null, r.destFloor ?? null);
+      }
+    })();
+  }
+
+  putFlags(srcName: string, srcUidValidity: number, changes: Array<{ srcUid: number; flags: string[] }>): void {
+    const id = this.requireFolder(srcName);
+    const put = this.db.prepare('UPDATE messages SET flags = ? WHERE folder_id = ? AND src_uidvalidity = ? AND src_uid = ?');
+    this.db.transaction(() => {
+      for (const c of changes) put.run(c.flags.join(' '), id, srcUidValidity, c.srcUid);
+    })();
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.prepare('DELETE FROM lock WHERE pid = ?').run(process.pid);
+    this.db.close();
+  }
+
+  private folderId(srcName: string): number | undefined {
+    if (!this.folderIds.has(srcName)) this.folder(srcName);
+    return this.folderIds.get(srcName);
+  }
+
+  private requireFolder(srcName: string): number {
+    const id = this.folderId(srcName);
+    if (id === undefined) throw new Error(`checkpoint: folder ${srcName} saved before its rows`);
+    return id;
+  }
+}
+
+function toRow(r: MessageRecord): MessageRow {
+  return {
+    srcUid: r.src_uid,
+    size: r.size,
+    internalDate: r.internal_date,
+    flags: r.flags === '' ? [] : r.flags.split(' '),
+    sha256: r.sha256 ?? undefined,
+    state: r.state,
+    reason: r.reason ?? undefined,
+    destUid: r.dest_uid ?? undefined,
+    destFloor: r.dest_floor ?? undefined,
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

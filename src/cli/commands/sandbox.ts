@@ -1,0 +1,69 @@
+import { writeFile } from 'node:fs/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { randomBytes } from 'node:crypto';
+import { startDovecot } from '../../sandbox/dovecot-server.js';
+import { corpusFolders, generateCorpus } from '../../sandbox/corpus.js';
+import { seedAccount } from '../../sandbox/seed.js';
+import { positiveInt } from '../options.js';
+import type { CliContext } from '../context.js';
+
+export const sandboxOptions = {
+  messages: { type: 'number', default: 300, describe: 'sample messages to put into the first account' },
+  seed: { type: 'number', default: 1, describe: 'seed of the generated sample mail (same seed, same mail)' },
+  'env-file': { type: 'string', describe: 'also write the URLs, CA and passwords as shell exports to this file (mode 0600)' },
+} as const;
+
+/**
+ * A private Dovecot on 127.0.0.1 with two accounts, for trying mailferry without touching real
+ * mail: `alice` filled with generated sample mail, `bob` empty.
+ */
+export function sandboxCommand(ctx: CliContext): CommandModule {
+  return {
+    command: 'sandbox',
+    describe: 'start a private local Dovecot with two accounts to try mailferry on (Ctrl-C stops it)',
+    builder: (y: Argv) => y.options(sandboxOptions),
+    handler: async (raw) => {
+      const argv = raw as unknown as { messages: number; seed: number; 'env-file'?: string };
+      const users = [
+        { name: 'alice', password: randomBytes(9).toString('base64url') },
+        { name: 'bob', password: randomBytes(9).toString('base64url') },
+      ];
+      const server = await startDovecot({ users });
+      try {
+        const opts = { seed: argv.seed, messages: positiveInt(argv.messages, 'messages') };
+        const seeded = await seedAccount(
+          { host: server.host, port: server.port, user: 'alice', password: users[0]!.password },
+          generateCorpus(opts),
+          { folders: corpusFolders(opts) },
+        );
+        const url = (u: string): string => `imap://${u}@${server.host}:${server.port}`;
+        const exports = [
+          `export MAILFERRY_SANDBOX_FROM='${url('alice')}'`,
+          `export MAILFERRY_SANDBOX_TO='${url('bob')}'`,
+          `export MAILFERRY_SANDBOX_CA='${server.caFile}'`,
+          `export MAILFERRY_FROM_PASSWORD='${users[0]!.password}'`,
+          `export MAILFERRY_TO_PASSWORD='${users[1]!.password}'`,
+        ];
+        ctx.out(
+          [
+            `sandbox Dovecot is running in ${server.dir} (Ctrl-C stops it and deletes everything)`,
+            `  alice (${seeded.messages} sample messages): ${url('alice')}`,
+            `  bob   (empty):                ${url('bob')}`,
+            '',
+            'In another shell:',
+            ...exports.map((e) => `  ${e}`),
+            `  mailferry migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" --from-ca "$MAILFERRY_SANDBOX_CA" --to-ca "$MAILFERRY_SANDBOX_CA"`,
+          ].join('\n'),
+        );
+        // Written last: a script waiting for this file may use the server as soon as it appears.
+        if (argv['env-file']) await writeFile(argv['env-file'], exports.join('\n') + '\n', { mode: 0o600 });
+        await new Promise<void>((resolve) => {
+          if (ctx.signal.aborted) resolve();
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      } finally {
+        await server.stop();
+      }
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import yargs from 'yargs';
+import { UsageError } from '../errors/errors.js';
+import { exitCodeTable } from '../errors/exit-codes.js';
+import type { CliContext } from './context.js';
+import { migrateCommand } from './commands/migrate.js';
+import { sandboxCommand } from './commands/sandbox.js';
+
+/** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
+export async function runCli(args: string[], ctx: CliContext): Promise<void> {
+  await yargs(args)
+    .scriptName('mailferry')
+    .usage('$0 <command> [options]\n\nMove, back up and restore email over IMAP: exactly once, resumable.')
+    .command(migrateCommand(ctx))
+    .command(sandboxCommand(ctx))
+    .demandCommand(1, 'name a command: mailferry --help lists them')
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .epilogue(`Exit codes:\n${exitCodeTable()}\n\nPasswords come from $MAILFERRY_FROM_PASSWORD / $MAILFERRY_TO_PASSWORD, a --*-password-file or --*-password-command, or a prompt; never from an option.`)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .help()
+    .version()
+    .parseAsync();
+}

@@ -1,0 +1,81 @@
+import type { Options } from 'yargs';
+import { UsageError } from '../errors/errors.js';
+import type { MessageFilter } from '../engine/filters.js';
+import type { FolderSelection } from '../engine/folder-map.js';
+
+/**
+ * Option tables, each declared once and shared by the commands that take it; docs/ lists the same
+ * options and a test checks that `--help` and the docs agree.
+ */
+export function accountOptions(word: 'from' | 'to', what: string): Record<string, Options> {
+  const group = word === 'from' ? 'Source:' : 'Destination:';
+  return {
+    [word]: { type: 'string', demandOption: true, group, describe: `${what} account URL: imaps://user@host[:port] or imap://user@host[:port] (STARTTLS)` },
+    [`${word}-password-file`]: { type: 'string', group, describe: `read the password from this file (mode 0600 or stricter); else $MAILFERRY_${word.toUpperCase()}_PASSWORD` },
+    [`${word}-password-command`]: { type: 'string', group, describe: 'run this shell command and use its output as the password' },
+    [`${word}-ca`]: { type: 'string', group, describe: 'also trust this CA certificate (PEM file)' },
+  };
+}
+
+export const connectionOptions: Record<string, Options> = {
+  connections: { type: 'number', default: 4, group: 'Connections:', describe: 'connections per account; folders are copied this many at a time' },
+  'insecure-tls': { type: 'boolean', default: false, group: 'Connections:', describe: 'DANGEROUS: do not verify TLS certificates' },
+  'allow-plaintext': { type: 'boolean', default: false, group: 'Connections:', describe: 'allow an unencrypted login to a non-loopback server that offers no STARTTLS' },
+  timeout: { type: 'number', default: 120, group: 'Connections:', describe: 'seconds of silence after which a connection counts as dead (and is retried)' },
+};
+
+export const selectionOptions: Record<string, Options> = {
+  folder: { type: 'string', array: true, group: 'Folders:', describe: 'copy only this source folder (repeatable)' },
+  exclude: { type: 'string', array: true, group: 'Folders:', describe: 'leave out source folders matching this regular expression (repeatable)' },
+  map: { type: 'string', array: true, group: 'Folders:', describe: "put source folder SRC into destination folder DEST, written 'SRC=DEST' with / between levels (repeatable)" },
+};
+
+export const filterOptions: Record<string, Options> = {
+  since: { type: 'string', group: 'Messages:', describe: 'only messages received on or after this date (YYYY-MM-DD or ISO 8601)' },
+  before: { type: 'string', group: 'Messages:', describe: 'only messages received before this date' },
+  'max-size': { type: 'number', group: 'Messages:', describe: 'leave out messages larger than this many bytes' },
+};
+
+export const runOptions: Record<string, Options> = {
+  state: { type: 'string', group: 'Run:', describe: 'checkpoint file (default: $XDG_STATE_HOME/mailferry/<pair>.sqlite)' },
+  'dry-run': { type: 'boolean', default: false, group: 'Run:', describe: 'print the folder mapping and counts; write nothing' },
+  json: { type: 'boolean', default: false, group: 'Run:', describe: 'print one JSON summary on stdout at the end' },
+  quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'no progress output, only warnings and errors' },
+  debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted) and show stack traces' },
+};
+
+export function parseSelection(argv: { folder?: string[]; exclude?: string[]; map?: string[] }): FolderSelection {
+  return {
+    include: argv.folder ?? [],
+    exclude: (argv.exclude ?? []).map((re) => {
+      try {
+        return new RegExp(re);
+      } catch {
+        throw new UsageError(`--exclude ${re}: not a valid regular expression`);
+      }
+    }),
+    map: (argv.map ?? []).map((m) => {
+      const eq = m.indexOf('=');
+      if (eq <= 0 || eq === m.length - 1) throw new UsageError(`--map ${m}: expected SRC=DEST`);
+      return { from: m.slice(0, eq), to: m.slice(eq + 1) };
+    }),
+  };
+}
+
+export function parseFilter(argv: { since?: string; before?: string; 'max-size'?: number }): MessageFilter {
+  const maxSize = argv['max-size'];
+  if (maxSize !== undefined && (!Number.isFinite(maxSize) || maxSize < 0)) throw new UsageError(`--max-size: not a byte count: ${maxSize}`);
+  return { since: parseDate(argv.since, '--since'), before: parseDate(argv.before, '--before'), maxSize };
+}
+
+function parseDate(text: string | undefined, option: string): Date | undefined {
+  if (text === undefined) return undefined;
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`${option}: not a date: ${text} (use YYYY-MM-DD)`);
+  return date;
+}
+
+export function positiveInt(value: number, option: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${option}: expected a whole number of at least 1, got ${value}`);
+  return value;
+}

@@ -1,0 +1,59 @@
+/** Special-use attributes (RFC 6154) that mailferry maps between servers. */
+export const SPECIAL_USES = ['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'] as const;
+export type SpecialUse = (typeof SPECIAL_USES)[number];
+
+export function asSpecialUse(value: string | undefined): SpecialUse | undefined {
+  return (SPECIAL_USES as readonly string[]).includes(value ?? '') ? (value as SpecialUse) : undefined;
+}
+
+/** A folder's counters, as STATUS or SELECT report them. */
+export interface FolderStatus {
+  uidValidity: number;
+  uidNext: number;
+  messages: number;
+  /** CONDSTORE HIGHESTMODSEQ as a decimal string (it can exceed 2^53); absent without CONDSTORE. */
+  highestModseq?: string;
+}
+
+/**
+ * One folder as a store lists it. `name` is the store's own full name (IMAP: the decoded path,
+ * with the server's delimiter and namespace prefix) and is what `openFolder` takes; `components`
+ * is the same name split into hierarchy levels with the personal namespace prefix removed, which
+ * is the only form folder mapping works on.
+ */
+export interface FolderInfo {
+  name: string;
+  components: string[];
+  delimiter: string;
+  specialUse?: SpecialUse;
+  subscribed: boolean;
+  /** Status from the listing itself (LIST-STATUS or STATUS), when the store has it cheaply. */
+  status?: FolderStatus;
+}
+
+/** What a scan tells about a message without fetching its body. */
+export interface MessageMeta {
+  uid: number;
+  size: number;
+  /** System flags and keywords, `\Recent` already removed. */
+  flags: string[];
+  internalDate: Date;
+}
+
+/** A message with its raw bytes exactly as the store returned them (IMAP: BODY.PEEK[]). */
+export interface MessageData extends MessageMeta {
+  raw: Buffer;
+}
+
+export interface AppendRequest {
+  raw: Buffer;
+  flags: string[];
+  internalDate: Date;
+}
+
+/** Two of the same thing, one per side: never write `host1`/`host2` by hand. */
+export interface Sides<T> {
+  source: T;
+  dest: T;
+}
+export type Side = keyof Sides<unknown>;

@@ -1,0 +1,49 @@
+/**
+ * The engine's view of the checkpoint: a durable journal of what was done. The engine never
+ * touches SQLite itself; `checkpoint/sqlite-checkpoint.ts` implements this.
+ *
+ * Write rule (mbsync's journal): a message's row becomes `pending` in a committed transaction
+ * before its APPEND is sent, and `done` only after the server confirmed it. A `pending` row found
+ * on resume means "may or may not have landed" and is settled by looking at the destination.
+ */
+export type MessageState = 'pending' | 'done' | 'skipped' | 'failed';
+
+export interface FolderState {
+  srcName: string;
+  srcUidValidity: number;
+  /** Source UIDNEXT and HIGHESTMODSEQ when the last pass over this folder completed. */
+  srcUidNext: number;
+  srcModseq?: string;
+  /** Every source UID up to this one is settled (done, skipped or failed). */
+  doneThrough: number;
+  destName: string;
+  destUidValidity?: number;
+}
+
+export interface MessageRow {
+  srcUid: number;
+  size: number;
+  /** Epoch milliseconds. */
+  internalDate: number;
+  flags: string[];
+  sha256?: string;
+  state: MessageState;
+  reason?: string;
+  destUid?: number;
+  /** Destination UIDNEXT (a lower bound of the new UID) when the APPEND intent was recorded. */
+  destFloor?: number;
+}
+
+export interface Checkpoint {
+  /** Where it lives, for messages. */
+  readonly location: string;
+  folder(srcName: string): FolderState | undefined;
+  saveFolder(state: FolderState): void;
+  /** Rows of one source folder generation, optionally only in some states. */
+  rows(srcName: string, srcUidValidity: number, states?: MessageState[]): MessageRow[];
+  /** Writes rows (insert or replace) in one transaction. */
+  putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void;
+  /** Updates the flags recorded for messages, in one transaction. */
+  putFlags(srcName: string, srcUidValidity: number, changes: Array<{ srcUid: number; flags: string[] }>): void;
+  close(): void;
+}

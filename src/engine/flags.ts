@@ -1,0 +1,18 @@
+/**
+ * Flags as they travel: `\Recent` is session state that no client may set (RFC 3501 §2.3.2), and a
+ * destination folder without `\*` in PERMANENTFLAGS keeps only the flags it lists.
+ */
+export function flagsForDest(flags: readonly string[], permanent: ReadonlySet<string> | undefined): string[] {
+  return flags.filter((f) => {
+    if (f.toLowerCase() === '\\recent') return false;
+    if (!permanent || permanent.has('\\*')) return true;
+    return permanent.has(f) || (f.startsWith('\\') && [...permanent].some((p) => p.toLowerCase() === f.toLowerCase()));
+  });
+}
+
+export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((f, i) => f === sb[i]);
+}

@@ -1,0 +1,79 @@
+import type { FolderInfo, SpecialUse } from '../domain/types.js';
+import { UsageError } from '../errors/errors.js';
+
+export interface FolderSelection {
+  /** `--folder`: only these source folders (name as listed, or '/'-separated). */
+  include: string[];
+  /** `--exclude`: leave out source folders whose name matches. */
+  exclude: RegExp[];
+  /** `--map SRC=DEST`: DEST is '/'-separated whatever the destination's delimiter. */
+  map: Array<{ from: string; to: string }>;
+}
+
+export interface PlannedFolder {
+  source: FolderInfo;
+  /** The existing destination folder, or undefined when it must be created. */
+  dest?: FolderInfo;
+  destComponents: string[];
+  specialUse?: SpecialUse;
+  subscribe: boolean;
+  /** Why the name differs from the source's, for the report. */
+  note?: string;
+}
+
+const DELIMITER_SUBSTITUTE = '_';
+
+/**
+ * Pure: which source folder goes to which destination folder. Special-use folders go to the
+ * destination's folder of that use whatever its name; everything else keeps its hierarchy, joined
+ * with the destination's delimiter (a component that contains that delimiter has it replaced, and
+ * the plan says so, rather than silently creating a deeper hierarchy).
+ */
+export function planFolders(source: FolderInfo[], dest: FolderInfo[], destDelimiter: string, sel: FolderSelection): PlannedFolder[] {
+  for (const name of sel.include) {
+    if (!source.some((f) => matches(f, name))) throw new UsageError(`--folder ${name}: no such folder at the source`);
+  }
+  const destByKey = new Map(dest.map((f) => [key(f.components), f]));
+  const destByUse = new Map<SpecialUse, FolderInfo>();
+  for (const f of dest) if (f.specialUse && !destByUse.has(f.specialUse)) destByUse.set(f.specialUse, f);
+
+  const planned: PlannedFolder[] = [];
+  for (const f of source) {
+    if (sel.include.length > 0 && !sel.include.some((n) => matches(f, n))) continue;
+    if (sel.exclude.some((re) => re.test(f.name) || re.test(f.components.join('/')))) continue;
+    const mapped = sel.map.find((m) => matches(f, m.from));
+    let components: string[];
+    let note: string | undefined;
+    let existing: FolderInfo | undefined;
+    if (mapped) {
+      components = mapped.to.split('/').filter((c) => c.length > 0);
+      if (components.length === 0) throw new UsageError(`--map ${mapped.from}=${mapped.to}: empty destination name`);
+      existing = destByKey.get(key(components));
+    } else if (f.specialUse && destByUse.has(f.specialUse)) {
+      existing = destByUse.get(f.specialUse);
+      components = existing!.components;
+    } else {
+      components = f.components.map((c) => c.split(destDelimiter).join(DELIMITER_SUBSTITUTE));
+      if (components.some((c, i) => c !== f.components[i])) {
+        note = `'${destDelimiter}' in a name is the destination's hierarchy delimiter: replaced by '${DELIMITER_SUBSTITUTE}'`;
+      }
+      existing = destByKey.get(key(components));
+    }
+    planned.push({ source: f, dest: existing, destComponents: components, specialUse: f.specialUse, subscribe: f.subscribed, note });
+  }
+  return planned;
+}
+
+function matches(f: FolderInfo, name: string): boolean {
+  if (f.name === name || f.components.join('/') === name) return true;
+  return isInbox(f.components) && name.toUpperCase() === 'INBOX';
+}
+
+function isInbox(components: string[]): boolean {
+  return components.length === 1 && components[0]!.toUpperCase() === 'INBOX';
+}
+
+/** INBOX is case-insensitive (RFC 3501 §5.1); nothing else is. */
+function key(components: string[]): string {
+  return isInbox(components) ? 'INBOX' : components.join('\u0000');
+}

@@ -1,0 +1,327 @@
+import { InterruptedError } from '../errors/errors.js';
+import type { FolderInfo, MessageData, MessageMeta } from '../domain/types.js';
+import type { FolderHandle, Store } from '../stores/store.js';
+import type { Checkpoint, FolderState, MessageRow } from './checkpoint.js';
+import { ContentIndex } from './content-index.js';
+import type { EmitEvent } from './events.js';
+import { FILTER_REASONS, skipReason, type MessageFilter } from './filters.js';
+import { sha256 } from './hash.js';
+import { emptyReport, type FolderReport } from './report.js';
+import { batches, prefetched } from './batches.js';
+import { flagsForDest, sameFlags } from './flags.js';
+
+export interface SyncOptions {
+  filter: MessageFilter;
+  /** Carry flag changes of already-copied messages to the destination. */
+  syncFlags: boolean;
+  batchMessages: number;
+  batchBytes: number;
+}
+
+export interface FolderPair {
+  source: FolderInfo;
+  dest: FolderInfo;
+}
+
+export interface SyncContext {
+  source: Store;
+  dest: Store;
+  checkpoint: Checkpoint;
+  options: SyncOptions;
+  emit: EmitEvent;
+  /** Checked between batches: an abort stops after the batch in hand is journaled. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Brings one destination folder up to date with one source folder, exactly once: the heart of
+ * migrate, backup and restore (mbsync's sync.c in spirit).
+ *
+ * A *full* pass (first run, or either side's UIDVALIDITY changed) looks at every source message
+ * and matches it by content against the whole destination folder, so nothing is copied twice
+ * and nothing is lost whatever state was lost. An *incremental* pass takes only new UIDs, rows
+ * left pending or failed by an earlier run, and flag changes.
+ */
+export async function syncFolder(ctx: SyncContext, pair: FolderPair): Promise<FolderReport> {
+  const report = emptyReport(pair.source.name, pair.dest.name);
+  const state = ctx.checkpoint.folder(pair.source.name);
+  if (isUnchanged(ctx, pair, state)) {
+    report.found = pair.source.status?.messages ?? 0;
+    return report;
+  }
+  const src = await ctx.source.openFolder(pair.source.name, 'read');
+  try {
+    const dst = await ctx.dest.openFolder(pair.dest.name, 'write');
+    try {
+      report.found = src.status.messages;
+      await new FolderRun(ctx, pair, src, dst, state, report).run();
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+  return report;
+}
+
+/** A no-change rerun must cost no SELECT: the listings' STATUS answers whether to look inside. */
+function isUnchanged(ctx: SyncContext, pair: FolderPair, state: FolderState | undefined): boolean {
+  const s = pair.source.status;
+  const d = pair.dest.status;
+  if (!state || !s || !d || state.destName !== pair.dest.name) return false;
+  if (s.uidValidity !== state.srcUidValidity || d.uidValidity !== state.destUidValidity) return false;
+  if (s.uidNext !== state.srcUidNext) return false;
+  // Without HIGHESTMODSEQ a flag change is invisible to STATUS, so only skip when flags don't matter.
+  if (ctx.options.syncFlags && (s.highestModseq === undefined || s.highestModseq !== state.srcModseq)) return false;
+  const open = ctx.checkpoint.rows(state.srcName, state.srcUidValidity, ['pending', 'failed', 'skipped']);
+  const filter = filterFor(ctx);
+  return !open.some((r) => r.state !== 'skipped' || liftable(r, filter));
+}
+
+function filterFor(ctx: SyncContext): MessageFilter {
+  return { ...ctx.options.filter, destMaxSize: ctx.dest.caps.maxMessageSize ?? ctx.options.filter.destMaxSize };
+}
+
+/** A message left out by a filter that the current filters would let through. */
+function liftable(r: MessageRow, filter: MessageFilter): boolean {
+  return r.state === 'skipped' && FILTER_REASONS.has(r.reason ?? '') && !skipReason(rowMeta(r), filter);
+}
+
+function rowMeta(r: MessageRow): MessageMeta {
+  return { uid: r.srcUid, size: r.size, flags: r.flags, internalDate: new Date(r.internalDate) };
+}
+
+class FolderRun {
+  private readonly uidValidity: number;
+  private readonly filter: MessageFilter;
+  private destFloor: number;
+
+  constructor(
+    private readonly ctx: SyncContext,
+    private readonly pair: FolderPair,
+    private readonly src: FolderHandle,
+    private readonly dst: FolderHandle,
+    private readonly state: FolderState | undefined,
+    private readonly report: FolderReport,
+  ) {
+    this.uidValidity = src.status.uidValidity;
+    this.filter = filterFor(ctx);
+    this.destFloor = dst.status.uidNext;
+  }
+
+  async run(): Promise<void> {
+    const full = this.isFullPass();
+    const { todo, index, doneThrough } = full ? await this.planFull() : await this.planIncremental();
+    const saved: FolderState = {
+      srcName: this.pair.source.name,
+      srcUidValidity: this.uidValidity,
+      srcUidNext: this.state && !full ? this.state.srcUidNext : 0,
+      srcModseq: this.state && !full ? this.state.srcModseq : undefined,
+      doneThrough,
+      destName: this.pair.dest.name,
+      destUidValidity: this.dst.status.uidValidity,
+    };
+    this.ctx.checkpoint.saveFolder(saved);
+
+    const copy = this.selectForCopy(todo);
+    this.ctx.emit({
+      type: 'folder-start',
+      source: this.pair.source.name,
+      destination: this.pair.dest.name,
+      messages: copy.length,
+      bytes: copy.reduce((a, m) => a + m.size, 0),
+    });
+    const chunks = batches(copy, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
+    for await (const fetched of prefetched(chunks, (chunk) => this.fetch(chunk))) {
+      if (this.ctx.signal?.aborted) throw new InterruptedError();
+      await this.transferBatch(fetched.items, fetched.requested, index);
+      saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
+      this.ctx.checkpoint.saveFolder(saved);
+    }
+    // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
+    saved.srcUidNext = this.src.status.uidNext;
+    saved.srcModseq = this.src.status.highestModseq;
+    saved.doneThrough = Math.max(saved.doneThrough, this.src.status.uidNext - 1);
+    this.ctx.checkpoint.saveFolder(saved);
+  }
+
+  /** Whether the journal of this folder pair can be trusted as it stands. */
+  private sameGeneration(): boolean {
+    const s = this.state;
+    return !!s && s.srcUidValidity === this.uidValidity && s.destName === this.pair.dest.name && s.destUidValidity === this.dst.status.uidValidity;
+  }
+
+  private isFullPass(): boolean {
+    const s = this.state;
+    if (s && s.srcUidValidity !== this.uidValidity) {
+      this.notice(`${this.pair.source.name}: source UIDVALIDITY changed; matching messages by content`);
+    } else if (s && s.destName === this.pair.dest.name && s.destUidValidity !== this.dst.status.uidValidity) {
+      this.notice(`${this.pair.dest.name}: destination UIDVALIDITY changed; matching messages by content`);
+    }
+    // srcUidNext stays 0 until a full pass completes, so a full pass cut short is resumed as one.
+    return !this.sameGeneration() || s?.srcUidNext === 0;
+  }
+
+  /**
+   * Every source message not yet settled in this generation, matched against every destination
+   * message not yet claimed by a settled one.
+   */
+  private async planFull(): Promise<Plan> {
+    const settled = new Set<number>();
+    const claimed = new Set<number>();
+    const known = new Map<number, string>();
+    if (this.state && this.state.destName === this.pair.dest.name && this.state.destUidValidity === this.dst.status.uidValidity) {
+      const sameSource = this.state.srcUidValidity === this.uidValidity;
+      for (const r of this.ctx.checkpoint.rows(this.state.srcName, this.state.srcUidValidity)) {
+        if (r.destUid !== undefined && r.sha256) known.set(r.destUid, r.sha256);
+        if (sameSource && (r.state === 'done' || (r.state === 'skipped' && !liftable(r, this.filter)))) {
+          settled.add(r.srcUid);
+          if (r.destUid !== undefined) claimed.add(r.destUid);
+        }
+      }
+    }
+    const todo = (await this.src.scan({})).filter((m) => !settled.has(m.uid));
+    const destMetas = this.dst.status.messages > 0 ? (await this.dst.scan({})).filter((m) => !claimed.has(m.uid)) : [];
+    return { todo, index: new ContentIndex(destMetas, known), doneThrough: 0 };
+  }
+
+
+  /** New UIDs, unsettled rows and flag changes since the last pass. */
+  private async planIncremental(): Promise<Plan> {
+    const state = this.state as FolderState;
+    const rows = new Map(this.ctx.checkpoint.rows(state.srcName, this.uidValidity).map((r) => [r.srcUid, r]));
+    const retry: number[] = [];
+    let floor: number | undefined;
+    for (const r of rows.values()) {
+      if (r.state === 'pending') floor = Math.min(floor ?? Infinity, r.destFloor ?? 1);
+      if (r.state === 'pending' || r.state === 'failed' || liftable(r, this.filter)) retry.push(r.srcUid);
+    }
+    const fresh = await this.src.scan({ fromUid: state.doneThrough + 1 });
+    const retried = retry.length > 0 ? await this.src.scan({ uids: retry }) : [];
+    const todo = [...retried, ...fresh.filter((m) => m.uid > state.doneThrough && !rows.has(m.uid))].sort((a, b) => a.uid - b.uid);
+
+    if (this.ctx.options.syncFlags) await this.syncFlags(state, rows);
+
+    let index = new ContentIndex([], new Map());
+    if (floor !== undefined) {
+      // An APPEND whose answer never came may have landed: look above the UIDNEXT seen before it.
+      const claimed = new Set<number>();
+      for (const r of rows.values()) if (r.state === 'done' && r.destUid !== undefined) claimed.add(r.destUid);
+      const candidates = (await this.dst.scan({ fromUid: floor })).filter((m) => !claimed.has(m.uid));
+      index = new ContentIndex(candidates, new Map());
+    }
+    return { todo, index, doneThrough: state.doneThrough };
+  }
+
+  private async syncFlags(state: FolderState, rows: Map<number, MessageRow>): Promise<void> {
+    const modseq = this.src.status.highestModseq;
+    if (modseq !== undefined && modseq === state.srcModseq) return;
+    const useModseq = this.ctx.source.caps.changedSince && state.srcModseq !== undefined;
+    const metas = await this.src.scan(useModseq ? { changedSince: state.srcModseq } : {});
+    const changes: Array<{ srcUid: number; flags: string[] }> = [];
+    for (const m of metas) {
+      const row = rows.get(m.uid);
+      if (!row || row.state !== 'done' || sameFlags(row.flags, m.flags)) continue;
+      if (row.destUid !== undefined) {
+        await this.dst.setFlags(row.destUid, flagsForDest(m.flags, this.dst.permanentFlags));
+        this.report.flagsUpdated++;
+      }
+      changes.push({ srcUid: m.uid, flags: m.flags });
+      row.flags = m.flags;
+    }
+    if (changes.length > 0) this.ctx.checkpoint.putFlags(state.srcName, this.uidValidity, changes);
+  }
+
+  /** Records filter skips; returns what is left to copy. */
+  private selectForCopy(todo: MessageMeta[]): MessageMeta[] {
+    const skipped: MessageRow[] = [];
+    const copy: MessageMeta[] = [];
+    for (const m of todo) {
+      const reason = skipReason(m, this.filter);
+      if (reason) {
+        this.report.skipped[reason] = (this.report.skipped[reason] ?? 0) + 1;
+        skipped.push({ ...metaRow(m), state: 'skipped', reason });
+      } else copy.push(m);
+    }
+    if (skipped.length > 0) this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, skipped);
+    return copy;
+  }
+
+  private async fetch(chunk: MessageMeta[]): Promise<{ items: MessageData[]; requested: number[] }> {
+    const items: MessageData[] = [];
+    const requested = chunk.map((m) => m.uid);
+    for await (const m of this.src.fetch(requested)) items.push(m);
+    return { items, requested };
+  }
+
+  private async transferBatch(items: MessageData[], requested: number[], index: ContentIndex): Promise<void> {
+    if (items.length < requested.length) this.countVanished(requested.length - items.length);
+    const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
+    const claimed = index.size > 0 ? await index.claim(this.dst, hashed.map((h) => ({ size: h.meta.raw.length, sha256: h.sha256 }))) : [];
+
+    const settled: MessageRow[] = [];
+    const toAppend: typeof hashed = [];
+    hashed.forEach((h, i) => {
+      const destUid = claimed[i];
+      if (destUid !== undefined) {
+        settled.push({ ...metaRow(h.meta), sha256: h.sha256, state: 'done', destUid });
+        this.report.present++;
+      } else toAppend.push(h);
+    });
+    if (settled.length > 0) this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, settled);
+    if (toAppend.length === 0) {
+      this.progress(items.length, 0);
+      return;
+    }
+
+    // Intent before effect: once these rows are committed, a crash during the APPEND is
+    // settled on resume by looking for the message above destFloor.
+    const pending = toAppend.map((h) => ({ ...metaRow(h.meta), sha256: h.sha256, state: 'pending' as const, destFloor: this.destFloor }));
+    this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, pending);
+
+    const outcomes = await this.dst.append(
+      toAppend.map((h) => ({ raw: h.meta.raw, flags: flagsForDest(h.meta.flags, this.dst.permanentFlags), internalDate: h.meta.internalDate })),
+    );
+    let bytes = 0;
+    const results = pending.map((row, i): MessageRow => {
+      const o = outcomes[i];
+      if (o?.ok) {
+        this.report.copied++;
+        bytes += row.size;
+        if (o.uid !== undefined) this.destFloor = Math.max(this.destFloor, o.uid + 1);
+        return { ...row, state: 'done', destUid: o.uid };
+      }
+      const reason = o ? o.reason : 'unknown';
+      const message = o ? o.message : 'no outcome';
+      this.report.failed++;
+      this.report.failures.push({ uid: row.srcUid, reason, message });
+      return { ...row, state: 'failed', reason };
+    });
+    this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, results);
+    this.report.bytes += bytes;
+    this.progress(items.length, bytes);
+  }
+
+  private countVanished(n: number): void {
+    // Expunged between scan and fetch: not an error, the next run no longer sees them.
+    this.report.skipped['source-expunged'] = (this.report.skipped['source-expunged'] ?? 0) + n;
+  }
+
+  private progress(messages: number, bytes: number): void {
+    this.ctx.emit({ type: 'progress', source: this.pair.source.name, messages, bytes });
+  }
+
+  private notice(message: string): void {
+    this.ctx.emit({ type: 'notice', message });
+  }
+}
+
+interface Plan {
+  todo: MessageMeta[];
+  index: ContentIndex;
+  doneThrough: number;
+}
+
+function metaRow(m: MessageMeta): Omit<MessageRow, 'state'> {
+  return { srcUid: m.uid, size: m.size, internalDate: m.internalDate.getTime(), flags: m.flags };
+}

@@ -1,0 +1,53 @@
+/** What happened to one folder pair; the `--json` summary is a list of these plus totals. */
+export interface FolderReport {
+  source: string;
+  destination: string;
+  /** Messages in the source folder when it was opened. */
+  found: number;
+  copied: number;
+  /** Already at the destination (found by content), so not copied again. */
+  present: number;
+  /** Left out on purpose, by reason (`before-since`, `too-large`, ...). */
+  skipped: Record<string, number>;
+  failed: number;
+  failures: MessageFailure[];
+  bytes: number;
+  flagsUpdated: number;
+  /** The folder itself could not be used (created, opened): why. */
+  error?: string;
+}
+
+export interface MessageFailure {
+  uid: number;
+  reason: string;
+  message: string;
+}
+
+export function emptyReport(source: string, destination: string): FolderReport {
+  return { source, destination, found: 0, copied: 0, present: 0, skipped: {}, failed: 0, failures: [], bytes: 0, flagsUpdated: 0 };
+}
+
+export interface Totals {
+  folders: number;
+  found: number;
+  copied: number;
+  present: number;
+  skipped: number;
+  failed: number;
+  bytes: number;
+  flagsUpdated: number;
+}
+
+export function totals(reports: FolderReport[]): Totals {
+  const t: Totals = { folders: reports.length, found: 0, copied: 0, present: 0, skipped: 0, failed: 0, bytes: 0, flagsUpdated: 0 };
+  for (const r of reports) {
+    t.found += r.found;
+    t.copied += r.copied;
+    t.present += r.present;
+    t.skipped += Object.values(r.skipped).reduce((a, b) => a + b, 0);
+    t.failed += r.failed + (r.error ? 1 : 0);
+    t.bytes += r.bytes;
+    t.flagsUpdated += r.flagsUpdated;
+  }
+  return t;
+}

@@ -1,0 +1,68 @@
+import PQueue from 'p-queue';
+import { ConnectionError, FolderError, InterruptedError } from '../errors/errors.js';
+import { syncFolder, type FolderPair, type SyncContext } from './folder-sync.js';
+import { emptyReport, type FolderReport } from './report.js';
+
+export interface RunOptions {
+  /** Folders worked on at once; each holds one connection per side. */
+  connections: number;
+  /** Attempts per folder when a connection breaks (the journal makes a retry safe). */
+  attempts: number;
+  retryDelayMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs every folder pair through `syncFolder`, `connections` at a time, biggest first so the long
+ * ones start early. A broken connection retries that folder (resuming from the journal); an error
+ * that concerns a whole side (authentication, quota) stops the run and leaves the rest for a rerun.
+ */
+export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options: RunOptions): Promise<FolderReport[]> {
+  const queue = new PQueue({ concurrency: Math.max(1, options.connections) });
+  const reports: FolderReport[] = [];
+  let fatal: unknown;
+  const ordered = [...pairs].sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));
+  const onAbort = (): void => queue.clear();
+  options.signal?.addEventListener('abort', onAbort);
+  try {
+    for (const pair of ordered) {
+      void queue.add(async () => {
+        if (fatal) return;
+        try {
+          const report = await withRetries(ctx, pair, options);
+          reports.push(report);
+          ctx.emit({ type: 'folder-done', report });
+        } catch (err) {
+          if (err instanceof FolderError) {
+            const report = { ...emptyReport(pair.source.name, pair.dest.name), found: pair.source.status?.messages ?? 0, error: err.message };
+            reports.push(report);
+            ctx.emit({ type: 'folder-done', report });
+            return;
+          }
+          fatal ??= err;
+          queue.clear();
+        }
+      });
+    }
+    await queue.onIdle();
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  if (fatal) throw fatal;
+  if (options.signal?.aborted) throw new InterruptedError();
+  return reports;
+}
+
+async function withRetries(ctx: SyncContext, pair: FolderPair, options: RunOptions): Promise<FolderReport> {
+  for (let attempt = 1; ; attempt++) {
+    if (options.signal?.aborted) throw new InterruptedError();
+    try {
+      return await syncFolder(ctx, pair);
+    } catch (err) {
+      if (!(err instanceof ConnectionError) || attempt >= options.attempts) throw err;
+      ctx.emit({ type: 'notice', message: `${pair.source.name}: ${err.message}; retrying (${attempt}/${options.attempts - 1})` });
+      await new Promise((r) => setTimeout(r, options.retryDelayMs * 2 ** (attempt - 1)));
+    }
+  }
+}
+

@@ -1,0 +1,61 @@
+import type { ExitKind } from './exit-codes.js';
+
+/**
+ * Every error mailferry expects to happen carries the exit kind it maps to. Anything else that
+ * reaches main.ts is a bug and exits as `internal`.
+ */
+export class MailferryError extends Error {
+  constructor(
+    message: string,
+    readonly kind: ExitKind,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad option, URL, folder pattern, config file or password source. */
+export class UsageError extends MailferryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'usage', options);
+  }
+}
+
+export class AuthError extends MailferryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'auth', options);
+  }
+}
+
+/** Could not reach the server, TLS failed, or the connection broke for good. */
+export class ConnectionError extends MailferryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'connection', options);
+  }
+}
+
+/** The destination refuses every further write (quota): stop that side, leave the rest pending. */
+export class QuotaError extends MailferryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'quota', options);
+  }
+}
+
+/** The run was stopped by a signal; the checkpoint holds what was done. */
+export class InterruptedError extends MailferryError {
+  constructor(message = 'interrupted; rerun the same command to resume') {
+    super(message, 'interrupted');
+  }
+}
+
+/** A folder could not be created or opened on one side; its messages are reported, the rest goes on. */
+export class FolderError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'FolderError';
+  }
+}

@@ -1,0 +1,20 @@
+import type { ExitKind } from '../errors/exit-codes.js';
+import { totals, type FolderReport, type Totals } from '../engine/report.js';
+
+/** What a job hands back to the CLI: the report and how the process should end. */
+export interface JobResult {
+  command: string;
+  source: string;
+  destination: string;
+  folders: FolderReport[];
+  totals: Totals;
+  seconds: number;
+  exit: ExitKind;
+  dryRun: boolean;
+  checkpoint?: string;
+}
+
+export function finishResult(base: Omit<JobResult, 'totals' | 'exit'>): JobResult {
+  const t = totals(base.folders);
+  return { ...base, totals: t, exit: t.failed > 0 ? 'partial' : 'ok' };
+}

@@ -1,0 +1,41 @@
+import type { MessageFilter } from '../engine/filters.js';
+import type { FolderSelection } from '../engine/folder-map.js';
+import type { EmitEvent } from '../engine/events.js';
+import type { StderrLogger } from '../reporting/logger.js';
+import type { Sides } from '../domain/types.js';
+import { runCopyJob } from './copy-job.js';
+import { imapStoreFor, type ConnectionPolicy, type ImapSideSpec } from './imap-side.js';
+import type { JobResult } from './job-result.js';
+import { defaultStatePath } from './state-path.js';
+
+export interface MigrateRequest {
+  accounts: Sides<ImapSideSpec>;
+  policy: ConnectionPolicy;
+  selection: FolderSelection;
+  filter: MessageFilter;
+  syncFlags: boolean;
+  statePath?: string;
+  dryRun: boolean;
+  logger: StderrLogger;
+  emit: EmitEvent;
+  signal?: AbortSignal;
+}
+
+/** IMAP account to IMAP account, exactly once, resumable. */
+export async function migrate(req: MigrateRequest): Promise<JobResult> {
+  const source = await imapStoreFor('source', req.accounts.source, req.policy, req.logger);
+  const dest = await imapStoreFor('dest', req.accounts.dest, req.policy, req.logger);
+  return runCopyJob({
+    command: 'migrate',
+    source,
+    dest,
+    statePath: req.statePath ?? defaultStatePath(source.label, dest.label),
+    selection: req.selection,
+    filter: req.filter,
+    syncFlags: req.syncFlags,
+    connections: req.policy.connections,
+    dryRun: req.dryRun,
+    emit: req.emit,
+    signal: req.signal,
+  });
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { runCli } from './cli/index.js';
+import type { CliContext } from './cli/context.js';
+import { MailferryError } from './errors/errors.js';
+import { exitStatus } from './errors/exit-codes.js';
+import { StderrLogger } from './reporting/logger.js';
+
+/** The only module that ends the process: everything else throws typed errors or returns. */
+async function main(): Promise<number> {
+  const debug = process.argv.includes('--debug');
+  const logger = new StderrLogger(debug ? 'debug' : process.argv.includes('--quiet') || process.argv.includes('-q') ? 'warn' : 'info');
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(exitStatus('interrupted'));
+    logger.warn('interrupted: stopping after the work in hand (Ctrl-C again stops at once; a rerun resumes)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ctx: CliContext = {
+    logger,
+    out: (text) => process.stdout.write(text + '\n'),
+    stdinIsTTY: !!process.stdin.isTTY,
+    stderrIsTTY: !!process.stderr.isTTY,
+    signal: abort.signal,
+    exitStatus: 0,
+    debug,
+  };
+  try {
+    await runCli(process.argv.slice(2), ctx);
+    return ctx.exitStatus;
+  } catch (err) {
+    if (err instanceof MailferryError) {
+      logger.error(err.message);
+      if (ctx.debug && err.cause) logger.debug(String((err.cause as Error).stack ?? err.cause));
+      return exitStatus(err.kind);
+    }
+    logger.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
+    logger.error(ctx.debug ? String((err as Error)?.stack) : 'run again with --debug for details, and please report it');
+    return exitStatus('internal');
+  }
+}
+
+const status = await main();
+process.exitCode = status;
+// Whatever still holds the event loop (a half-closed socket) must not keep a finished run alive.
+setTimeout(() => process.exit(status), 2000).unref();

@@ -1,0 +1,78 @@
+import { AuthError, ConnectionError, FolderError, QuotaError } from '../../errors/errors.js';
+
+/** The fields of imapflow's errors that mailferry reads; this file is the only one that does. */
+interface ImapFlowErrorLike {
+  code?: string;
+  message?: string;
+  authenticationFailed?: boolean;
+  tlsFailed?: boolean;
+  serverResponseCode?: string;
+  responseStatus?: string;
+  responseText?: string;
+  reason?: string;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+  'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEOUT', 'NoConnection', 'EConnectionClosed',
+  'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'StateLogout', 'ETHROTTLE',
+]);
+
+/** A refusal by the server concerning this one request (NO/BAD), as opposed to a broken session. */
+export function isServerRefusal(err: unknown): boolean {
+  const e = err as ImapFlowErrorLike;
+  return e?.responseStatus === 'NO' || e?.responseStatus === 'BAD';
+}
+
+export function refusalText(err: unknown): string {
+  const e = err as ImapFlowErrorLike;
+  return (e.responseText || e.message || 'refused').trim();
+}
+
+/**
+ * Turns an imapflow failure into the typed error that decides the run's fate. `label` names the
+ * account (never with a password).
+ */
+export function classifyImapError(err: unknown, label: string, doing: string): Error {
+  const e = (err ?? {}) as ImapFlowErrorLike;
+  if (e.authenticationFailed || e.serverResponseCode === 'AUTHENTICATIONFAILED') {
+    return new AuthError(`cannot log in to ${label}: authentication failed`, { cause: err });
+  }
+  if (e.serverResponseCode === 'PRIVACYREQUIRED' || /LOGINDISABLED|plaintext authentication disallowed/i.test(e.message ?? '')) {
+    return new AuthError(`cannot log in to ${label}: the server refuses plaintext login (use imaps:// or a server with STARTTLS)`, { cause: err });
+  }
+  if (e.serverResponseCode === 'OVERQUOTA') {
+    return new QuotaError(`${label} is full: ${refusalText(err)}`, { cause: err });
+  }
+  if (e.tlsFailed || isTlsCode(e.code)) {
+    return new ConnectionError(`TLS failure with ${label}: ${e.message ?? e.code}`, { cause: err });
+  }
+  if (e.code && NETWORK_CODES.has(e.code)) {
+    return new ConnectionError(`connection to ${label} failed while ${doing}: ${describeNetwork(e)}`, { cause: err });
+  }
+  if (isServerRefusal(err)) {
+    return new FolderError(`${label} refused ${doing}: ${refusalText(err)}`, e.serverResponseCode?.toLowerCase() ?? 'refused');
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function isTlsCode(code: string | undefined): boolean {
+  return !!code && (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code) || code === 'DEPTH_ZERO_SELF_SIGNED_CERT');
+}
+
+function describeNetwork(e: ImapFlowErrorLike): string {
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'CONNECT_TIMEOUT':
+    case 'GREETING_TIMEOUT':
+    case 'ETIMEDOUT':
+    case 'ETIMEOUT':
+      return 'timed out';
+    default:
+      return e.reason ? `closed by the server (${e.reason})` : (e.message ?? e.code ?? 'error');
+  }
+}

@@ -1,0 +1,102 @@
+import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
+import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
+import { QuotaError } from '../../errors/errors.js';
+import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
+import { classifyImapError, isServerRefusal, refusalText } from './imap-errors.js';
+import { uidSet } from './uid-set.js';
+
+/** A selected IMAP folder on a connection of its own, returned to the pool on close(). */
+export class ImapFolderHandle implements FolderHandle {
+  readonly status: FolderStatus;
+  readonly permanentFlags?: ReadonlySet<string>;
+  private released = false;
+
+  constructor(
+    private readonly client: ImapFlow,
+    private readonly box: MailboxObject,
+    private readonly label: string,
+    private readonly release: (client: ImapFlow) => void,
+  ) {
+    this.status = {
+      uidValidity: Number(box.uidValidity),
+      uidNext: box.uidNext,
+      messages: box.exists,
+      highestModseq: box.highestModseq !== undefined ? box.highestModseq.toString() : undefined,
+    };
+    this.permanentFlags = box.permanentFlags && !box.permanentFlags.has('\\*') ? box.permanentFlags : undefined;
+  }
+
+  async scan(range: ScanRange): Promise<MessageMeta[]> {
+    if (range.uids?.length === 0 || this.client.mailbox === false || this.client.mailbox.exists === 0) return [];
+    const from = range.fromUid ?? 1;
+    const set = range.uids ? uidSet(range.uids) : `${from}:*`;
+    try {
+      const list = await this.client.fetchAll(
+        set,
+        { uid: true, flags: true, size: true, internalDate: true },
+        { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
+      );
+      // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
+      return list.filter((m) => m.uid >= from).map(toMeta).sort((a, b) => a.uid - b.uid);
+    } catch (err) {
+      throw classifyImapError(err, this.label, `scanning ${this.box.path}`);
+    }
+  }
+
+  async *fetch(uids: number[]): AsyncIterable<MessageData> {
+    if (uids.length === 0) return;
+    const wanted = new Set(uids);
+    try {
+      // BODY.PEEK[]: imapflow's `source` never sets \Seen.
+      for await (const m of this.client.fetch(uidSet(uids), { uid: true, flags: true, size: true, internalDate: true, source: true }, { uid: true })) {
+        if (!wanted.has(m.uid) || !m.source) continue;
+        yield { ...toMeta(m), raw: m.source };
+      }
+    } catch (err) {
+      throw classifyImapError(err, this.label, `fetching from ${this.box.path}`);
+    }
+  }
+
+  async append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
+    const outcomes: AppendOutcome[] = [];
+    for (const m of messages) outcomes.push(await this.appendOne(m));
+    return outcomes;
+  }
+
+  private async appendOne(m: AppendRequest): Promise<AppendOutcome> {
+    try {
+      const res = await this.client.append(this.box.path, m.raw, m.flags, m.internalDate);
+      if (!res) throw Object.assign(new Error('not connected'), { code: 'NoConnection' });
+      return { ok: true, uid: res.uid };
+    } catch (err) {
+      const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`);
+      if (classified instanceof QuotaError || !isServerRefusal(err)) throw classified;
+      const code = (err as { serverResponseCode?: string }).serverResponseCode;
+      const reason = code === 'LIMIT' || code === 'TOOBIG' ? 'too-large' : 'rejected';
+      return { ok: false, reason, message: refusalText(err) };
+    }
+  }
+
+  async setFlags(uid: number, flags: string[]): Promise<void> {
+    try {
+      await this.client.messageFlagsSet(String(uid), flags, { uid: true, silent: true });
+    } catch (err) {
+      throw classifyImapError(err, this.label, `setting flags in ${this.box.path}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.release(this.client);
+  }
+}
+
+function toMeta(m: FetchMessageObject): MessageMeta {
+  return {
+    uid: m.uid,
+    size: m.size ?? m.source?.length ?? 0,
+    flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent'),
+    internalDate: m.internalDate instanceof Date ? m.internalDate : new Date(m.internalDate ?? 0),
+  };
+}

@@ -1,0 +1,158 @@
+import type { ImapFlow } from 'imapflow';
+import { asSpecialUse, type FolderInfo, type FolderStatus } from '../../domain/types.js';
+import type { CreateFolderOptions, Store, StoreCaps } from '../store.js';
+import { classifyImapError } from './imap-errors.js';
+import { openClient, type ImapAccount } from './imap-connection.js';
+import { ImapFolderHandle } from './imap-folder.js';
+
+const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
+
+/**
+ * An IMAP account as a store. Holds a small pool of connections: each open folder handle owns one
+ * connection until it is closed, so no command is ever sent on a connection that is inside
+ * another's FETCH, and one connection has one selected folder.
+ */
+export class ImapStore implements Store {
+  private readonly idle: ImapFlow[] = [];
+  private readonly waiters: Array<() => void> = [];
+  private open = 0;
+  private capsValue?: StoreCaps;
+  private prefix = '';
+  private closed = false;
+
+  constructor(private readonly account: ImapAccount) {}
+
+  get label(): string {
+    return this.account.label;
+  }
+
+  get caps(): StoreCaps {
+    if (!this.capsValue) throw new Error('ImapStore.caps read before connect()');
+    return this.capsValue;
+  }
+
+  async connect(): Promise<void> {
+    const client = await this.acquire();
+    const has = (c: string): boolean => client.capabilities.has(c);
+    const limit = client.capabilities.get('APPENDLIMIT');
+    this.capsValue = {
+      returnsUidOnAppend: has('UIDPLUS'),
+      changedSince: has('CONDSTORE') || has('QRESYNC'),
+      maxMessageSize: typeof limit === 'number' && limit > 0 ? limit : undefined,
+    };
+    this.prefix = client.namespace?.prefix ?? '';
+    this.release(client);
+  }
+
+  async listFolders(): Promise<FolderInfo[]> {
+    return this.withClient('listing folders', async (client) => {
+      const list = await client.list({ statusQuery: STATUS_QUERY });
+      return list
+        .filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'))
+        .map((f) => ({
+          name: f.path,
+          components: this.components(f.path, f.delimiter),
+          delimiter: f.delimiter,
+          specialUse: asSpecialUse(f.specialUse),
+          subscribed: f.subscribed,
+          status: f.status ? toStatus(f.status) : undefined,
+        }));
+    });
+  }
+
+  async createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
+    return this.withClient(`creating folder ${components.join('/')}`, async (client) => {
+      // imapflow joins the components with the server's delimiter, adds the namespace prefix and
+      // subscribes what it creates.
+      const created = await client.mailboxCreate(components);
+      if (created.created && !options.subscribe) await client.mailboxUnsubscribe(created.path);
+      const status = await client.status(created.path, STATUS_QUERY);
+      const delimiter = client.namespace?.delimiter ?? '/';
+      return {
+        name: created.path,
+        components: this.components(created.path, delimiter),
+        delimiter,
+        specialUse: options.specialUse,
+        subscribed: options.subscribe,
+        status: status ? toStatus(status) : undefined,
+      };
+    });
+  }
+
+  async openFolder(name: string, mode: 'read' | 'write'): Promise<ImapFolderHandle> {
+    const client = await this.acquire();
+    try {
+      const box = await client.mailboxOpen(name, { readOnly: mode === 'read' });
+      return new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c));
+    } catch (err) {
+      this.release(client);
+      throw classifyImapError(err, this.account.label, `opening ${name}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const clients = this.idle.splice(0);
+    await Promise.all(clients.map((c) => c.logout().catch(() => c.close())));
+  }
+
+  private async withClient<T>(doing: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+    const client = await this.acquire();
+    try {
+      return await fn(client);
+    } catch (err) {
+      throw classifyImapError(err, this.account.label, doing);
+    } finally {
+      this.release(client);
+    }
+  }
+
+  /** A connection of our own, opened on demand up to `account.connections`. */
+  private async acquire(): Promise<ImapFlow> {
+    for (;;) {
+      const client = this.idle.pop();
+      if (client?.usable) return client;
+      if (client) this.open--;
+      if (this.open < this.account.connections) {
+        this.open++;
+        try {
+          return await openClient(this.account);
+        } catch (err) {
+          this.open--;
+          this.wake();
+          throw err;
+        }
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private release(client: ImapFlow): void {
+    if (client.usable && !this.closed) this.idle.push(client);
+    else {
+      this.open--;
+      client.close();
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    this.waiters.shift()?.();
+  }
+
+  /** Hierarchy components without the personal namespace prefix (`INBOX.` on Courier-style servers). */
+  private components(path: string, delimiter: string): string[] {
+    const rel = this.prefix && path.startsWith(this.prefix) ? path.slice(this.prefix.length) : path;
+    return delimiter ? rel.split(delimiter) : [rel];
+  }
+}
+
+function toStatus(s: { uidValidity?: bigint; uidNext?: number; messages?: number; highestModseq?: bigint }): FolderStatus | undefined {
+  if (s.uidValidity === undefined || s.uidNext === undefined || s.messages === undefined) return undefined;
+  return {
+    uidValidity: Number(s.uidValidity),
+    uidNext: s.uidNext,
+    messages: s.messages,
+    highestModseq: s.highestModseq !== undefined ? s.highestModseq.toString() : undefined,
+  };
+}

@@ -1,0 +1,88 @@
+import type { AppendRequest, FolderInfo, FolderStatus, MessageData, MessageMeta, SpecialUse } from '../domain/types.js';
+
+/**
+ * What a store can do, as data: the engine decides behaviour from these, never from the kind of
+ * store it talks to.
+ */
+export interface StoreCaps {
+  /** Append returns the new message's UID (IMAP UIDPLUS); otherwise the engine finds it by content. */
+  returnsUidOnAppend: boolean;
+  /** `scan({ changedSince })` works (IMAP CONDSTORE), so flag changes are found without a full scan. */
+  changedSince: boolean;
+  /** Largest message the store accepts, if it says (IMAP APPENDLIMIT). */
+  maxMessageSize?: number;
+}
+
+export type AppendOutcome = { ok: true; uid?: number } | { ok: false; reason: string; message: string };
+
+export interface ScanRange {
+  /** Lowest UID to report; default 1. */
+  fromUid?: number;
+  /** Only messages whose flags changed after this modseq (requires `caps.changedSince`). */
+  changedSince?: string;
+  /** Only these UIDs (missing ones are simply absent from the result). */
+  uids?: number[];
+}
+
+/**
+ * A folder opened on one connection or file handle.
+ *
+ * Ownership: the caller must `close()` it, also after an error; closing returns the underlying
+ * connection to the store. Ordering: the methods of one handle are called one at a time (never
+ * concurrently), which is what lets an IMAP handle own a single connection. Every method may throw
+ * `ConnectionError`, `AuthError` or `QuotaError` (the whole side is in trouble), `FolderError`
+ * (this folder cannot be used).
+ */
+export interface FolderHandle {
+  /** The folder's counters as of opening it. */
+  readonly status: FolderStatus;
+  /** Flags this folder keeps; undefined means any flag and keyword. */
+  readonly permanentFlags?: ReadonlySet<string>;
+  /** Metadata of messages, in ascending UID order. Read-only; safe to repeat. */
+  scan(range: ScanRange): Promise<MessageMeta[]>;
+  /**
+   * Raw bytes of the given UIDs, in ascending UID order. UIDs no longer present (expunged) are
+   * absent from the output rather than an error. Never changes the message or its \Seen flag.
+   */
+  fetch(uids: number[]): AsyncIterable<MessageData>;
+  /**
+   * Stores messages in order, one outcome per message. Not idempotent: a retry after an error may
+   * duplicate, which is why the engine records intent first and reconciles by content. The new
+   * UID is given when `caps.returnsUidOnAppend`. A message refused on its own merits (too large,
+   * invalid) is an outcome, not a throw; a throw (quota, connection) leaves it unknown which of
+   * the call's messages were stored.
+   */
+  append(messages: AppendRequest[]): Promise<AppendOutcome[]>;
+  /** Replaces a message's flags (system flags and keywords). Idempotent. */
+  setFlags(uid: number, flags: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CreateFolderOptions {
+  specialUse?: SpecialUse;
+  subscribe: boolean;
+}
+
+/**
+ * A place mail lives: an IMAP account, a Maildir tree, an mbox directory or an archive. One typed
+ * contract for all of them is what lets the engine ignore protocols and file formats.
+ *
+ * A store may be used by several workers at once: `listFolders`, `createFolder` and `openFolder`
+ * are safe to call concurrently; each `openFolder` gives an independent handle (IMAP: its own
+ * connection, leased from a pool of at most `connections`).
+ */
+export interface Store {
+  readonly caps: StoreCaps;
+  /** Human-readable, password-free name for messages: `imap://bob@127.0.0.1:10143`. */
+  readonly label: string;
+  /** Checks that the store can be reached (IMAP: connect and log in). Throws Auth/ConnectionError. */
+  connect(): Promise<void>;
+  /** Every selectable folder, with status where cheap. */
+  listFolders(): Promise<FolderInfo[]>;
+  /** Creates a folder (and its parents) from hierarchy components; returns its listing. Idempotent. */
+  createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo>;
+  /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */
+  openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle>;
+  /** Ends every connection. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { uidSet } from '../../src/stores/imap/uid-set.js';
+import { batches, prefetched } from '../../src/engine/batches.js';
+import { flagsForDest, sameFlags } from '../../src/engine/flags.js';
+import { skipReason } from '../../src/engine/filters.js';
+import type { MessageMeta } from '../../src/domain/types.js';
+
+const meta = (uid: number, size: number): MessageMeta => ({ uid, size, flags: [], internalDate: new Date(0) });
+
+describe('uidSet', () => {
+  it('compresses runs', () => {
+    expect(uidSet([7, 1, 2, 3, 9, 10])).toBe('1:3,7,9:10');
+    expect(uidSet([5])).toBe('5');
+  });
+});
+
+describe('batches', () => {
+  it('bounds count and bytes, and gives a big message a batch of its own', () => {
+    const out = [...batches([meta(1, 10), meta(2, 10), meta(3, 100), meta(4, 10)], 2, 50)].map((b) => b.map((m) => m.uid));
+    expect(out).toEqual([[1, 2], [3], [4]]);
+  });
+});
+
+describe('prefetched', () => {
+  it('starts loading the next item before the consumer is done with the current one', async () => {
+    const started: number[] = [];
+    const seen: number[] = [];
+    for await (const v of prefetched([1, 2, 3], async (n) => (started.push(n), n))) {
+      seen.push(v);
+      if (v < 3) expect(started).toContain(v + 1);
+    }
+    expect(seen).toEqual([1, 2, 3]);
+  });
+});
+
+describe('flags', () => {
+  it('never sends \\Recent and keeps only permanent flags when the folder lists them', () => {
+    expect(flagsForDest(['\\Seen', '\\Recent', '$Label1'], undefined)).toEqual(['\\Seen', '$Label1']);
+    expect(flagsForDest(['\\Seen', '$Label1'], new Set(['\\Seen', '\\Flagged']))).toEqual(['\\Seen']);
+    expect(flagsForDest(['\\Seen', '$Label1'], new Set(['\\Seen', '\\*']))).toEqual(['\\Seen', '$Label1']);
+  });
+  it('compares as sets', () => {
+    expect(sameFlags(['a', 'b'], ['b', 'a'])).toBe(true);
+    expect(sameFlags(['a'], ['a', 'b'])).toBe(false);
+  });
+});
+
+describe('skipReason', () => {
+  const m = { size: 1000, internalDate: new Date('2020-06-01T00:00:00Z') };
+  it('names the filter that leaves a message out', () => {
+    expect(skipReason(m, { since: new Date('2021-01-01') })).toBe('before-since');
+    expect(skipReason(m, { before: new Date('2020-01-01') })).toBe('not-before');
+    expect(skipReason(m, { maxSize: 999 })).toBe('over-max-size');
+    expect(skipReason(m, { destMaxSize: 999 })).toBe('too-large');
+    expect(skipReason(m, { since: new Date('2020-01-01'), before: new Date('2021-01-01'), maxSize: 1000 })).toBeUndefined();
+  });
+});
