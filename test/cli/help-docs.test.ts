@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../src/errors/exit-codes.js';
+import { runCli } from '../support/cli.js';
+
+const doc = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+
+/** Long options named in a --help text. */
+function optionsIn(help: string): string[] {
+  return [...new Set([...help.matchAll(/--([a-z][a-z0-9-]+)/g)].map((m) => m[1]!))].filter((o) => !['help', 'version'].includes(o));
+}
+
+describe('every option in --help is documented', () => {
+  it.each([
+    ['migrate', 'migrate.md'],
+    ['sandbox', 'sandbox.md'],
+  ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
+    const run = await runCli([command, '--help']);
+    expect(run.code).toBe(0);
+    const options = optionsIn(run.stdout);
+    expect(options.length).toBeGreaterThan(2);
+    const text = doc(file);
+    expect(options.filter((o) => !text.includes(`--${o}`))).toEqual([]);
+  });
+
+  it('docs/exit-codes.md lists the exit-code table exactly', async () => {
+    const text = doc('exit-codes.md');
+    for (const c of Object.values(EXIT_CODES)) expect(text).toContain(`| ${c.status} | ${c.meaning} |`);
+    const help = await runCli(['--help']);
+    for (const c of Object.values(EXIT_CODES)) expect(help.stdout).toContain(c.meaning);
+  });
+});

@@ -1,0 +1,62 @@
+import type { AppendRequest, FolderInfo } from '../../src/domain/types.js';
+import type { AppendOutcome, CreateFolderOptions, FolderHandle, Store } from '../../src/stores/store.js';
+
+/** Thrown where a real run would have died: the engine must not treat it as anything it knows. */
+export class SimulatedCrash extends Error {}
+
+/**
+ * Wraps a destination store and dies at step k. Each message's APPEND is two steps: just before it
+ * is sent, and just after the store took it but before the engine hears back (the "lost answer"
+ * that makes naive tools duplicate). `steps` counts them in a clean run.
+ */
+export class FaultStore implements Store {
+  steps = 0;
+
+  constructor(
+    private readonly inner: Store,
+    private readonly crashAt = Infinity,
+  ) {}
+
+  get caps() {
+    return this.inner.caps;
+  }
+  get label() {
+    return this.inner.label;
+  }
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+  listFolders(): Promise<FolderInfo[]> {
+    return this.inner.listFolders();
+  }
+  createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
+    return this.inner.createFolder(components, options);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  async openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle> {
+    const handle = await this.inner.openFolder(name, mode);
+    const step = (): void => {
+      if (++this.steps === this.crashAt) throw new SimulatedCrash(`crash at step ${this.steps}`);
+    };
+    return {
+      status: handle.status,
+      permanentFlags: handle.permanentFlags,
+      scan: (range) => handle.scan(range),
+      fetch: (uids) => handle.fetch(uids),
+      setFlags: (uid, flags) => handle.setFlags(uid, flags),
+      close: () => handle.close(),
+      append: async (messages: AppendRequest[]): Promise<AppendOutcome[]> => {
+        const out: AppendOutcome[] = [];
+        for (const m of messages) {
+          step();
+          out.push(...(await handle.append([m])));
+          step();
+        }
+        return out;
+      },
+    };
+  }
+}
