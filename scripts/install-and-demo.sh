@@ -27,7 +27,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-npx mailferry sandbox --env-file "$tmp/env" >"$tmp/sandbox.log" 2>&1 &
+npx mailferry sandbox --env-out "$tmp/env" >"$tmp/sandbox.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 240); do
   [ -s "$tmp/env" ] && break

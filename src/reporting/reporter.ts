@@ -63,6 +63,7 @@ class PlainDisplay implements Display {
   private readonly counter = new Counter();
   private readonly timer: NodeJS.Timeout;
 
+  // Per-folder results are in the final summary; in between, one line every 10 s for cron logs.
   constructor(private readonly logger: Logger) {
     this.timer = setInterval(() => this.logger.info(`progress: ${this.counter.line()}`), 10_000);
     this.timer.unref();
@@ -73,10 +74,6 @@ class PlainDisplay implements Display {
     if (event.type === 'progress') {
       this.counter.messages += event.messages;
       this.counter.bytes += event.bytes;
-    }
-    if (event.type === 'folder-done') {
-      const r = event.report;
-      if (r.copied + r.failed + r.flagsUpdated > 0) this.logger.info(`${r.source} -> ${r.destination}: ${r.copied} copied, ${r.failed} failed`);
     }
   }
 

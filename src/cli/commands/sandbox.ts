@@ -10,7 +10,7 @@ import type { CliContext } from '../context.js';
 export const sandboxOptions = {
   messages: { type: 'number', default: 300, describe: 'sample messages to put into the first account' },
   seed: { type: 'number', default: 1, describe: 'seed of the generated sample mail (same seed, same mail)' },
-  'env-file': { type: 'string', describe: 'also write the URLs, CA and passwords as shell exports to this file (mode 0600)' },
+  'env-out': { type: 'string', describe: 'also write the URLs, CA and passwords as shell exports to this file (mode 0600)' },
 } as const;
 
 /**
@@ -23,7 +23,7 @@ export function sandboxCommand(ctx: CliContext): CommandModule {
     describe: 'start a private local Dovecot with two accounts to try mailferry on (Ctrl-C stops it)',
     builder: (y: Argv) => y.options(sandboxOptions),
     handler: async (raw) => {
-      const argv = raw as unknown as { messages: number; seed: number; 'env-file'?: string };
+      const argv = raw as unknown as { messages: number; seed: number; 'env-out'?: string };
       const users = [
         { name: 'alice', password: randomBytes(9).toString('base64url') },
         { name: 'bob', password: randomBytes(9).toString('base64url') },
@@ -56,11 +56,13 @@ export function sandboxCommand(ctx: CliContext): CommandModule {
           ].join('\n'),
         );
         // Written last: a script waiting for this file may use the server as soon as it appears.
-        if (argv['env-file']) await writeFile(argv['env-file'], exports.join('\n') + '\n', { mode: 0o600 });
+        if (argv['env-out']) await writeFile(argv['env-out'], exports.join('\n') + '\n', { mode: 0o600 });
+        // A pending promise alone does not keep Node running: hold a timer until Ctrl-C.
+        const keepAlive = setInterval(() => undefined, 1 << 30);
         await new Promise<void>((resolve) => {
           if (ctx.signal.aborted) resolve();
           ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        }).finally(() => clearInterval(keepAlive));
       } finally {
         await server.stop();
       }
