@@ -3,6 +3,7 @@ import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../.
 import { QuotaError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText } from './imap-errors.js';
+import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
 
 /** A selected IMAP folder on a connection of its own, returned to the pool on close(). */
@@ -58,6 +59,15 @@ export class ImapFolderHandle implements FolderHandle {
   }
 
   async append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
+    if (messages.length > 1 && this.client.capabilities.has('MULTIAPPEND')) {
+      try {
+        return (await multiAppend(this.client, this.box.path, messages)).map((uid) => ({ ok: true, uid }));
+      } catch (err) {
+        const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`);
+        if (classified instanceof QuotaError || !isServerRefusal(err)) throw classified;
+        // Refused as a whole, so none was stored: one by one tells which message is refused.
+      }
+    }
     const outcomes: AppendOutcome[] = [];
     for (const m of messages) outcomes.push(await this.appendOne(m));
     return outcomes;

@@ -1,0 +1,57 @@
+import type { ImapFlow } from 'imapflow';
+import { encodePath, formatDateTime, formatFlag, getStatusCode } from 'imapflow/lib/tools.js';
+import type { AppendRequest } from '../../domain/types.js';
+
+/** imapflow's internal command runner, which its own commands use; typed for what we need. */
+interface RawCommandRunner {
+  exec(command: string, attributes: unknown[], options?: object): Promise<{ response: ImapResponse; next(): void }>;
+}
+interface ImapResponse {
+  attributes?: Array<{ section?: Array<{ value?: unknown }> }>;
+}
+
+/**
+ * MULTIAPPEND (RFC 3502): many messages in one APPEND command. With LITERAL+ (RFC 7888) imapflow
+ * sends every literal without waiting for a continuation, so a whole batch costs one round trip
+ * instead of one or two per message; imapflow itself only appends one message per command.
+ *
+ * The command is atomic: on NO the server stored none of them, and the caller retries them one by
+ * one to learn which one it refuses. Returns the new UIDs when the server sends APPENDUID.
+ */
+export async function multiAppend(client: ImapFlow, path: string, messages: AppendRequest[]): Promise<Array<number | undefined>> {
+  const binary = client.capabilities.has('BINARY');
+  const attributes: unknown[] = [{ type: 'ATOM', value: encodePath(client, path) }];
+  for (const m of messages) {
+    attributes.push(m.flags.map((f) => formatFlag(f)).filter((f): f is string => !!f).map((value) => ({ type: 'ATOM', value })));
+    attributes.push({ type: 'STRING', value: formatDateTime(m.internalDate) });
+    // A NUL byte is only legal in a literal8 (RFC 3516); imapflow's own append does the same.
+    attributes.push({ type: 'LITERAL', value: m.raw, isLiteral8: binary && m.raw.includes(0) });
+  }
+  let result: { response: ImapResponse; next(): void };
+  try {
+    result = await (client as unknown as RawCommandRunner).exec('APPEND', attributes);
+  } catch (err) {
+    // imapflow's commands put the response code (OVERQUOTA, LIMIT) here; the raw runner does not.
+    const e = err as { response?: unknown; serverResponseCode?: string };
+    const code = getStatusCode(e.response as Parameters<typeof getStatusCode>[0]);
+    if (code && !e.serverResponseCode) e.serverResponseCode = code;
+    throw err;
+  }
+  const section = result.response.attributes?.[0]?.section;
+  result.next();
+  if (String(section?.[0]?.value ?? '').toUpperCase() !== 'APPENDUID') return messages.map(() => undefined);
+  const uids = expandUidSet(String(section?.[2]?.value ?? ''));
+  return uids.length === messages.length ? uids : messages.map(() => undefined);
+}
+
+/** "5:7,9" → [5, 6, 7, 9], in the order the server assigned them. */
+function expandUidSet(set: string): number[] {
+  const out: number[] = [];
+  for (const part of set.split(',')) {
+    const [a, b] = part.split(':').map(Number);
+    if (!a) return [];
+    const end = b ?? a;
+    for (let u = a; a <= end ? u <= end : u >= end; u += a <= end ? 1 : -1) out.push(u);
+  }
+  return out;
+}
