@@ -11,7 +11,7 @@ import { runCli, startCli } from './support/cli.js';
 import { prng } from './support/prng.js';
 
 const PASSWORD = 'pw-Migrate-1';
-const USERS = ['src', 'dst', 'ksrc', 'kdst', 'usrc', 'udst', 'isrc', 'idst'];
+const USERS = ['src', 'dst', 'ksrc', 'kdst', 'usrc', 'udst', 'isrc', 'idst', 'sdst'];
 let server: DovecotServer;
 const work = mkdtempSync(join(tmpdir(), 'mf-migrate-'));
 
@@ -109,6 +109,20 @@ describe('mailferry migrate against a real Dovecot', () => {
     expect(diff.details).toEqual([]);
     expect(diff.duplicates).toBe(0);
   }, 240_000);
+
+  it('Ctrl-C stops with exit 130 after journaling the batch in hand, and a rerun completes', async () => {
+    const { child, done } = startCli(migrateArgs('ksrc', 'sdst', 'sigint.sqlite', ['--connections', '1']), env);
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/interrupted/);
+    const rerun = await runCli(migrateArgs('ksrc', 'sdst', 'sigint.sqlite'), env);
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.stdout).totals.copied).toBeLessThan(600);
+    const diff = diffSnapshots(await snapshotAccount(addr('ksrc')), await snapshotAccount(addr('sdst')));
+    expect(diff.details).toEqual([]);
+  });
 
   it('a source UIDVALIDITY reset between runs neither duplicates nor loses a message', async () => {
     expect((await runCli(migrateArgs('usrc', 'udst', 'uv.sqlite'), env)).code).toBe(0);

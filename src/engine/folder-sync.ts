@@ -8,6 +8,7 @@ import { FILTER_REASONS, skipReason, type MessageFilter } from './filters.js';
 import { sha256 } from './hash.js';
 import { emptyReport, type FolderReport } from './report.js';
 import { batches, prefetched } from './batches.js';
+import type { Lanes } from './lanes.js';
 import { flagsForDest, sameFlags } from './flags.js';
 
 export interface SyncOptions {
@@ -16,6 +17,8 @@ export interface SyncOptions {
   syncFlags: boolean;
   batchMessages: number;
   batchBytes: number;
+  /** A folder is split into parallel UID ranges only with at least this many messages per range. */
+  minMessagesPerRange: number;
 }
 
 export interface FolderPair {
@@ -31,6 +34,8 @@ export interface SyncContext {
   emit: EmitEvent;
   /** Checked between batches: an abort stops after the batch in hand is journaled. */
   signal?: AbortSignal;
+  /** Idle connection slots a big folder may borrow for parallel UID ranges. */
+  lanes?: Lanes;
 }
 
 /**
@@ -131,12 +136,18 @@ class FolderRun {
       messages: copy.length,
       bytes: copy.reduce((a, m) => a + m.size, 0),
     });
-    const chunks = batches(copy, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
-    for await (const fetched of prefetched(chunks, (chunk) => this.fetch(chunk))) {
-      if (this.ctx.signal?.aborted) throw new InterruptedError();
-      await this.transferBatch(fetched.items, fetched.requested, index);
-      saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
-      this.ctx.checkpoint.saveFolder(saved);
+    const extra = this.ctx.lanes?.takeIdle(Math.floor(copy.length / this.ctx.options.minMessagesPerRange) - 1) ?? 0;
+    try {
+      const parts = splitContiguous(copy, 1 + extra);
+      await Promise.all(
+        parts.map((part, i) =>
+          i === 0
+            ? this.copyRange(part, { src: this.src, dst: this.dst }, index, saved)
+            : this.withOwnHandles((handles) => this.copyRange(part, handles, index, undefined)),
+        ),
+      );
+    } finally {
+      this.ctx.lanes?.leave(extra);
     }
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
     saved.srcUidNext = this.src.status.uidNext;
@@ -247,17 +258,49 @@ class FolderRun {
     return copy;
   }
 
-  private async fetch(chunk: MessageMeta[]): Promise<{ items: MessageData[]; requested: number[] }> {
+  /**
+   * Copies one contiguous UID range in batches, fetching the next batch while the current one is
+   * written. Only the lowest range (the one given `saved`) advances `doneThrough`, which must
+   * never pass an unsettled UID; the others' rows are found settled on a rerun anyway.
+   */
+  private async copyRange(part: MessageMeta[], h: Handles, index: ContentIndex, saved: FolderState | undefined): Promise<void> {
+    const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
+    for await (const fetched of prefetched(chunks, (chunk) => this.fetch(h.src, chunk))) {
+      if (this.ctx.signal?.aborted) throw new InterruptedError();
+      await this.transferBatch(h.dst, fetched.items, fetched.requested, index);
+      if (saved) {
+        saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
+        this.ctx.checkpoint.saveFolder(saved);
+      }
+    }
+  }
+
+  /** A second pair of connections on the same two folders, for a parallel range. */
+  private async withOwnHandles(fn: (h: Handles) => Promise<void>): Promise<void> {
+    const src = await this.ctx.source.openFolder(this.pair.source.name, 'read');
+    try {
+      const dst = await this.ctx.dest.openFolder(this.pair.dest.name, 'write');
+      try {
+        await fn({ src, dst });
+      } finally {
+        await dst.close();
+      }
+    } finally {
+      await src.close();
+    }
+  }
+
+  private async fetch(src: FolderHandle, chunk: MessageMeta[]): Promise<{ items: MessageData[]; requested: number[] }> {
     const items: MessageData[] = [];
     const requested = chunk.map((m) => m.uid);
-    for await (const m of this.src.fetch(requested)) items.push(m);
+    for await (const m of src.fetch(requested)) items.push(m);
     return { items, requested };
   }
 
-  private async transferBatch(items: MessageData[], requested: number[], index: ContentIndex): Promise<void> {
+  private async transferBatch(dst: FolderHandle, items: MessageData[], requested: number[], index: ContentIndex): Promise<void> {
     if (items.length < requested.length) this.countVanished(requested.length - items.length);
     const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
-    const claimed = index.size > 0 ? await index.claim(this.dst, hashed.map((h) => ({ size: h.meta.raw.length, sha256: h.sha256 }))) : [];
+    const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ size: h.meta.raw.length, sha256: h.sha256 }))) : [];
 
     const settled: MessageRow[] = [];
     const toAppend: typeof hashed = [];
@@ -279,8 +322,8 @@ class FolderRun {
     const pending = toAppend.map((h) => ({ ...metaRow(h.meta), sha256: h.sha256, state: 'pending' as const, destFloor: this.destFloor }));
     this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, pending);
 
-    const outcomes = await this.dst.append(
-      toAppend.map((h) => ({ raw: h.meta.raw, flags: flagsForDest(h.meta.flags, this.dst.permanentFlags), internalDate: h.meta.internalDate })),
+    const outcomes = await dst.append(
+      toAppend.map((h) => ({ raw: h.meta.raw, flags: flagsForDest(h.meta.flags, dst.permanentFlags), internalDate: h.meta.internalDate })),
     );
     let bytes = 0;
     const results = pending.map((row, i): MessageRow => {
@@ -314,6 +357,19 @@ class FolderRun {
   private notice(message: string): void {
     this.ctx.emit({ type: 'notice', message });
   }
+}
+
+interface Handles {
+  src: FolderHandle;
+  dst: FolderHandle;
+}
+
+/** Splits into at most `n` contiguous parts of near-equal length. */
+function splitContiguous<T>(items: T[], n: number): T[][] {
+  const size = Math.ceil(items.length / Math.max(1, n));
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts.length > 0 ? parts : [[]];
 }
 
 interface Plan {

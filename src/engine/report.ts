@@ -13,6 +13,8 @@ export interface FolderReport {
   failures: MessageFailure[];
   bytes: number;
   flagsUpdated: number;
+  /** Messages deleted from the destination because they were deleted at the source (backup --mirror). */
+  removed?: number;
   /** The folder itself could not be used (created, opened): why. */
   error?: string;
 }

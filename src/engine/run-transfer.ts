@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { ConnectionError, FolderError, InterruptedError } from '../errors/errors.js';
 import { syncFolder, type FolderPair, type SyncContext } from './folder-sync.js';
 import { emptyReport, type FolderReport } from './report.js';
+import { Lanes } from './lanes.js';
 
 export interface RunOptions {
   /** Folders worked on at once; each holds one connection per side. */
@@ -19,6 +20,8 @@ export interface RunOptions {
  */
 export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options: RunOptions): Promise<FolderReport[]> {
   const queue = new PQueue({ concurrency: Math.max(1, options.connections) });
+  const lanes = new Lanes(Math.max(1, options.connections));
+  const laneCtx: SyncContext = { ...ctx, lanes };
   const reports: FolderReport[] = [];
   let fatal: unknown;
   const ordered = [...pairs].sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));
@@ -28,8 +31,9 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
     for (const pair of ordered) {
       void queue.add(async () => {
         if (fatal) return;
+        lanes.enter();
         try {
-          const report = await withRetries(ctx, pair, options);
+          const report = await withRetries(laneCtx, pair, options);
           reports.push(report);
           ctx.emit({ type: 'folder-done', report });
         } catch (err) {
@@ -41,6 +45,8 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
           }
           fatal ??= err;
           queue.clear();
+        } finally {
+          lanes.leave();
         }
       });
     }

@@ -1,5 +1,6 @@
-import { SqliteCheckpoint } from '../checkpoint/sqlite-checkpoint.js';
+import { SqliteCheckpoint, type CheckpointIdentity } from '../checkpoint/sqlite-checkpoint.js';
 import type { FolderInfo } from '../domain/types.js';
+import type { Checkpoint } from '../engine/checkpoint.js';
 import type { EmitEvent } from '../engine/events.js';
 import type { MessageFilter } from '../engine/filters.js';
 import { planFolders, type FolderSelection, type PlannedFolder } from '../engine/folder-map.js';
@@ -20,8 +21,14 @@ export interface CopyJobRequest {
   syncFlags: boolean;
   connections: number;
   dryRun: boolean;
+  /** Below this many messages per extra connection a folder is not split (tests lower it). */
+  minMessagesPerRange?: number;
   emit: EmitEvent;
   signal?: AbortSignal;
+  /** Whose checkpoint this is, when not the stores' labels (a backup's lives inside it, wherever it is moved). */
+  checkpointIdentity?: CheckpointIdentity;
+  /** Runs after the transfer while stores and checkpoint are still open (backup: manifest, --mirror). */
+  afterTransfer?: (run: { pairs: FolderPair[]; reports: FolderReport[]; checkpoint: Checkpoint }) => Promise<void>;
 }
 
 /**
@@ -41,7 +48,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       return finishResult({ ...base, folders, seconds: (Date.now() - started) / 1000 });
     }
 
-    const checkpoint = SqliteCheckpoint.open(req.statePath, { source: req.source.label, dest: req.dest.label });
+    const checkpoint = SqliteCheckpoint.open(req.statePath, req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label });
     try {
       const { pairs, refused } = await ensureDestFolders(req, plan);
       for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
@@ -52,10 +59,11 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         bytes: 0,
       });
       const reports = await runTransfer(
-        { source: req.source, dest: req.dest, checkpoint, options: { filter: req.filter, syncFlags: req.syncFlags, batchMessages: 250, batchBytes: 16 << 20 }, emit: req.emit, signal: req.signal },
+        { source: req.source, dest: req.dest, checkpoint, options: { filter: req.filter, syncFlags: req.syncFlags, batchMessages: 250, batchBytes: 16 << 20, minMessagesPerRange: req.minMessagesPerRange ?? 500 }, emit: req.emit, signal: req.signal },
         pairs,
         { connections: req.connections, attempts: 4, retryDelayMs: 1000, signal: req.signal },
       );
+      await req.afterTransfer?.({ pairs, reports, checkpoint });
       return finishResult({ ...base, folders: [...reports, ...refused], seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location });
     } finally {
       checkpoint.close();

@@ -12,9 +12,12 @@ export interface JobResult {
   exit: ExitKind;
   dryRun: boolean;
   checkpoint?: string;
+  /** The archive written after the run (backup --archive). */
+  archive?: string;
 }
 
 export function finishResult(base: Omit<JobResult, 'totals' | 'exit'>): JobResult {
   const t = totals(base.folders);
-  return { ...base, totals: t, exit: t.failed > 0 ? 'partial' : 'ok' };
+  const folders = [...base.folders].sort((a, b) => a.source.localeCompare(b.source));
+  return { ...base, folders, totals: t, exit: t.failed > 0 ? 'partial' : 'ok' };
 }

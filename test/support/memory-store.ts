@@ -19,6 +19,9 @@ interface MemoryFolder {
  */
 export class MemoryStore implements Store {
   readonly folders = new Map<string, MemoryFolder>();
+  /** Most folder handles open at once: shows whether work ran in parallel. */
+  maxOpen = 0;
+  private open = 0;
   private nextValidity = 1000;
 
   constructor(
@@ -72,7 +75,8 @@ export class MemoryStore implements Store {
   async openFolder(name: string): Promise<FolderHandle> {
     const f = this.folders.get(name);
     if (!f) throw new Error(`no folder ${name}`);
-    return new MemoryHandle(f);
+    this.maxOpen = Math.max(this.maxOpen, ++this.open);
+    return new MemoryHandle(f, () => void this.open--);
   }
 
   async close(): Promise<void> {}
@@ -81,7 +85,10 @@ export class MemoryStore implements Store {
 class MemoryHandle implements FolderHandle {
   readonly status;
 
-  constructor(private readonly f: MemoryFolder) {
+  constructor(
+    private readonly f: MemoryFolder,
+    private readonly onClose: () => void,
+  ) {
     this.status = { uidValidity: f.uidValidity, uidNext: f.uidNext, messages: f.messages.size };
   }
 
@@ -113,5 +120,7 @@ class MemoryHandle implements FolderHandle {
     if (m) m.flags = [...flags];
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.onClose();
+  }
 }

@@ -23,7 +23,9 @@ function sourceAccount(): MemoryStore {
 function copy(source: Store, dest: Store, state: string) {
   return runCopyJob({
     command: 'test', source, dest, statePath: join(dir, state),
-    selection: { include: [], exclude: [], map: [] }, filter: {}, syncFlags: true, connections: 2, dryRun: false,
+    selection: { include: [], exclude: [], map: [] }, filter: {}, syncFlags: true, connections: 3, dryRun: false,
+    // Small enough that folders are split into parallel UID ranges, so crashes hit concurrent appends.
+    minMessagesPerRange: 3,
     emit: () => undefined,
   });
 }
@@ -57,6 +59,20 @@ describe('the engine survives a crash at every step', () => {
       await expect(copy(source, new FaultStore(dest, k), `inc${k}.sqlite`)).rejects.toBeInstanceOf(SimulatedCrash);
       await copy(source, dest, `inc${k}.sqlite`);
       expect(dest.contents(), `crash at step ${k}`).toEqual(source.contents());
+    }
+  });
+
+  it('splits a big folder over idle connections, and a crash in either range loses and duplicates nothing', async () => {
+    const single = new MemoryStore('mem://source');
+    for (let i = 0; i < 12; i++) single.add('INBOX', `Subject: ${i}\r\n\r\n${i % 5}\r\n`, i % 3 ? [] : ['\\Seen']);
+    const probe = new MemoryStore('mem://dest');
+    await copy(single, probe, 'split-probe.sqlite');
+    expect(single.maxOpen).toBe(3);
+    for (let k = 1; k <= 2 * 12; k++) {
+      const dest = new MemoryStore('mem://dest');
+      await expect(copy(single, new FaultStore(dest, k), `split${k}.sqlite`)).rejects.toBeInstanceOf(SimulatedCrash);
+      await copy(single, dest, `split${k}.sqlite`);
+      expect(dest.contents(), `crash at step ${k}`).toEqual(single.contents());
     }
   });
 
