@@ -38,6 +38,8 @@ export interface MessageMeta {
   /** System flags and keywords, `\Recent` already removed. */
   flags: string[];
   internalDate: Date;
+  /** The Message-ID header, when the scan asked for it and the message has one. */
+  messageId?: string;
 }
 
 /** A message with its raw bytes exactly as the store returned them (IMAP: BODY.PEEK[]). */

@@ -96,7 +96,8 @@ async function ensureDestFolders(req: CopyJobRequest, plan: PlannedFolder[]): Pr
   return { pairs, refused };
 }
 
-function destDelimiter(folders: FolderInfo[]): string {
+/** The destination's hierarchy delimiter, as its INBOX (or any folder) reports it. */
+export function destDelimiter(folders: FolderInfo[]): string {
   return (folders.find((f) => f.name.toUpperCase() === 'INBOX') ?? folders[0])?.delimiter || '/';
 }
 

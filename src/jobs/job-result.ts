@@ -1,5 +1,6 @@
 import type { ExitKind } from '../errors/exit-codes.js';
 import { totals, type FolderReport, type Totals } from '../engine/report.js';
+import type { VerifyResult } from './verify.js';
 
 /** What a job hands back to the CLI: the report and how the process should end. */
 export interface JobResult {
@@ -14,6 +15,13 @@ export interface JobResult {
   checkpoint?: string;
   /** The archive written after the run (backup --archive). */
   archive?: string;
+  /** The comparison run after the transfer (--verify). */
+  verify?: VerifyResult;
+}
+
+/** Adds a --verify comparison: any difference makes the run end as partial. */
+export function withVerify(result: JobResult, verify: VerifyResult): JobResult {
+  return { ...result, verify, exit: verify.equal ? result.exit : 'partial' };
 }
 
 export function finishResult(base: Omit<JobResult, 'totals' | 'exit'>): JobResult {

@@ -5,7 +5,8 @@ import type { StderrLogger } from '../reporting/logger.js';
 import type { Sides } from '../domain/types.js';
 import { runCopyJob } from './copy-job.js';
 import { imapStoreFor, type ConnectionPolicy, type ImapSideSpec } from './imap-side.js';
-import type { JobResult } from './job-result.js';
+import { withVerify, type JobResult } from './job-result.js';
+import { verify } from './verify.js';
 import { defaultStatePath } from './state-path.js';
 
 export interface MigrateRequest {
@@ -16,6 +17,8 @@ export interface MigrateRequest {
   syncFlags: boolean;
   statePath?: string;
   dryRun: boolean;
+  /** Compare both accounts after the transfer (full, by SHA-256). */
+  verify: boolean;
   logger: StderrLogger;
   emit: EmitEvent;
   signal?: AbortSignal;
@@ -25,7 +28,7 @@ export interface MigrateRequest {
 export async function migrate(req: MigrateRequest): Promise<JobResult> {
   const source = await imapStoreFor('source', req.accounts.source, req.policy, req.logger);
   const dest = await imapStoreFor('dest', req.accounts.dest, req.policy, req.logger);
-  return runCopyJob({
+  const result = await runCopyJob({
     command: 'migrate',
     source,
     dest,
@@ -38,4 +41,6 @@ export async function migrate(req: MigrateRequest): Promise<JobResult> {
     emit: req.emit,
     signal: req.signal,
   });
+  if (!req.verify || req.dryRun) return result;
+  return withVerify(result, await verify({ source, dest, selection: req.selection, quick: false, connections: req.policy.connections }));
 }

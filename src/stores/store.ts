@@ -22,6 +22,8 @@ export interface ScanRange {
   changedSince?: string;
   /** Only these UIDs (missing ones are simply absent from the result). */
   uids?: number[];
+  /** Also read each message's Message-ID header (`MessageMeta.messageId`), e.g. for `verify --quick`. */
+  messageIds?: boolean;
 }
 
 /**
@@ -55,6 +57,11 @@ export interface FolderHandle {
   append(messages: AppendRequest[]): Promise<AppendOutcome[]>;
   /** Replaces a message's flags (system flags and keywords). Idempotent. */
   setFlags(uid: number, flags: string[]): Promise<void>;
+  /**
+   * Deletes messages for good; UIDs no longer present are ignored, so it is idempotent. Only the
+   * local backup stores have it, for `backup --mirror`: mailferry never removes mail from a server.
+   */
+  expunge?(uids: number[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -14,6 +14,7 @@ describe('every option in --help is documented', () => {
   it.each([
     ['migrate', 'migrate.md'],
     ['sandbox', 'sandbox.md'],
+    ['verify', 'verify.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([command, '--help']);
     expect(run.code).toBe(0);

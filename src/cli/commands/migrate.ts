@@ -4,6 +4,7 @@ import { migrate } from '../../jobs/migrate.js';
 import { createReporter } from '../../reporting/reporter.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
+import { sideSpecs, type SideArgs } from './side-args.js';
 import {
   accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, runOptions, selectionOptions,
 } from '../options.js';
@@ -14,14 +15,14 @@ export const migrateOptions = {
   ...selectionOptions,
   ...filterOptions,
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
+  verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
   ...connectionOptions,
   ...runOptions,
 } as const;
 
-type MigrateArgs = Record<string, unknown> & {
-  from: string; to: string; connections: number; timeout: number; 'insecure-tls': boolean; 'allow-plaintext': boolean;
-  'sync-flags': boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean; state?: string;
-  folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+type MigrateArgs = SideArgs & {
+  connections: number; timeout: number; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
 };
 
 export function migrateCommand(ctx: CliContext): CommandModule {
@@ -39,10 +40,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
       const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
       try {
         const result = await migrate({
-          accounts: {
-            source: { url: argv.from, passwordFile: argv['from-password-file'] as string | undefined, passwordCommand: argv['from-password-command'] as string | undefined, caFile: argv['from-ca'] as string | undefined },
-            dest: { url: argv.to, passwordFile: argv['to-password-file'] as string | undefined, passwordCommand: argv['to-password-command'] as string | undefined, caFile: argv['to-ca'] as string | undefined },
-          },
+          accounts: sideSpecs(argv),
           policy: {
             insecureTls: argv['insecure-tls'],
             allowPlaintext: argv['allow-plaintext'],
@@ -56,6 +54,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
           syncFlags: argv['sync-flags'],
           statePath: argv.state,
           dryRun: argv['dry-run'],
+          verify: argv.verify,
           logger: ctx.logger,
           emit: (e) => reporter.emit(e),
           signal: ctx.signal,

@@ -1,5 +1,6 @@
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
+import { headerValue } from '../../domain/headers.js';
 import { QuotaError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText } from './imap-errors.js';
@@ -34,7 +35,7 @@ export class ImapFolderHandle implements FolderHandle {
     try {
       const list = await this.client.fetchAll(
         set,
-        { uid: true, flags: true, size: true, internalDate: true },
+        { uid: true, flags: true, size: true, internalDate: true, ...(range.messageIds ? { headers: ['message-id'] } : {}) },
         { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
       );
       // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
@@ -103,7 +104,9 @@ export class ImapFolderHandle implements FolderHandle {
 }
 
 function toMeta(m: FetchMessageObject): MessageMeta {
+  const messageId = m.headers ? headerValue(m.headers, 'message-id') : undefined;
   return {
+    ...(messageId ? { messageId } : {}),
     uid: m.uid,
     size: m.size ?? m.source?.length ?? 0,
     flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent'),

@@ -31,7 +31,9 @@ export class ImapStore implements Store {
     return this.capsValue;
   }
 
+  /** Also reopens a store that was closed, so one store can serve a transfer and then a verify. */
   async connect(): Promise<void> {
+    this.closed = false;
     const client = await this.acquire();
     const has = (c: string): boolean => client.capabilities.has(c);
     const limit = client.capabilities.get('APPENDLIMIT');
@@ -93,6 +95,7 @@ export class ImapStore implements Store {
   async close(): Promise<void> {
     this.closed = true;
     const clients = this.idle.splice(0);
+    this.open -= clients.length;
     await Promise.all(clients.map((c) => c.logout().catch(() => c.close())));
   }
 

@@ -1,0 +1,50 @@
+import type { Argv, CommandModule } from 'yargs';
+import { exitStatus } from '../../errors/exit-codes.js';
+import { openSide } from '../../jobs/open-side.js';
+import { verify } from '../../jobs/verify.js';
+import { verifyText } from '../../reporting/verify-report.js';
+import type { CliContext } from '../context.js';
+import { promptHidden } from '../prompt.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, selectionOptions } from '../options.js';
+import { sideSpecs, type SideArgs } from './side-args.js';
+
+export const verifyOptions = {
+  ...accountOptions('from', 'source'),
+  ...accountOptions('to', 'destination'),
+  ...selectionOptions,
+  quick: { type: 'boolean', default: false, group: 'Run:', describe: 'compare by Message-ID, size, date and flags without reading bodies' },
+  ...connectionOptions,
+  json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the report as JSON on stdout' },
+  quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'print only the last line of the report' },
+  debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
+} as const;
+
+type VerifyArgs = SideArgs & { quick: boolean; json: boolean; quiet: boolean; debug: boolean; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
+
+export function verifyCommand(ctx: CliContext): CommandModule {
+  return {
+    command: 'verify',
+    describe: 'compare two sides folder by folder; exit 0 when equal, 1 when not (read-only)',
+    builder: (y: Argv) =>
+      y.options(verifyOptions).example('$0 verify --from imaps://me@old.example --to imaps://me@new.example', 'check a migration'),
+    handler: async (raw) => {
+      const argv = raw as unknown as VerifyArgs;
+      ctx.debug = argv.debug;
+      const policy = {
+        insecureTls: argv['insecure-tls'],
+        allowPlaintext: argv['allow-plaintext'],
+        connections: positiveInt(argv.connections, 'connections'),
+        socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
+        debug: argv.debug,
+        prompt: ctx.stdinIsTTY ? promptHidden : undefined,
+      };
+      const specs = sideSpecs(argv);
+      const source = await openSide('source', specs.source, policy, ctx.logger);
+      const dest = await openSide('dest', specs.dest, policy, ctx.logger);
+      const result = await verify({ source, dest, selection: parseSelection(argv), quick: argv.quick, connections: policy.connections });
+      if (argv.json) ctx.out(JSON.stringify({ ...result, exitCode: result.equal ? 0 : 1 }, null, 2));
+      else ctx.out(argv.quiet ? verifyText(result).split('\n').pop()! : verifyText(result));
+      ctx.exitStatus = exitStatus(result.equal ? 'ok' : 'partial');
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { headerValue } from '../domain/headers.js';
+import type { MessageMeta } from '../domain/types.js';
+import type { FolderHandle } from '../stores/store.js';
+import { batches } from './batches.js';
+import { sha256 } from './hash.js';
+
+/** One message as a verify report names it. */
+export interface MessageRef {
+  uid: number;
+  size: number;
+  flags: string[];
+  /** INTERNALDATE, epoch seconds. */
+  internalDate: number;
+  messageId?: string;
+  subject?: string;
+  /** Absent in quick mode, which never reads bodies. */
+  sha256?: string;
+}
+
+export interface FolderComparison {
+  source: string;
+  destination: string;
+  sourceCount: number;
+  destCount: number;
+  /** At the source, not at the destination. */
+  missing: MessageRef[];
+  /** At the destination, not at the source. */
+  extra: MessageRef[];
+  /** More copies at the destination than at the source: one entry per surplus copy. */
+  duplicated: MessageRef[];
+  flagDiffs: Array<{ source: MessageRef; dest: MessageRef }>;
+  dateDiffs: Array<{ source: MessageRef; dest: MessageRef }>;
+  /** The folder could not be read on one side. */
+  error?: string;
+}
+
+export function isEqual(c: FolderComparison): boolean {
+  return !c.error && c.missing.length + c.extra.length + c.duplicated.length + c.flagDiffs.length + c.dateDiffs.length === 0;
+}
+
+const READ_BATCH_BYTES = 16 << 20;
+
+/**
+ * Reads what verify compares of every message in a folder. Full mode hashes each body (read in
+ * bounded batches, then dropped); quick mode reads only metadata and Message-ID.
+ */
+export async function readFolder(handle: FolderHandle, quick: boolean): Promise<MessageRef[]> {
+  const metas = await handle.scan({ messageIds: quick });
+  if (quick) return metas.map((m) => ref(m));
+  const refs: MessageRef[] = [];
+  for (const chunk of batches(metas, 500, READ_BATCH_BYTES)) {
+    for await (const m of handle.fetch(chunk.map((c) => c.uid))) {
+      refs.push(ref(m, { sha256: sha256(m.raw), messageId: headerValue(m.raw, 'message-id'), subject: headerValue(m.raw, 'subject') }));
+    }
+  }
+  return refs;
+}
+
+function ref(m: MessageMeta, extra: Partial<MessageRef> = {}): MessageRef {
+  return {
+    uid: m.uid,
+    size: m.size,
+    flags: m.flags.filter((f) => f !== '\\Recent').sort(),
+    internalDate: Math.floor(m.internalDate.getTime() / 1000),
+    ...(m.messageId ? { messageId: m.messageId } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * Compares two folders as multisets. Identity is the SHA-256 of the bytes, or in quick mode
+ * (Message-ID, size), with INTERNALDATE joining the key for messages without a Message-ID.
+ * Messages of the same identity are paired exactly-equal first; the rest of the pairs report
+ * flag or date differences.
+ */
+export function compareFolder(source: string, destination: string, src: MessageRef[], dst: MessageRef[], quick: boolean): FolderComparison {
+  const out: FolderComparison = { source, destination, sourceCount: src.length, destCount: dst.length, missing: [], extra: [], duplicated: [], flagDiffs: [], dateDiffs: [] };
+  const key = (r: MessageRef): string => (quick ? `${r.messageId ?? `none|${r.internalDate}`}|${r.size}` : r.sha256!);
+  const groups = new Map<string, { src: MessageRef[]; dst: MessageRef[] }>();
+  const group = (k: string) => groups.get(k) ?? groups.set(k, { src: [], dst: [] }).get(k)!;
+  for (const r of src) group(key(r)).src.push(r);
+  for (const r of dst) group(key(r)).dst.push(r);
+
+  const same = (a: MessageRef, b: MessageRef): boolean => a.internalDate === b.internalDate && a.flags.join(' ') === b.flags.join(' ');
+  for (const g of groups.values()) {
+    const restSrc: MessageRef[] = [];
+    const restDst = [...g.dst];
+    for (const s of g.src) {
+      const i = restDst.findIndex((d) => same(s, d));
+      if (i >= 0) restDst.splice(i, 1);
+      else restSrc.push(s);
+    }
+    while (restSrc.length > 0 && restDst.length > 0) {
+      const s = restSrc.shift()!;
+      const d = restDst.shift()!;
+      if (s.flags.join(' ') !== d.flags.join(' ')) out.flagDiffs.push({ source: s, dest: d });
+      if (s.internalDate !== d.internalDate) out.dateDiffs.push({ source: s, dest: d });
+    }
+    out.missing.push(...restSrc);
+    if (g.src.length > 0) out.duplicated.push(...restDst);
+    else out.extra.push(...restDst);
+  }
+  return out;
+}
