@@ -71,6 +71,19 @@ describe('mailferry verify', () => {
     expect(inbox.flagDiffs).toHaveLength(1);
   });
 
+  it('folders lists special-use, counts and sizes, and with --to the mapping with both sides counts', async () => {
+    const one = await runCli(['folders', '--from', url('vsrc'), '--from-ca', server.caFile], env);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/^folder +use +subscribed +messages +size$/m);
+    expect(one.stdout).toMatch(/^Sent +\\Sent +yes +4 +\d/m);
+    expect(one.stdout).toMatch(/^16 folders, 80 messages at imap:\/\/vsrc@/m);
+
+    const both = await runCli(['folders', ...sides('vsrc', 'vdst'), '--json'], env);
+    expect(both.code).toBe(0);
+    const listing = JSON.parse(both.stdout);
+    expect(listing.folders.find((f: { name: string }) => f.name === 'Work')).toMatchObject({ messages: 5, destination: { name: 'Work', exists: true, messages: 5 } });
+  });
+
   it('is read-only: the source flags and UIDNEXT are unchanged by verify', async () => {
     const status = async () => {
       const c = await connectPlain({ host: server.host, port: server.port, user: 'vsrc', password: PASSWORD });

@@ -2,8 +2,11 @@ import yargs from 'yargs';
 import { UsageError } from '../errors/errors.js';
 import { exitCodeTable } from '../errors/exit-codes.js';
 import type { CliContext } from './context.js';
+import { backupCommand } from './commands/backup.js';
 import { migrateCommand } from './commands/migrate.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { verifyCommand } from './commands/verify.js';
+import { foldersCommand } from './commands/folders.js';
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
@@ -11,6 +14,9 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
     .scriptName('mailferry')
     .usage('$0 <command> [options]\n\nMove, back up and restore email over IMAP: exactly once, resumable.')
     .command(migrateCommand(ctx))
+    .command(backupCommand(ctx))
+    .command(verifyCommand(ctx))
+    .command(foldersCommand(ctx))
     .command(sandboxCommand(ctx))
     .demandCommand(1, 'name a command: mailferry --help lists them')
     .strict()

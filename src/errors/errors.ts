@@ -49,6 +49,13 @@ export class InterruptedError extends MailferryError {
   }
 }
 
+/** The backup itself is complete, but its archive could not be written or did not read back whole. */
+export class ArchiveError extends MailferryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'partial', options);
+  }
+}
+
 /** A folder could not be created or opened on one side; its messages are reported, the rest goes on. */
 export class FolderError extends Error {
   constructor(

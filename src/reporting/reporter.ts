@@ -4,6 +4,7 @@ import type { FolderReport } from '../engine/report.js';
 import type { JobResult } from '../jobs/job-result.js';
 import { EXIT_CODES } from '../errors/exit-codes.js';
 import { stripControl, type Logger } from './logger.js';
+import { verifyText } from './verify-report.js';
 
 export interface Reporter {
   emit(event: EngineEvent): void;
@@ -151,12 +152,15 @@ export function jsonSummary(result: JobResult): object {
       failures: f.failures,
       bytes: f.bytes,
       flagsUpdated: f.flagsUpdated,
+      ...(f.removed !== undefined ? { removed: f.removed } : {}),
       ...(f.error ? { error: f.error } : {}),
     })),
     totals: result.totals,
     seconds: Number(result.seconds.toFixed(3)),
     exitCode: EXIT_CODES[result.exit].status,
     checkpoint: result.checkpoint,
+    ...(result.verify ? { verify: result.verify } : {}),
+    ...(result.archive ? { archive: result.archive } : {}),
   };
 }
 
@@ -171,13 +175,15 @@ function textSummary(result: JobResult): string {
   }
   for (const f of result.folders) {
     const skipped = Object.entries(f.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
-    const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? `${f.flagsUpdated} flag updates` : '', f.error ? `ERROR ${f.error}` : '']
+    const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? `${f.flagsUpdated} flag updates` : '', f.removed ? `${f.removed} removed` : '', f.error ? `ERROR ${f.error}` : '']
       .filter(Boolean)
       .join(', ');
-    if (f.copied + f.present + f.failed + f.flagsUpdated + Object.keys(f.skipped).length > 0 || f.error) {
+    if (f.copied + f.present + f.failed + f.flagsUpdated + (f.removed ?? 0) + Object.keys(f.skipped).length > 0 || f.error) {
       lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}: ${stripControl(parts)}`);
     }
   }
+  if (result.archive) lines.push(`archive: ${result.archive}`);
+  if (result.verify) lines.push(verifyText(result.verify));
   lines.push(
     `${result.command}: ${t.copied} copied (${mb(t.bytes)}), ${t.present} already there, ${t.skipped} skipped, ${t.failed} failed, ${t.flagsUpdated} flag updates; ${t.folders} folders, ${t.found} messages at the source, ${result.seconds.toFixed(1)} s`,
   );

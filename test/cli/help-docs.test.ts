@@ -15,6 +15,7 @@ describe('every option in --help is documented', () => {
     ['migrate', 'migrate.md'],
     ['sandbox', 'sandbox.md'],
     ['verify', 'verify.md'],
+    ['folders', 'folders.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([command, '--help']);
     expect(run.code).toBe(0);

@@ -1,0 +1,82 @@
+import type { Argv, CommandModule, Options } from 'yargs';
+import { exitStatus } from '../../errors/exit-codes.js';
+import { backup } from '../../jobs/backup.js';
+import { createReporter } from '../../reporting/reporter.js';
+import type { MaildirLayout } from '../../stores/local/folder-path.js';
+import type { BackupFormat } from '../../stores/local/manifest.js';
+import type { CliContext } from '../context.js';
+import { promptHidden } from '../prompt.js';
+import {
+  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, runOptions, selectionOptions,
+} from '../options.js';
+
+/** A backup's checkpoint is always `<DIR>/.mailferry/state.sqlite`, so migrate's --state does not apply. */
+const backupRunOptions: Record<string, Options> = Object.fromEntries(Object.entries(runOptions).filter(([name]) => name !== 'state'));
+
+export const backupOptions = {
+  ...accountOptions('from', 'source'),
+  to: { type: 'string', demandOption: true, group: 'Backup:', describe: 'backup directory (created if missing; must be empty or an earlier backup of the same account)' },
+  format: { type: 'string', choices: ['maildir', 'mbox'], group: 'Backup:', describe: 'maildir (default) or mbox, for a new backup; an existing one keeps its format' },
+  layout: { type: 'string', choices: ['maildir++', 'fs'], group: 'Backup:', describe: "Maildir folders as Dovecot's default maildir++ (.Name.Sub, the default) or fs (nested directories)" },
+  archive: { type: 'string', group: 'Backup:', describe: "after the run, pack the backup into this .tar.gz or .zip, {date} becoming YYYY-MM-DD, e.g. 'mail-{date}.tar.gz'" },
+  keep: { type: 'number', group: 'Backup:', describe: 'with --archive: delete all but the N newest archives that match the pattern' },
+  mirror: { type: 'boolean', default: false, group: 'Backup:', describe: 'remove from the backup the messages deleted on the server (never from the server)' },
+  ...selectionOptions,
+  ...filterOptions,
+  ...connectionOptions,
+  ...backupRunOptions,
+} as const;
+
+type BackupArgs = Record<string, unknown> & {
+  from: string; to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
+  connections: number; timeout: number; 'insecure-tls': boolean; 'allow-plaintext': boolean;
+  'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+};
+
+export function backupCommand(ctx: CliContext): CommandModule {
+  return {
+    command: 'backup',
+    describe: 'back up an IMAP account into a Maildir or mbox directory, incrementally and crash-safe, optionally archived',
+    builder: (y: Argv) =>
+      y
+        .options(backupOptions)
+        .example("MAILFERRY_FROM_PASSWORD=... $0 backup --from imaps://me@imap.example.com --to ~/mail-backup", 'back up (or update the backup of) an account')
+        .example("$0 backup --from ... --to ~/mail-backup --archive '/srv/archives/mail-{date}.tar.gz' --keep 14", 'nightly, keeping two weeks of archives'),
+    handler: async (raw) => {
+      const argv = raw as unknown as BackupArgs;
+      ctx.debug = argv.debug;
+      const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
+      try {
+        const result = await backup({
+          account: { url: argv.from, passwordFile: argv['from-password-file'] as string | undefined, passwordCommand: argv['from-password-command'] as string | undefined, caFile: argv['from-ca'] as string | undefined },
+          policy: {
+            insecureTls: argv['insecure-tls'],
+            allowPlaintext: argv['allow-plaintext'],
+            connections: positiveInt(argv.connections, 'connections'),
+            socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
+            debug: argv.debug,
+            prompt: ctx.stdinIsTTY ? promptHidden : undefined,
+          },
+          dir: argv.to,
+          format: argv.format,
+          layout: argv.layout,
+          archive: argv.archive,
+          keep: argv.keep === undefined ? undefined : positiveInt(argv.keep, 'keep'),
+          mirror: argv.mirror,
+          selection: parseSelection(argv),
+          filter: parseFilter(argv),
+          dryRun: argv['dry-run'],
+          logger: ctx.logger,
+          emit: (e) => reporter.emit(e),
+          signal: ctx.signal,
+        });
+        reporter.finish(result);
+        ctx.exitStatus = exitStatus(result.exit);
+      } catch (err) {
+        reporter.abort();
+        throw err;
+      }
+    },
+  };
+}

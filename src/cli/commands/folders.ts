@@ -1,0 +1,72 @@
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors/errors.js';
+import { listFolders, type FolderListing } from '../../jobs/folders.js';
+import { openSide } from '../../jobs/open-side.js';
+import { stripControl } from '../../reporting/logger.js';
+import type { CliContext } from '../context.js';
+import { promptHidden } from '../prompt.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, selectionOptions } from '../options.js';
+import { sideSpecs, type SideArgs } from './side-args.js';
+
+const { to: _to, ...toOptional } = accountOptions('to', 'destination');
+
+export const foldersOptions = {
+  ...accountOptions('from', 'source'),
+  to: { type: 'string', group: 'Destination:', describe: 'also show where each folder would go at this destination account URL, with its counts' },
+  ...toOptional,
+  ...selectionOptions,
+  ...connectionOptions,
+  json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the listing as JSON' },
+  debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
+} as const;
+
+type FoldersArgs = Omit<SideArgs, 'to'> & { to?: string; json: boolean; debug: boolean; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
+
+export function foldersCommand(ctx: CliContext): CommandModule {
+  return {
+    command: 'folders',
+    describe: 'list folders with special-use, message count and size; with --to, the mapping migrate would use',
+    builder: (y: Argv) => y.options(foldersOptions),
+    handler: async (raw) => {
+      const argv = raw as unknown as FoldersArgs;
+      ctx.debug = argv.debug;
+      const policy = {
+        insecureTls: argv['insecure-tls'],
+        allowPlaintext: argv['allow-plaintext'],
+        connections: positiveInt(argv.connections, 'connections'),
+        socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
+        debug: argv.debug,
+        prompt: ctx.stdinIsTTY ? promptHidden : undefined,
+      };
+      const specs = sideSpecs({ ...argv, to: argv.to ?? '' });
+      if (!argv.to && (argv.map?.length || argv.folder?.length || argv.exclude?.length)) throw new UsageError('--folder, --exclude and --map need --to');
+      const source = await openSide('source', specs.source, policy, ctx.logger);
+      const dest = argv.to ? await openSide('dest', specs.dest, policy, ctx.logger) : undefined;
+      const listing = await listFolders(source, dest, parseSelection(argv), policy.connections);
+      ctx.out(argv.json ? JSON.stringify(listing, null, 2) : foldersText(listing));
+    },
+  };
+}
+
+function foldersText(l: FolderListing): string {
+  const rows: string[][] = [];
+  if (l.destination) {
+    rows.push(['source folder', 'use', 'messages', 'size', '', 'destination folder', 'messages', 'size']);
+    for (const f of l.folders) {
+      const d = f.destination!;
+      rows.push([f.name, f.specialUse ?? '', String(f.messages), mb(f.bytes), '->', d.exists ? d.name : `${d.name} (to create)`, d.exists ? String(d.messages) : '-', d.exists ? mb(d.bytes) : '-']);
+    }
+  } else {
+    rows.push(['folder', 'use', 'subscribed', 'messages', 'size']);
+    for (const f of l.folders) rows.push([f.name, f.specialUse ?? '', f.subscribed ? 'yes' : 'no', String(f.messages), mb(f.bytes)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
+  const lines = rows.map((r) => r.map((c, i) => stripControl(c).padEnd(widths[i]!)).join('  ').trimEnd());
+  const total = l.folders.reduce((a, f) => a + f.messages, 0);
+  lines.push(`${l.folders.length} folders, ${total} messages at ${l.source}${l.destination ? `; destination ${l.destination}` : ''}`);
+  return lines.join('\n');
+}
+
+function mb(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}
