@@ -9,6 +9,7 @@ import { sha256 } from './hash.js';
 import { emptyReport, type FolderReport } from './report.js';
 import { batches, prefetched } from './batches.js';
 import type { Lanes } from './lanes.js';
+import type { PauseGate } from './pause-gate.js';
 import { flagsForDest, sameFlags } from './flags.js';
 
 export interface SyncOptions {
@@ -36,6 +37,8 @@ export interface SyncContext {
   signal?: AbortSignal;
   /** Idle connection slots a big folder may borrow for parallel UID ranges. */
   lanes?: Lanes;
+  /** Shared pause: a throttled or dropped connection holds every worker back for a while. */
+  gate?: PauseGate;
 }
 
 /**
@@ -265,7 +268,10 @@ class FolderRun {
    */
   private async copyRange(part: MessageMeta[], h: Handles, index: ContentIndex, saved: FolderState | undefined): Promise<void> {
     const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
-    for await (const fetched of prefetched(chunks, (chunk) => this.fetch(h.src, chunk))) {
+    for await (const fetched of prefetched(chunks, async (chunk) => {
+      await this.ctx.gate?.wait(this.ctx.signal);
+      return this.fetch(h.src, chunk);
+    })) {
       if (this.ctx.signal?.aborted) throw new InterruptedError();
       await this.transferBatch(h.dst, fetched.items, fetched.requested, index);
       if (saved) {

@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
-import { ConnectionError, FolderError, InterruptedError } from '../errors/errors.js';
+import { ConnectionError, FolderError, InterruptedError, ThrottleError } from '../errors/errors.js';
+import { PauseGate } from './pause-gate.js';
 import { syncFolder, type FolderPair, type SyncContext } from './folder-sync.js';
 import { emptyReport, type FolderReport } from './report.js';
 import { Lanes } from './lanes.js';
@@ -21,7 +22,7 @@ export interface RunOptions {
 export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options: RunOptions): Promise<FolderReport[]> {
   const queue = new PQueue({ concurrency: Math.max(1, options.connections) });
   const lanes = new Lanes(Math.max(1, options.connections));
-  const laneCtx: SyncContext = { ...ctx, lanes };
+  const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate() };
   const reports: FolderReport[] = [];
   let fatal: unknown;
   const ordered = [...pairs].sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));
@@ -60,15 +61,24 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
 }
 
 async function withRetries(ctx: SyncContext, pair: FolderPair, options: RunOptions): Promise<FolderReport> {
-  for (let attempt = 1; ; attempt++) {
+  let failures = 0;
+  for (;;) {
+    await ctx.gate?.wait(options.signal);
     if (options.signal?.aborted) throw new InterruptedError();
     try {
       return await syncFolder(ctx, pair);
     } catch (err) {
-      if (!(err instanceof ConnectionError) || attempt >= options.attempts) throw err;
-      ctx.emit({ type: 'notice', message: `${pair.source.name}: ${err.message}; retrying (${attempt}/${options.attempts - 1})` });
-      await new Promise((r) => setTimeout(r, options.retryDelayMs * 2 ** (attempt - 1)));
+      if (!(err instanceof ConnectionError)) throw err;
+      // Throttling is the server working as designed: wait as told, however often. A broken
+      // connection counts as an attempt, with exponential back-off.
+      const throttled = err instanceof ThrottleError;
+      if (!throttled && ++failures >= options.attempts) throw err;
+      const delay = throttled ? err.retryAfterMs : Math.min(options.retryDelayMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
+      ctx.gate?.pause(delay);
+      const what = throttled ? 'pausing every connection' : `retry ${failures} of ${options.attempts - 1}`;
+      ctx.emit({ type: 'notice', message: `${pair.source.name}: ${err.message}; ${what} for ${(delay / 1000).toFixed(1)} s, then resuming` });
     }
   }
 }
 
+const MAX_BACKOFF_MS = 60_000;

@@ -35,6 +35,21 @@ export class ConnectionError extends MailferryError {
   }
 }
 
+/**
+ * The server asks to slow down (Gmail `[THROTTLED]`, Microsoft 365 "Request is throttled.
+ * Suggested Backoff Time: N milliseconds"). Never fatal: the run pauses and resumes.
+ */
+export class ThrottleError extends ConnectionError {
+  constructor(
+    message: string,
+    /** How long the server suggested to wait, or a default. */
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The destination refuses every further write (quota): stop that side, leave the rest pending. */
 export class QuotaError extends MailferryError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -61,7 +61,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       const reports = await runTransfer(
         { source: req.source, dest: req.dest, checkpoint, options: { filter: req.filter, syncFlags: req.syncFlags, batchMessages: 250, batchBytes: 16 << 20, minMessagesPerRange: req.minMessagesPerRange ?? 500 }, emit: req.emit, signal: req.signal },
         pairs,
-        { connections: req.connections, attempts: 4, retryDelayMs: 1000, signal: req.signal },
+        { connections: req.connections, attempts: 6, retryDelayMs: 1000, signal: req.signal },
       );
       await req.afterTransfer?.({ pairs, reports, checkpoint });
       return finishResult({ ...base, folders: [...reports, ...refused], seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location });

@@ -1,4 +1,5 @@
-import { AuthError, ConnectionError, FolderError, QuotaError } from '../../errors/errors.js';
+import { getStatusCode } from 'imapflow/lib/tools.js';
+import { AuthError, ConnectionError, FolderError, QuotaError, ThrottleError } from '../../errors/errors.js';
 
 /** The fields of imapflow's errors that mailferry reads; this file is the only one that does. */
 interface ImapFlowErrorLike {
@@ -10,12 +11,23 @@ interface ImapFlowErrorLike {
   responseStatus?: string;
   responseText?: string;
   reason?: string;
+  throttleReset?: number;
+  throttleWaited?: number;
+  response?: unknown;
 }
+
+/** The bracketed response code (OVERQUOTA, THROTTLED, ...): some imapflow commands copy it, others leave it in the response. */
+function responseCode(e: ImapFlowErrorLike): string | undefined {
+  return e.serverResponseCode ?? (getStatusCode(e.response as Parameters<typeof getStatusCode>[0]) || undefined);
+}
+
+/** Back-off when the server says "throttled" without saying for how long (Gmail). */
+const DEFAULT_THROTTLE_MS = 5_000;
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
   'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEOUT', 'NoConnection', 'EConnectionClosed',
-  'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'StateLogout', 'ETHROTTLE',
+  'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'StateLogout',
 ]);
 
 /** A refusal by the server concerning this one request (NO/BAD), as opposed to a broken session. */
@@ -34,7 +46,12 @@ export function refusalText(err: unknown): string {
  * account (never with a password).
  */
 export function classifyImapError(err: unknown, label: string, doing: string): Error {
-  const e = (err ?? {}) as ImapFlowErrorLike;
+  const raw = (err ?? {}) as ImapFlowErrorLike;
+  const e: ImapFlowErrorLike = { ...raw, message: raw.message, serverResponseCode: responseCode(raw) };
+  const throttle = throttleDelay(e);
+  if (throttle !== undefined) {
+    return new ThrottleError(`${label} is throttling (${doing}): ${refusalText(err)}`, throttle, { cause: err });
+  }
   if (e.authenticationFailed || e.serverResponseCode === 'AUTHENTICATIONFAILED') {
     return new AuthError(`cannot log in to ${label}: authentication failed`, { cause: err });
   }
@@ -54,6 +71,19 @@ export function classifyImapError(err: unknown, label: string, doing: string): E
     return new FolderError(`${label} refused ${doing}: ${refusalText(err)}`, e.serverResponseCode?.toLowerCase() ?? 'refused');
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * How long to back off, if this is throttling: imapflow has already waited `throttleWaited` of a
+ * Microsoft 365 hint; Gmail sends `[THROTTLED]` with no hint.
+ */
+function throttleDelay(e: ImapFlowErrorLike): number | undefined {
+  if (e.code === 'ETHROTTLE') return Math.max(0, (e.throttleReset ?? DEFAULT_THROTTLE_MS) - (e.throttleWaited ?? 0));
+  const text = `${e.serverResponseCode ?? ''} ${e.responseText ?? ''}`;
+  const hint = /Request is throttled.*Backoff Time[:=\s]+(\d+)/i.exec(text);
+  if (hint) return Number(hint[1]);
+  if (/THROTTLED/i.test(text)) return DEFAULT_THROTTLE_MS;
+  return undefined;
 }
 
 function isTlsCode(code: string | undefined): boolean {

@@ -1,0 +1,89 @@
+import net from 'node:net';
+
+export interface Injection {
+  /** Which client command to answer in the server's place (matched on the command's first chunk). */
+  match: RegExp;
+  /** Answer the nth match (1-based), counted over all connections. */
+  nth: number;
+  /** The tagged response to send instead of forwarding the command. */
+  reply: (tag: string) => string;
+}
+
+export interface FaultPlan {
+  injections?: Injection[];
+  /** On the nth connection (1-based), after this many bytes from the server, send a BYE and hang up. */
+  byeAfter?: { connection: number; bytes: number };
+}
+
+export interface FaultProxy {
+  port: number;
+  /** What was done, so a test can check its fault really happened. */
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of a real IMAP server that injects the faults providers produce:
+ * throttling answers in the server's place and a BYE in the middle of a transfer. It removes
+ * STARTTLS from the capabilities so it can read the (loopback, plaintext) conversation.
+ */
+export function startFaultProxy(target: { host: string; port: number }, plan: FaultPlan): Promise<FaultProxy> {
+  const sockets = new Set<net.Socket>();
+  const log: string[] = [];
+  const seen = new Map<Injection, number>();
+  let connections = 0;
+  const server = net.createServer((client) => {
+    const n = ++connections;
+    const upstream = net.connect(target.port, target.host);
+    sockets.add(client).add(upstream);
+    const hangUp = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    let down = 0;
+    upstream.on('data', (buf: Buffer) => {
+      const text = buf.toString('latin1').replace(/ STARTTLS/g, '');
+      down += buf.length;
+      if (plan.byeAfter?.connection === n && down >= plan.byeAfter.bytes) {
+        log.push(`bye on connection ${n} after ${down} bytes`);
+        client.write('* BYE Connection is closed. 13\r\n', hangUp);
+        return;
+      }
+      client.write(Buffer.from(text, 'latin1'));
+    });
+    client.on('data', (buf: Buffer) => {
+      const text = buf.toString('latin1');
+      for (const inj of plan.injections ?? []) {
+        if (!inj.match.test(text)) continue;
+        const count = (seen.get(inj) ?? 0) + 1;
+        seen.set(inj, count);
+        if (count !== inj.nth) continue;
+        const tag = text.split(' ')[0]!;
+        const reply = inj.reply(tag);
+        log.push(`answered ${text.split('\r\n')[0]} with ${reply.trim()}`);
+        client.write(reply);
+        return;
+      }
+      upstream.write(buf);
+    });
+    for (const s of [client, upstream]) {
+      s.on('error', hangUp);
+      s.on('close', () => {
+        sockets.delete(s);
+        hangUp();
+      });
+    }
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        log,
+        close: () => {
+          for (const s of sockets) s.destroy();
+          return new Promise<void>((r) => server.close(() => r()));
+        },
+      }),
+    ),
+  );
+}

@@ -1,0 +1,79 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
+import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
+import { seedAccount } from '../src/sandbox/seed.js';
+import { diffSnapshots, snapshotAccount } from './support/oracle.js';
+import { runCli } from './support/cli.js';
+import { startFaultProxy, type FaultPlan } from './support/imap-fault-proxy.js';
+
+const PASSWORD = 'pw-Throttle-5';
+const work = mkdtempSync(join(tmpdir(), 'mf-throttle-'));
+let server: DovecotServer;
+const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD };
+const addr = (user: string) => ({ host: server.host, port: server.port, user, password: PASSWORD });
+const BODY_FETCH = /^\S+ UID FETCH \S+ \(.*BODY\.PEEK\[\]/;
+
+beforeAll(async () => {
+  server = await startDovecot({ users: ['src', 'd1', 'd2', 'd3'].map((name) => ({ name, password: PASSWORD })) });
+  const opts = { seed: 77, messages: 400, folders: 6 };
+  await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Migrates src (through a fault proxy) into `dest`; returns the run and what the proxy did. */
+async function migrateThrough(plan: FaultPlan, dest: string) {
+  const proxy = await startFaultProxy({ host: server.host, port: server.port }, plan);
+  try {
+    const started = Date.now();
+    const run = await runCli(
+      ['migrate', '--from', `imap://src@127.0.0.1:${proxy.port}`, '--to', `imap://${dest}@${server.host}:${server.port}`, '--to-ca', server.caFile, '--state', join(work, `${dest}.sqlite`), '--json', '--connections', '2'],
+      env,
+    );
+    return { run, seconds: (Date.now() - started) / 1000, log: [...proxy.log] };
+  } finally {
+    await proxy.close();
+  }
+}
+
+async function expectEqual(dest: string): Promise<void> {
+  const diff = diffSnapshots(await snapshotAccount(addr('src')), await snapshotAccount(addr(dest)));
+  expect(diff.details).toEqual([]);
+}
+
+describe('provider throttling and disconnects pause the run, then it resumes: nothing lost, nothing duplicated', () => {
+  it('Microsoft 365 "Request is throttled. Suggested Backoff Time"', async () => {
+    const { run, seconds, log } = await migrateThrough(
+      { injections: [{ match: BODY_FETCH, nth: 3, reply: (tag) => `${tag} BAD Request is throttled. Suggested Backoff Time: 2000 milliseconds\r\n` }] },
+      'd1',
+    );
+    expect(log).toHaveLength(1);
+    expect(run.code).toBe(0);
+    expect(seconds).toBeGreaterThan(2);
+    await expectEqual('d1');
+  });
+
+  it('Gmail [THROTTLED]', async () => {
+    const { run, log } = await migrateThrough(
+      { injections: [{ match: BODY_FETCH, nth: 2, reply: (tag) => `${tag} NO [THROTTLED] Account exceeded command or bandwidth limits. (Failure)\r\n` }] },
+      'd2',
+    );
+    expect(log).toHaveLength(1);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/throttling.*pausing every connection/);
+    await expectEqual('d2');
+  });
+
+  it('a BYE in the middle of a fetch', async () => {
+    const { run, log } = await migrateThrough({ byeAfter: { connection: 2, bytes: 300_000 } }, 'd3');
+    expect(log.join()).toMatch(/bye on connection 2/);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/retry 1 of/);
+    await expectEqual('d3');
+  });
+});
