@@ -17,7 +17,7 @@ const addr = (user: string) => ({ host: server.host, port: server.port, user, pa
 const BODY_FETCH = /^\S+ UID FETCH \S+ \(.*BODY\.PEEK\[\]/;
 
 beforeAll(async () => {
-  server = await startDovecot({ users: ['src', 'd1', 'd2', 'd3'].map((name) => ({ name, password: PASSWORD })) });
+  server = await startDovecot({ users: ['src', 'd1', 'd2', 'd3', 'd4', 'd5'].map((name) => ({ name, password: PASSWORD })) });
   const opts = { seed: 77, messages: 400, folders: 6 };
   await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
 }, 120_000);
@@ -75,5 +75,31 @@ describe('provider throttling and disconnects pause the run, then it resumes: no
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/retry 1 of/);
     await expectEqual('d3');
+  });
+});
+
+describe('daily caps and rate limits', () => {
+  const direct = (dest: string, extra: string[]) =>
+    runCli(['migrate', '--from', `imap://src@${server.host}:${server.port}`, '--to', `imap://${dest}@${server.host}:${server.port}`, '--from-ca', server.caFile, '--to-ca', server.caFile, '--state', join(work, `${dest}.sqlite`), '--json', ...extra], env);
+
+  it('stops cleanly with exit 6 at the daily download cap, remembers what was moved today, and resumes without duplicates', async () => {
+    const first = await direct('d4', ['--daily-limit-down', '1500000']);
+    expect(first.code).toBe(6);
+    expect(first.stderr).toMatch(/^error: daily download limit of 1\.5 MB for imap:\/\/src@127\.0\.0\.1:\d+ reached \(\d+\.\d MB moved today\); rerun after \d{4}-\d\d-\d\d 00:00 UTC resumes$/m);
+    // The same day, the same cap: what the first run moved still counts.
+    const again = await direct('d4', ['--daily-limit-down', '1500000', '--connections', '1']);
+    expect(again.code).toBe(6);
+    const raised = await direct('d4', ['--daily-limit-down', '100000000']);
+    expect(raised.code).toBe(0);
+    await expectEqual('d4');
+  });
+
+  it('--max-messages-per-second holds the pace', async () => {
+    const started = Date.now();
+    const run = await direct('d5', ['--folder', 'INBOX', '--max-messages-per-second', '100']);
+    expect(run.code).toBe(0);
+    const copied = JSON.parse(run.stdout).totals.copied as number;
+    expect(copied).toBeGreaterThan(100);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(((copied - 250) / 100) * 1000);
   });
 });

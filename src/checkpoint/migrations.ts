@@ -33,6 +33,14 @@ const STEPS: string[] = [
      PRIMARY KEY (folder_id, src_uidvalidity, src_uid)
    ) WITHOUT ROWID;
    CREATE INDEX messages_state ON messages (folder_id, src_uidvalidity, state);`,
+  // Bytes moved per account and UTC day, for providers' daily caps.
+  `CREATE TABLE usage (
+     account TEXT NOT NULL,
+     day TEXT NOT NULL,
+     bytes_down INTEGER NOT NULL DEFAULT 0,
+     bytes_up INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (account, day)
+   );`,
 ];
 
 export const SCHEMA_VERSION = STEPS.length;

@@ -157,6 +157,20 @@ export class SqliteCheckpoint implements Checkpoint {
     })();
   }
 
+  usage(account: string, day: string): { down: number; up: number } {
+    const r = this.db.prepare<[string, string], { down: number; up: number }>('SELECT bytes_down AS down, bytes_up AS up FROM usage WHERE account = ? AND day = ?').get(account, day);
+    return r ?? { down: 0, up: 0 };
+  }
+
+  addUsage(account: string, day: string, down: number, up: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO usage (account, day, bytes_down, bytes_up) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account, day) DO UPDATE SET bytes_down = bytes_down + excluded.bytes_down, bytes_up = bytes_up + excluded.bytes_up`,
+      )
+      .run(account, day, down, up);
+  }
+
   close(): void {
     if (!this.db.open) return;
     this.db.prepare('DELETE FROM lock WHERE pid = ?').run(process.pid);

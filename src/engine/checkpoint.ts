@@ -45,5 +45,8 @@ export interface Checkpoint {
   putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void;
   /** Updates the flags recorded for messages, in one transaction. */
   putFlags(srcName: string, srcUidValidity: number, changes: Array<{ srcUid: number; flags: string[] }>): void;
+  /** Bytes fetched from (`down`) and appended to (`up`) an account on a UTC day (YYYY-MM-DD). */
+  usage(account: string, day: string): { down: number; up: number };
+  addUsage(account: string, day: string, down: number, up: number): void;
   close(): void;
 }

@@ -10,6 +10,7 @@ import { emptyReport, type FolderReport } from './report.js';
 import { batches, prefetched } from './batches.js';
 import type { Lanes } from './lanes.js';
 import type { PauseGate } from './pause-gate.js';
+import type { TrafficControl } from './traffic.js';
 import { flagsForDest, sameFlags } from './flags.js';
 
 export interface SyncOptions {
@@ -39,6 +40,8 @@ export interface SyncContext {
   lanes?: Lanes;
   /** Shared pause: a throttled or dropped connection holds every worker back for a while. */
   gate?: PauseGate;
+  /** Rate limits and daily caps. */
+  traffic?: TrafficControl;
 }
 
 /**
@@ -270,7 +273,10 @@ class FolderRun {
     const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
     for await (const fetched of prefetched(chunks, async (chunk) => {
       await this.ctx.gate?.wait(this.ctx.signal);
-      return this.fetch(h.src, chunk);
+      await this.ctx.traffic?.beforeFetch(chunk.length, chunk.reduce((a, m) => a + m.size, 0), this.ctx.signal);
+      const fetched = await this.fetch(h.src, chunk);
+      this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + m.raw.length, 0));
+      return fetched;
     })) {
       if (this.ctx.signal?.aborted) throw new InterruptedError();
       await this.transferBatch(h.dst, fetched.items, fetched.requested, index);
@@ -323,6 +329,8 @@ class FolderRun {
       return;
     }
 
+    const appendBytes = toAppend.reduce((a, h) => a + h.meta.raw.length, 0);
+    this.ctx.traffic?.beforeAppend(appendBytes);
     // Intent before effect: once these rows are committed, a crash during the APPEND is
     // settled on resume by looking for the message above destFloor.
     const pending = toAppend.map((h) => ({ ...metaRow(h.meta), sha256: h.sha256, state: 'pending' as const, destFloor: this.destFloor }));
@@ -347,6 +355,7 @@ class FolderRun {
       return { ...row, state: 'failed', reason };
     });
     this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, results);
+    this.ctx.traffic?.afterAppend(appendBytes);
     this.report.bytes += bytes;
     this.progress(items.length, bytes);
   }

@@ -57,6 +57,13 @@ export class QuotaError extends MailferryError {
   }
 }
 
+/** A provider's daily transfer cap is (nearly) used up: stop cleanly, resume tomorrow. */
+export class DailyLimitError extends MailferryError {
+  constructor(message: string) {
+    super(message, 'dailyLimit');
+  }
+}
+
 /** The run was stopped by a signal; the checkpoint holds what was done. */
 export class InterruptedError extends MailferryError {
   constructor(message = 'interrupted; rerun the same command to resume') {

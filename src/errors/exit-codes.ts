@@ -9,6 +9,7 @@ export const EXIT_CODES = {
   auth: { status: 3, meaning: 'authentication failed' },
   connection: { status: 4, meaning: 'connection or TLS failure' },
   quota: { status: 5, meaning: 'destination full or refusing (quota); a rerun resumes' },
+  dailyLimit: { status: 6, meaning: 'daily transfer limit reached; a rerun after the time shown resumes' },
   interrupted: { status: 130, meaning: 'interrupted; a rerun resumes' },
   internal: { status: 70, meaning: 'internal error (a bug): please report it with --debug output' },
 } as const;

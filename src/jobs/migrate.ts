@@ -1,4 +1,5 @@
 import type { MessageFilter } from '../engine/filters.js';
+import type { TrafficLimits } from '../engine/traffic.js';
 import type { FolderSelection } from '../engine/folder-map.js';
 import type { EmitEvent } from '../engine/events.js';
 import type { StderrLogger } from '../reporting/logger.js';
@@ -14,6 +15,7 @@ export interface MigrateRequest {
   policy: ConnectionPolicy;
   selection: FolderSelection;
   filter: MessageFilter;
+  traffic?: TrafficLimits;
   syncFlags: boolean;
   statePath?: string;
   dryRun: boolean;
@@ -35,6 +37,7 @@ export async function migrate(req: MigrateRequest): Promise<JobResult> {
     statePath: req.statePath ?? defaultStatePath(source.label, dest.label),
     selection: req.selection,
     filter: req.filter,
+    traffic: req.traffic,
     syncFlags: req.syncFlags,
     connections: req.policy.connections,
     dryRun: req.dryRun,

@@ -5,6 +5,7 @@ import { createReporter } from '../../reporting/reporter.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
 import { sideSpecs, type SideArgs } from './side-args.js';
+import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
   accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, runOptions, selectionOptions,
 } from '../options.js';
@@ -16,11 +17,12 @@ export const migrateOptions = {
   ...filterOptions,
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
+  ...trafficOptions,
   ...connectionOptions,
   ...runOptions,
 } as const;
 
-type MigrateArgs = SideArgs & {
+type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
 };
@@ -51,6 +53,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
           },
           selection: parseSelection(argv),
           filter: parseFilter(argv),
+          traffic: parseTraffic(argv),
           syncFlags: argv['sync-flags'],
           statePath: argv.state,
           dryRun: argv['dry-run'],
