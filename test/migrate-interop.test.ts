@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
@@ -118,15 +118,25 @@ describe('TLS and secrets', () => {
 });
 
 describe('destination refusals', () => {
-  it('a message over the destination limit fails alone, with its reason, and the run exits 1', async () => {
-    const run = await migrate(plainUrl(fsServer, 'a'), fsServer, 'small', 'small.sqlite');
-    expect(run.code).toBe(1);
+  it('a message over the destination limit is skipped as too-large, listed, and kept with --oversize-dir', async () => {
+    const keep = join(work, 'oversize');
+    const run = await migrate(plainUrl(fsServer, 'a'), fsServer, 'small', 'small.sqlite', ['--oversize-dir', keep]);
+    expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout);
-    expect(summary.totals.failed).toBe(1);
+    expect(summary.totals).toMatchObject({ copied: 15, skipped: 1, failed: 0 });
     const inbox = summary.folders.find((f: { source: string }) => f.source === 'INBOX');
-    expect(inbox.failures).toEqual([expect.objectContaining({ reason: 'too-large' })]);
-    expect(summary.totals.copied).toBe(15);
-    expect(run.stderr).toMatch(/INBOX UID 1: too-large/);
+    expect(inbox.skipped).toEqual({ 'too-large': 1 });
+    expect(inbox.oversize).toEqual([{ uid: 1, size: expect.any(Number), savedTo: join(keep, 'INBOX', `${inbox.oversize[0].savedTo.match(/(\d+)-1\.eml$/)[1]}-1.eml`) }]);
+    const saved = readFileSync(inbox.oversize[0].savedTo);
+    const original = await withClient(fsServer, 'a', async (c) => {
+      await c.mailboxOpen('INBOX');
+      return (await c.fetchOne('1', { source: true }, { uid: true }))!.source!;
+    });
+    expect(saved.equals(original)).toBe(true);
+    expect(statSync(inbox.oversize[0].savedTo).mode & 0o777).toBe(0o600);
+    // A rerun does not try the refused message again.
+    const rerun = await migrate(plainUrl(fsServer, 'a'), fsServer, 'small', 'small.sqlite');
+    expect(JSON.parse(rerun.stdout).totals).toMatchObject({ copied: 0, failed: 0 });
   });
 
   it('a full destination stops the run with exit 5 and leaves no duplicate behind; a rerun stops the same way', async () => {

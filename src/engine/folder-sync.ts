@@ -11,6 +11,7 @@ import { batches, prefetched } from './batches.js';
 import type { Lanes } from './lanes.js';
 import type { PauseGate } from './pause-gate.js';
 import type { TrafficControl } from './traffic.js';
+import type { OversizeSink } from './oversize.js';
 import { flagsForDest, sameFlags } from './flags.js';
 
 export interface SyncOptions {
@@ -42,6 +43,8 @@ export interface SyncContext {
   gate?: PauseGate;
   /** Rate limits and daily caps. */
   traffic?: TrafficControl;
+  /** Keeps messages too large for the destination (`--oversize-dir`). */
+  oversize?: OversizeSink;
 }
 
 /**
@@ -95,7 +98,10 @@ function filterFor(ctx: SyncContext): MessageFilter {
 
 /** A message left out by a filter that the current filters would let through. */
 function liftable(r: MessageRow, filter: MessageFilter): boolean {
-  return r.state === 'skipped' && FILTER_REASONS.has(r.reason ?? '') && !skipReason(rowMeta(r), filter);
+  // A size refusal by a server that states no limit is final: retrying it each run would only
+  // move the same big message again to be refused again.
+  const knownLimit = r.reason !== 'too-large' || filter.destMaxSize !== undefined;
+  return r.state === 'skipped' && FILTER_REASONS.has(r.reason ?? '') && knownLimit && !skipReason(rowMeta(r), filter);
 }
 
 function rowMeta(r: MessageRow): MessageMeta {
@@ -106,6 +112,8 @@ class FolderRun {
   private readonly uidValidity: number;
   private readonly filter: MessageFilter;
   private destFloor: number;
+  /** Left out for their size before fetching; saved to the oversize directory after the copy. */
+  private readonly oversized: MessageMeta[] = [];
 
   constructor(
     private readonly ctx: SyncContext,
@@ -155,6 +163,7 @@ class FolderRun {
     } finally {
       this.ctx.lanes?.leave(extra);
     }
+    await this.saveOversized();
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
     saved.srcUidNext = this.src.status.uidNext;
     saved.srcModseq = this.src.status.highestModseq;
@@ -258,6 +267,7 @@ class FolderRun {
       if (reason) {
         this.report.skipped[reason] = (this.report.skipped[reason] ?? 0) + 1;
         skipped.push({ ...metaRow(m), state: 'skipped', reason });
+        if (reason === 'too-large') this.oversized.push(m);
       } else copy.push(m);
     }
     if (skipped.length > 0) this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, skipped);
@@ -340,6 +350,7 @@ class FolderRun {
       toAppend.map((h) => ({ raw: h.meta.raw, flags: flagsForDest(h.meta.flags, dst.permanentFlags), internalDate: h.meta.internalDate })),
     );
     let bytes = 0;
+    const refused: MessageData[] = [];
     const results = pending.map((row, i): MessageRow => {
       const o = outcomes[i];
       if (o?.ok) {
@@ -350,14 +361,39 @@ class FolderRun {
       }
       const reason = o ? o.reason : 'unknown';
       const message = o ? o.message : 'no outcome';
+      if (reason === 'too-large') {
+        // Left out, not failed: the destination will never take it, and it is listed and kept.
+        this.report.skipped[reason] = (this.report.skipped[reason] ?? 0) + 1;
+        refused.push(toAppend[i]!.meta);
+        return { ...row, state: 'skipped', reason };
+      }
       this.report.failed++;
       this.report.failures.push({ uid: row.srcUid, reason, message });
       return { ...row, state: 'failed', reason };
     });
     this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, results);
     this.ctx.traffic?.afterAppend(appendBytes);
+    for (const m of refused) await this.keepOversized(m);
     this.report.bytes += bytes;
     this.progress(items.length, bytes);
+  }
+
+  /** Lists (and with a sink, saves) a message the destination cannot take for its size. */
+  private async keepOversized(m: MessageData): Promise<void> {
+    const savedTo = this.ctx.oversize ? await this.ctx.oversize.save(this.pair.source.components, this.uidValidity, m) : undefined;
+    this.report.oversize.push({ uid: m.uid, size: m.raw.length, ...(savedTo ? { savedTo } : {}) });
+  }
+
+  private async saveOversized(): Promise<void> {
+    if (this.oversized.length === 0) return;
+    if (!this.ctx.oversize) {
+      for (const m of this.oversized) this.report.oversize.push({ uid: m.uid, size: m.size });
+      return;
+    }
+    for (const chunk of batches(this.oversized, 50, this.ctx.options.batchBytes)) {
+      const fetched = await this.fetch(this.src, chunk);
+      for (const m of fetched.items) await this.keepOversized(m);
+    }
   }
 
   private countVanished(n: number): void {

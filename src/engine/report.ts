@@ -11,6 +11,8 @@ export interface FolderReport {
   skipped: Record<string, number>;
   failed: number;
   failures: MessageFailure[];
+  /** Messages too large for the destination, and where `--oversize-dir` put them. */
+  oversize: Array<{ uid: number; size: number; savedTo?: string }>;
   bytes: number;
   flagsUpdated: number;
   /** Messages deleted from the destination because they were deleted at the source (backup --mirror). */
@@ -26,7 +28,7 @@ export interface MessageFailure {
 }
 
 export function emptyReport(source: string, destination: string): FolderReport {
-  return { source, destination, found: 0, copied: 0, present: 0, skipped: {}, failed: 0, failures: [], bytes: 0, flagsUpdated: 0 };
+  return { source, destination, found: 0, copied: 0, present: 0, skipped: {}, failed: 0, failures: [], oversize: [], bytes: 0, flagsUpdated: 0 };
 }
 
 export interface Totals {

@@ -8,6 +8,7 @@ import type { FolderPair } from '../engine/folder-sync.js';
 import { emptyReport, type FolderReport } from '../engine/report.js';
 import { runTransfer } from '../engine/run-transfer.js';
 import { TrafficControl, type TrafficLimits } from '../engine/traffic.js';
+import type { OversizeSink } from '../engine/oversize.js';
 import { FolderError } from '../errors/errors.js';
 import type { Store } from '../stores/store.js';
 import { finishResult, type JobResult } from './job-result.js';
@@ -22,6 +23,8 @@ export interface CopyJobRequest {
   syncFlags: boolean;
   connections: number;
   dryRun: boolean;
+  /** Where messages too large for the destination are kept (`--oversize-dir`). */
+  oversize?: OversizeSink;
   /** Rate limits and daily caps (`--max-bytes-per-second`, `--daily-limit-down`, ...). */
   traffic?: TrafficLimits;
   /** Below this many messages per extra connection a folder is not split (tests lower it). */
@@ -62,7 +65,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         bytes: 0,
       });
       const reports = await runTransfer(
-        { source: req.source, dest: req.dest, checkpoint, options: { filter: req.filter, syncFlags: req.syncFlags, batchMessages: 250, batchBytes: 16 << 20, minMessagesPerRange: req.minMessagesPerRange ?? 500 }, emit: req.emit, signal: req.signal, traffic: new TrafficControl(req.traffic ?? {}, checkpoint, { source: req.source.label, dest: req.dest.label }) },
+        { source: req.source, dest: req.dest, checkpoint, options: { filter: req.filter, syncFlags: req.syncFlags, batchMessages: 250, batchBytes: 16 << 20, minMessagesPerRange: req.minMessagesPerRange ?? 500 }, emit: req.emit, signal: req.signal, oversize: req.oversize, traffic: new TrafficControl(req.traffic ?? {}, checkpoint, { source: req.source.label, dest: req.dest.label }) },
         pairs,
         { connections: req.connections, attempts: 6, retryDelayMs: 1000, signal: req.signal },
       );

@@ -8,6 +8,7 @@ import { runCopyJob } from './copy-job.js';
 import { imapStoreFor, type ConnectionPolicy, type ImapSideSpec } from './imap-side.js';
 import { withVerify, type JobResult } from './job-result.js';
 import { verify } from './verify.js';
+import { OversizeDir } from './oversize-dir.js';
 import { defaultStatePath } from './state-path.js';
 
 export interface MigrateRequest {
@@ -16,6 +17,8 @@ export interface MigrateRequest {
   selection: FolderSelection;
   filter: MessageFilter;
   traffic?: TrafficLimits;
+  /** `--oversize-dir`: keep messages too large for the destination here. */
+  oversizeDir?: string;
   syncFlags: boolean;
   statePath?: string;
   dryRun: boolean;
@@ -38,6 +41,7 @@ export async function migrate(req: MigrateRequest): Promise<JobResult> {
     selection: req.selection,
     filter: req.filter,
     traffic: req.traffic,
+    oversize: req.oversizeDir ? new OversizeDir(req.oversizeDir) : undefined,
     syncFlags: req.syncFlags,
     connections: req.policy.connections,
     dryRun: req.dryRun,

@@ -150,6 +150,7 @@ export function jsonSummary(result: JobResult): object {
       skipped: f.skipped,
       failed: f.failed,
       failures: f.failures,
+      oversize: f.oversize,
       bytes: f.bytes,
       flagsUpdated: f.flagsUpdated,
       ...(f.removed !== undefined ? { removed: f.removed } : {}),
@@ -181,6 +182,7 @@ function textSummary(result: JobResult): string {
     if (f.copied + f.present + f.failed + f.flagsUpdated + (f.removed ?? 0) + Object.keys(f.skipped).length > 0 || f.error) {
       lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}: ${stripControl(parts)}`);
     }
+    for (const o of f.oversize) lines.push(`    too large for the destination: UID ${o.uid} (${mb(o.size)})${o.savedTo ? `, saved to ${o.savedTo}` : ''}`);
   }
   if (result.archive) lines.push(`archive: ${result.archive}`);
   if (result.verify) lines.push(verifyText(result.verify));

@@ -16,6 +16,7 @@ export const migrateOptions = {
   ...selectionOptions,
   ...filterOptions,
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
+  'oversize-dir': { type: 'string', group: 'Messages:', describe: 'save messages too large for the destination as .eml files here (0600) instead of only listing them' },
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
   ...trafficOptions,
   ...connectionOptions,
@@ -24,7 +25,7 @@ export const migrateOptions = {
 
 type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+  state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
 };
 
 export function migrateCommand(ctx: CliContext): CommandModule {
@@ -54,6 +55,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
           selection: parseSelection(argv),
           filter: parseFilter(argv),
           traffic: parseTraffic(argv),
+          oversizeDir: argv['oversize-dir'],
           syncFlags: argv['sync-flags'],
           statePath: argv.state,
           dryRun: argv['dry-run'],
