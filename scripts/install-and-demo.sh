@@ -38,8 +38,7 @@ done
 # shellcheck disable=SC1091
 . "$tmp/env"
 demo() {
-  npx mailferry migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" \
-    --from-ca "$MAILFERRY_SANDBOX_CA" --to-ca "$MAILFERRY_SANDBOX_CA" --state "$tmp/state.sqlite"
+  npx mailferry migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" --state "$tmp/state.sqlite"
 }
 echo "== demo: migrate alice -> bob on the sandbox Dovecot"
 demo

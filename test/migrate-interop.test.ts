@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 import { runCli } from './support/cli.js';
+import { startFaultProxy } from './support/imap-fault-proxy.js';
 
 const PASSWORD = 'pw-Interop-7';
 const work = mkdtempSync(join(tmpdir(), 'mf-interop-'));
@@ -100,10 +101,25 @@ describe('TLS and secrets', () => {
     expect(insecure.stderr).toMatch(/--insecure-tls: the certificate of 127\.0\.0\.1 is NOT checked/);
   });
 
-  it('uses STARTTLS when the server offers it, so an untrusted certificate fails even on loopback', async () => {
-    const run = await runCli(['migrate', '--from', plainUrl(fsServer, 'a'), '--to', plainUrl(ppServer, 'b'), '--dry-run'], env);
-    expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/TLS failure/);
+  it('to loopback it logs in without TLS, but upgrades with STARTTLS when the server refuses plaintext', async () => {
+    const direct = await runCli(['migrate', '--from', plainUrl(fsServer, 'a'), '--to', plainUrl(ppServer, 'b'), '--dry-run'], env);
+    expect(direct.code).toBe(0);
+    // Seen from 127.0.0.2, Dovecot advertises LOGINDISABLED: the password must only cross inside TLS.
+    const proxy = await startFaultProxy({ host: fsServer.host, port: fsServer.port }, { keepStartTls: true, localAddress: '127.0.0.2' });
+    try {
+      const viaProxy = `imap://a@127.0.0.1:${proxy.port}`;
+      const untrusted = await runCli(['migrate', '--from', viaProxy, '--to', plainUrl(ppServer, 'b'), '--dry-run'], env);
+      expect(untrusted.code).toBe(4);
+      expect(untrusted.stderr).toMatch(/TLS failure/);
+      const trusted = await runCli(['migrate', '--from', viaProxy, '--from-ca', fsServer.caFile, '--to', plainUrl(ppServer, 'b'), '--dry-run'], env);
+      expect(trusted.code).toBe(0);
+      const upstream = proxy.upstreamBytes().toString('latin1');
+      expect(upstream).toMatch(/STARTTLS/);
+      expect(upstream).not.toContain(PASSWORD);
+      expect(upstream).not.toContain(Buffer.from(`\0a\0${PASSWORD}`).toString('base64'));
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('never logs a password, even with --debug', async () => {

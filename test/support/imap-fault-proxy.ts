@@ -11,6 +11,10 @@ export interface Injection {
 
 export interface FaultPlan {
   injections?: Injection[];
+  /** Keep STARTTLS (default: removed, so the conversation can be read and altered). */
+  keepStartTls?: boolean;
+  /** Connect to the server from this address (127.0.0.2: Dovecot then sees a non-local client). */
+  localAddress?: string;
   /** On the nth connection (1-based), after this many bytes from the server, send a BYE and hang up. */
   byeAfter?: { connection: number; bytes: number };
 }
@@ -19,6 +23,8 @@ export interface FaultProxy {
   port: number;
   /** What was done, so a test can check its fault really happened. */
   readonly log: string[];
+  /** Everything the client sent, for checks that no secret crossed in the clear. */
+  readonly upstreamBytes: () => Buffer;
   close(): Promise<void>;
 }
 
@@ -32,9 +38,10 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
   const log: string[] = [];
   const seen = new Map<Injection, number>();
   let connections = 0;
+  const sent: Buffer[] = [];
   const server = net.createServer((client) => {
     const n = ++connections;
-    const upstream = net.connect(target.port, target.host);
+    const upstream = net.connect({ port: target.port, host: target.host, localAddress: plan.localAddress });
     sockets.add(client).add(upstream);
     const hangUp = (): void => {
       client.destroy();
@@ -42,7 +49,8 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
     };
     let down = 0;
     upstream.on('data', (buf: Buffer) => {
-      const text = buf.toString('latin1').replace(/ STARTTLS/g, '');
+      const raw = buf.toString('latin1');
+      const text = plan.keepStartTls ? raw : raw.replace(/ STARTTLS/g, '');
       down += buf.length;
       if (plan.byeAfter?.connection === n && down >= plan.byeAfter.bytes) {
         log.push(`bye on connection ${n} after ${down} bytes`);
@@ -52,6 +60,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       client.write(Buffer.from(text, 'latin1'));
     });
     client.on('data', (buf: Buffer) => {
+      sent.push(buf);
       const text = buf.toString('latin1');
       for (const inj of plan.injections ?? []) {
         if (!inj.match.test(text)) continue;
@@ -79,6 +88,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       resolve({
         port: (server.address() as net.AddressInfo).port,
         log,
+        upstreamBytes: () => Buffer.concat(sent),
         close: () => {
           for (const s of sockets) s.destroy();
           return new Promise<void>((r) => server.close(() => r()));

@@ -52,7 +52,7 @@ export function sandboxCommand(ctx: CliContext): CommandModule {
             '',
             'In another shell:',
             ...exports.map((e) => `  ${e}`),
-            `  mailferry migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" --from-ca "$MAILFERRY_SANDBOX_CA" --to-ca "$MAILFERRY_SANDBOX_CA"`,
+            `  mailferry migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO"`,
           ].join('\n'),
         );
         // Written last: a script waiting for this file may use the server as soon as it appears.

@@ -1,8 +1,13 @@
+import { createRequire } from 'node:module';
 import { rootCertificates } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { isLoopback, type ImapEndpoint } from '../../config/account-url.js';
 import type { Logger } from '../../reporting/logger.js';
+import { AuthError } from '../../errors/errors.js';
 import { classifyImapError } from './imap-errors.js';
+
+// Same depth under src/ and dist/, so this finds the package's own manifest either way.
+const VERSION: string = createRequire(import.meta.url)('../../../package.json').version;
 
 export interface ImapAccount {
   endpoint: ImapEndpoint;
@@ -27,16 +32,14 @@ export interface ImapAccount {
  * unless the host is loopback or the user allowed plaintext, and never `logRaw` (it would log the
  * LOGIN literal).
  */
-export function clientOptions(account: ImapAccount): ImapFlowOptions {
+function clientOptions(account: ImapAccount, startTls: StartTlsPolicy): ImapFlowOptions {
   const e = account.endpoint;
   const secure = e.scheme === 'imaps';
-  const plaintextOk = account.allowPlaintext || isLoopback(e.host);
   return {
     host: e.host,
     port: e.port,
     secure,
-    // true: STARTTLS or fail. undefined: STARTTLS when offered, else plaintext (loopback/allowed).
-    doSTARTTLS: secure ? undefined : plaintextOk ? undefined : true,
+    doSTARTTLS: secure ? undefined : startTls === 'required' ? true : startTls === 'never' ? false : undefined,
     auth: { user: e.user, pass: account.password },
     tls: {
       rejectUnauthorized: !account.insecureTls,
@@ -49,12 +52,35 @@ export function clientOptions(account: ImapAccount): ImapFlowOptions {
     socketTimeout: account.socketTimeoutMs,
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
-    clientInfo: { name: 'mailferry' },
+    clientInfo: { name: 'mailferry', version: VERSION, vendor: 'mailferry' },
   };
 }
 
+/**
+ * `required`: STARTTLS or fail (any remote host). `never`: plaintext, for loopback, where the
+ * bytes never leave the machine and TLS would only cost CPU. `offered`: STARTTLS when the server
+ * offers it (--allow-plaintext to a remote host).
+ */
+export type StartTlsPolicy = 'required' | 'never' | 'offered';
+
+function defaultStartTls(account: ImapAccount): StartTlsPolicy {
+  if (isLoopback(account.endpoint.host)) return 'never';
+  return account.allowPlaintext ? 'offered' : 'required';
+}
+
 export async function openClient(account: ImapAccount): Promise<ImapFlow> {
-  const client = new ImapFlow(clientOptions(account));
+  const policy = defaultStartTls(account);
+  try {
+    return await connectWith(account, policy);
+  } catch (err) {
+    // A loopback server may still refuse plaintext logins (LOGINDISABLED): then use its STARTTLS.
+    if (policy !== 'never' || !(err instanceof AuthError) || !/refuses plaintext/.test(err.message)) throw err;
+    return connectWith(account, 'required');
+  }
+}
+
+async function connectWith(account: ImapAccount, startTls: StartTlsPolicy): Promise<ImapFlow> {
+  const client = new ImapFlow(clientOptions(account, startTls));
   // A connection-level error after connect surfaces on the next command; don't crash on the event.
   client.on('error', (err: Error) => account.logger.debug(`${account.label}: ${err.message}`));
   try {

@@ -52,11 +52,12 @@ export function classifyImapError(err: unknown, label: string, doing: string): E
   if (throttle !== undefined) {
     return new ThrottleError(`${label} is throttling (${doing}): ${refusalText(err)}`, throttle, { cause: err });
   }
+  // Before the generic check: imapflow also flags a LOGINDISABLED refusal as an authentication failure.
+  if (e.serverResponseCode === 'PRIVACYREQUIRED' || /LOGINDISABLED|Login is disabled|plaintext authentication disallowed/i.test(`${e.message} ${e.responseText ?? ''}`)) {
+    return new AuthError(`cannot log in to ${label}: the server refuses plaintext login (use imaps:// or a server with STARTTLS)`, { cause: err });
+  }
   if (e.authenticationFailed || e.serverResponseCode === 'AUTHENTICATIONFAILED') {
     return new AuthError(`cannot log in to ${label}: authentication failed`, { cause: err });
-  }
-  if (e.serverResponseCode === 'PRIVACYREQUIRED' || /LOGINDISABLED|plaintext authentication disallowed/i.test(e.message ?? '')) {
-    return new AuthError(`cannot log in to ${label}: the server refuses plaintext login (use imaps:// or a server with STARTTLS)`, { cause: err });
   }
   if (e.serverResponseCode === 'OVERQUOTA') {
     return new QuotaError(`${label} is full: ${refusalText(err)}`, { cause: err });
