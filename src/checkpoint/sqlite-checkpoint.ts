@@ -157,6 +157,10 @@ export class SqliteCheckpoint implements Checkpoint {
     })();
   }
 
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   usage(account: string, day: string): { down: number; up: number } {
     const r = this.db.prepare<[string, string], { down: number; up: number }>('SELECT bytes_down AS down, bytes_up AS up FROM usage WHERE account = ? AND day = ?').get(account, day);
     return r ?? { down: 0, up: 0 };

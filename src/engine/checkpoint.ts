@@ -45,6 +45,8 @@ export interface Checkpoint {
   putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void;
   /** Updates the flags recorded for messages, in one transaction. */
   putFlags(srcName: string, srcUidValidity: number, changes: Array<{ srcUid: number; flags: string[] }>): void;
+  /** Runs `fn`, and every write it makes, as one transaction: one fsync instead of several. */
+  batch<T>(fn: () => T): T;
   /** Bytes fetched from (`down`) and appended to (`up`) an account on a UTC day (YYYY-MM-DD). */
   usage(account: string, day: string): { down: number; up: number };
   addUsage(account: string, day: string, down: number, up: number): void;

@@ -289,11 +289,11 @@ class FolderRun {
       return fetched;
     })) {
       if (this.ctx.signal?.aborted) throw new InterruptedError();
-      await this.transferBatch(h.dst, fetched.items, fetched.requested, index);
-      if (saved) {
+      await this.transferBatch(h.dst, fetched.items, fetched.requested, index, () => {
+        if (!saved) return;
         saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
         this.ctx.checkpoint.saveFolder(saved);
-      }
+      });
     }
   }
 
@@ -319,7 +319,12 @@ class FolderRun {
     return { items, requested };
   }
 
-  private async transferBatch(dst: FolderHandle, items: MessageData[], requested: number[], index: ContentIndex): Promise<void> {
+  /**
+   * Settles one fetched batch. Journal writes are grouped: what was found at the destination and
+   * the APPEND intents in one transaction before the APPEND, the outcomes plus `finish` (folder
+   * progress) in one after it.
+   */
+  private async transferBatch(dst: FolderHandle, items: MessageData[], requested: number[], index: ContentIndex, finish: () => void): Promise<void> {
     if (items.length < requested.length) this.countVanished(requested.length - items.length);
     const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
     const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ size: h.meta.raw.length, sha256: h.sha256 }))) : [];
@@ -333,8 +338,13 @@ class FolderRun {
         this.report.present++;
       } else toAppend.push(h);
     });
-    if (settled.length > 0) this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, settled);
+    const folder = this.pair.source.name;
     if (toAppend.length === 0) {
+      this.ctx.checkpoint.batch(() => {
+        this.ctx.checkpoint.putRows(folder, this.uidValidity, settled);
+        this.ctx.traffic?.flush();
+        finish();
+      });
       this.progress(items.length, 0);
       return;
     }
@@ -344,7 +354,10 @@ class FolderRun {
     // Intent before effect: once these rows are committed, a crash during the APPEND is
     // settled on resume by looking for the message above destFloor.
     const pending = toAppend.map((h) => ({ ...metaRow(h.meta), sha256: h.sha256, state: 'pending' as const, destFloor: this.destFloor }));
-    this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, pending);
+    this.ctx.checkpoint.batch(() => {
+      this.ctx.checkpoint.putRows(folder, this.uidValidity, settled);
+      this.ctx.checkpoint.putRows(folder, this.uidValidity, pending);
+    });
 
     const outcomes = await dst.append(
       toAppend.map((h) => ({ raw: h.meta.raw, flags: flagsForDest(h.meta.flags, dst.permanentFlags), internalDate: h.meta.internalDate })),
@@ -371,8 +384,12 @@ class FolderRun {
       this.report.failures.push({ uid: row.srcUid, reason, message });
       return { ...row, state: 'failed', reason };
     });
-    this.ctx.checkpoint.putRows(this.pair.source.name, this.uidValidity, results);
     this.ctx.traffic?.afterAppend(appendBytes);
+    this.ctx.checkpoint.batch(() => {
+      this.ctx.checkpoint.putRows(folder, this.uidValidity, results);
+      this.ctx.traffic?.flush();
+      finish();
+    });
     for (const m of refused) await this.keepOversized(m);
     this.report.bytes += bytes;
     this.progress(items.length, bytes);

@@ -20,6 +20,8 @@ export class TrafficControl {
   private readonly started = Date.now();
   private bytes = 0;
   private messages = 0;
+  /** Counted but not yet in the checkpoint: written with the batch's own transaction. */
+  private readonly unsaved = { down: 0, up: 0 };
 
   constructor(
     private readonly limits: TrafficLimits,
@@ -40,7 +42,7 @@ export class TrafficControl {
   }
 
   afterFetch(bytes: number): void {
-    this.checkpoint.addUsage(this.accounts.source, this.day(), bytes, 0);
+    this.unsaved.down += bytes;
   }
 
   /** Before appending: refuses a batch that would pass the upload cap. */
@@ -49,12 +51,21 @@ export class TrafficControl {
   }
 
   afterAppend(bytes: number): void {
-    this.checkpoint.addUsage(this.accounts.dest, this.day(), 0, bytes);
+    this.unsaved.up += bytes;
+  }
+
+  /** Writes what was counted since the last call (call it inside the batch's transaction). */
+  flush(): void {
+    const day = this.day();
+    if (this.unsaved.down > 0) this.checkpoint.addUsage(this.accounts.source, day, this.unsaved.down, 0);
+    if (this.unsaved.up > 0) this.checkpoint.addUsage(this.accounts.dest, day, 0, this.unsaved.up);
+    this.unsaved.down = 0;
+    this.unsaved.up = 0;
   }
 
   private checkCap(what: string, account: string, key: 'down' | 'up', cap: number | undefined, bytes: number): void {
     if (cap === undefined) return;
-    const used = this.checkpoint.usage(account, this.day())[key];
+    const used = this.checkpoint.usage(account, this.day())[key] + this.unsaved[key];
     if (used + bytes <= cap) return;
     const midnight = new Date(this.now());
     midnight.setUTCHours(24, 0, 0, 0);
