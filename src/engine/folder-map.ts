@@ -8,6 +8,10 @@ export interface FolderSelection {
   exclude: RegExp[];
   /** `--map SRC=DEST`: DEST is '/'-separated whatever the destination's delimiter. */
   map: Array<{ from: string; to: string }>;
+  /** `--recursive`: `include` also takes each named folder's subfolders. */
+  recursive?: boolean;
+  /** `--into PREFIX`: put every folder under these components (restore), keeping its own path. */
+  into?: string[];
 }
 
 export interface PlannedFolder {
@@ -33,19 +37,25 @@ export function planFolders(source: FolderInfo[], dest: FolderInfo[], destDelimi
   for (const name of sel.include) {
     if (!source.some((f) => matches(f, name))) throw new UsageError(`--folder ${name}: no such folder at the source`);
   }
+  const included = (f: FolderInfo): boolean =>
+    sel.include.length === 0 || sel.include.some((n) => matches(f, n) || (!!sel.recursive && isBelow(f, n, source)));
   const destByKey = new Map(dest.map((f) => [key(f.components), f]));
   const destByUse = new Map<SpecialUse, FolderInfo>();
   for (const f of dest) if (f.specialUse && !destByUse.has(f.specialUse)) destByUse.set(f.specialUse, f);
 
   const planned: PlannedFolder[] = [];
   for (const f of source) {
-    if (sel.include.length > 0 && !sel.include.some((n) => matches(f, n))) continue;
+    if (!included(f)) continue;
     if (sel.exclude.some((re) => re.test(f.name) || re.test(f.components.join('/')))) continue;
     const mapped = sel.map.find((m) => matches(f, m.from));
     let components: string[];
     let note: string | undefined;
     let existing: FolderInfo | undefined;
-    if (mapped) {
+    if (sel.into) {
+      // Restoring under a prefix: every folder keeps its path below it, special-use ones too.
+      components = [...sel.into, ...f.components.map((c) => c.split(destDelimiter).join(DELIMITER_SUBSTITUTE))];
+      existing = destByKey.get(key(components));
+    } else if (mapped) {
       components = mapped.to.split('/').filter((c) => c.length > 0);
       if (components.length === 0) throw new UsageError(`--map ${mapped.from}=${mapped.to}: empty destination name`);
       existing = destByKey.get(key(components));
@@ -67,6 +77,13 @@ export function planFolders(source: FolderInfo[], dest: FolderInfo[], destDelimi
 function matches(f: FolderInfo, name: string): boolean {
   if (f.name === name || f.components.join('/') === name) return true;
   return isInbox(f.components) && name.toUpperCase() === 'INBOX';
+}
+
+/** Whether `f` lies below the folder named `name` (by its components, so delimiters don't matter). */
+function isBelow(f: FolderInfo, name: string, all: FolderInfo[]): boolean {
+  const parent = all.find((p) => matches(p, name));
+  const pc = parent ? parent.components : name.split('/');
+  return f.components.length > pc.length && pc.every((c, i) => f.components[i] === c);
 }
 
 function isInbox(components: string[]): boolean {

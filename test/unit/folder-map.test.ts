@@ -40,6 +40,14 @@ describe('planFolders', () => {
     expect(only.map((p) => p.source.name)).toEqual(['Work/Old']);
   });
 
+  it('--recursive takes subfolders, and --into puts everything under a prefix, special-use ones too', () => {
+    const source = [folder('INBOX'), folder('Work'), folder('Work/Old'), folder('Work/Old/2019'), folder('Workshop'), folder('Sent', '/', '\\Sent')];
+    const dest = [folder('INBOX', '.'), folder('Sent', '.', '\\Sent')];
+    const plan = planFolders(source, dest, '.', { ...none, include: ['Work', 'Sent'], recursive: true, into: ['Restored', '2026-11-25'] });
+    expect(plan.map((p) => p.destComponents.join('/'))).toEqual(['Restored/2026-11-25/Work', 'Restored/2026-11-25/Work/Old', 'Restored/2026-11-25/Work/Old/2019', 'Restored/2026-11-25/Sent']);
+    expect(plan.every((p) => p.dest === undefined)).toBe(true);
+  });
+
   it('refuses a --folder that does not exist', () => {
     expect(() => planFolders([folder('INBOX')], [], '/', { ...none, include: ['Nope'] })).toThrow(/no such folder/);
   });
