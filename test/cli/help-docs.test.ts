@@ -16,6 +16,7 @@ describe('every option in --help is documented', () => {
     ['sandbox', 'sandbox.md'],
     ['verify', 'verify.md'],
     ['folders', 'folders.md'],
+    ['backup', 'backup.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([command, '--help']);
     expect(run.code).toBe(0);

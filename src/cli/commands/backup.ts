@@ -6,12 +6,16 @@ import type { MaildirLayout } from '../../stores/local/folder-path.js';
 import type { BackupFormat } from '../../stores/local/manifest.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
+import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
   accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, runOptions, selectionOptions,
 } from '../options.js';
 
+const without = (table: Record<string, Options>, name: string): Record<string, Options> => Object.fromEntries(Object.entries(table).filter(([n]) => n !== name));
 /** A backup's checkpoint is always `<DIR>/.mailferry/state.sqlite`, so migrate's --state does not apply. */
-const backupRunOptions: Record<string, Options> = Object.fromEntries(Object.entries(runOptions).filter(([name]) => name !== 'state'));
+const backupRunOptions = without(runOptions, 'state');
+/** Nothing is uploaded: the destination is a local directory. */
+const backupTrafficOptions = without(trafficOptions, 'daily-limit-up');
 
 export const backupOptions = {
   ...accountOptions('from', 'source'),
@@ -23,11 +27,12 @@ export const backupOptions = {
   mirror: { type: 'boolean', default: false, group: 'Backup:', describe: 'remove from the backup the messages deleted on the server (never from the server)' },
   ...selectionOptions,
   ...filterOptions,
+  ...backupTrafficOptions,
   ...connectionOptions,
   ...backupRunOptions,
 } as const;
 
-type BackupArgs = Record<string, unknown> & {
+type BackupArgs = Record<string, unknown> & TrafficArgs & {
   from: string; to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
   connections: number; timeout: number; 'insecure-tls': boolean; 'allow-plaintext': boolean;
   'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
@@ -66,6 +71,7 @@ export function backupCommand(ctx: CliContext): CommandModule {
           mirror: argv.mirror,
           selection: parseSelection(argv),
           filter: parseFilter(argv),
+          traffic: parseTraffic(argv),
           dryRun: argv['dry-run'],
           logger: ctx.logger,
           emit: (e) => reporter.emit(e),

@@ -1,0 +1,142 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { archiveBackup } from '../archive/archive-backup.js';
+import { planArchive } from '../archive/archive-pattern.js';
+import type { EmitEvent } from '../engine/events.js';
+import type { TrafficLimits } from '../engine/traffic.js';
+import type { MessageFilter } from '../engine/filters.js';
+import type { FolderSelection } from '../engine/folder-map.js';
+import { UsageError } from '../errors/errors.js';
+import type { StderrLogger } from '../reporting/logger.js';
+import type { MaildirLayout } from '../stores/local/folder-path.js';
+import { MANIFEST_FILE, ManifestFile, type BackupFormat } from '../stores/local/manifest.js';
+import { DIR_MODE, ensureDir } from '../stores/local/safe-fs.js';
+import { MaildirStore } from '../stores/maildir/maildir-store.js';
+import { MboxStore } from '../stores/mbox/mbox-store.js';
+import { runCopyJob } from './copy-job.js';
+import { imapStoreFor, type ConnectionPolicy, type ImapSideSpec } from './imap-side.js';
+import type { JobResult } from './job-result.js';
+import { mirrorDeletions } from './mirror.js';
+
+export interface BackupRequest {
+  account: ImapSideSpec;
+  policy: ConnectionPolicy;
+  /** The backup directory. */
+  dir: string;
+  /** For a new backup; an existing one keeps what its manifest says. */
+  format?: BackupFormat;
+  layout?: MaildirLayout;
+  /** `--archive` pattern. */
+  archive?: string;
+  keep?: number;
+  mirror: boolean;
+  selection: FolderSelection;
+  filter: MessageFilter;
+  /** Rate limits and the daily download cap (`--max-bytes-per-second`, `--daily-limit-down`, ...). */
+  traffic?: TrafficLimits;
+  dryRun: boolean;
+  logger: StderrLogger;
+  emit: EmitEvent;
+  signal?: AbortSignal;
+}
+
+/** Inside the backup directory, so the backup carries its own state wherever it is moved. */
+const STATE_FILE = path.join('.mailferry', 'state.sqlite');
+
+/**
+ * IMAP account to a backup directory: the migrate engine with a Maildir or mbox store as the
+ * destination, then optionally --mirror deletions and an archive of the whole directory.
+ */
+export async function backup(req: BackupRequest): Promise<JobResult> {
+  const started = new Date();
+  const root = path.resolve(req.dir);
+  const archivePlan = req.archive !== undefined ? planArchive(req.archive, root) : undefined;
+  if (req.keep !== undefined && !archivePlan) throw new UsageError('--keep needs --archive');
+
+  const existing = await existingBackup(root);
+  const { format, layout } = chooseFormat(req, root, existing);
+  const source = await imapStoreFor('source', req.account, req.policy, req.logger);
+  if (existing && existing.manifest.source !== source.label) {
+    throw new UsageError(`${root} is a backup of ${existing.manifest.source}, not of ${source.label}; use another directory`);
+  }
+  const manifest = existing ?? ManifestFile.fresh(root, { source: source.label, format, layout });
+  if (!req.dryRun) {
+    if (!existing) await createDirectory(root, manifest);
+    // Where the checkpoint goes; 0700 even when a user removed it from an existing backup.
+    await ensureDir(path.join(root, '.mailferry'));
+  }
+
+  const label = `${format}:${root}`;
+  const dest = format === 'maildir' ? new MaildirStore(manifest, label, layout) : new MboxStore(manifest, label);
+  const result = await runCopyJob({
+    command: 'backup',
+    source,
+    dest,
+    statePath: path.join(root, STATE_FILE),
+    checkpointIdentity: { source: source.label, dest: `backup:${format}` },
+    selection: req.selection,
+    filter: req.filter,
+    syncFlags: true,
+    traffic: req.traffic,
+    connections: req.policy.connections,
+    dryRun: req.dryRun,
+    emit: req.emit,
+    signal: req.signal,
+    afterTransfer: async ({ pairs, reports, checkpoint }) => {
+      await manifest.describeSources(
+        new Map(pairs.map((p) => [p.dest.name, { name: p.source.name, delimiter: p.source.delimiter, uidValidity: p.source.status?.uidValidity }])),
+      );
+      if (req.mirror) await mirrorDeletions({ source, dest, checkpoint }, pairs, reports);
+    },
+  });
+  if (archivePlan && !req.dryRun) result.archive = (await archiveBackup(root, archivePlan, started, req.keep)).path;
+  return result;
+}
+
+/** The backup already in `root`, if any. A non-empty directory that is not one is refused: never write into someone's files. */
+async function existingBackup(root: string): Promise<ManifestFile | undefined> {
+  const manifest = await ManifestFile.read(root);
+  if (manifest) return manifest;
+  let entries: string[];
+  try {
+    entries = await fs.readdir(root);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new UsageError(`--to ${root}: ${code === 'ENOTDIR' ? 'not a directory' : (err as Error).message}`);
+  }
+  // A run killed while writing the first manifest leaves only that manifest's temporary file.
+  if (entries.some((name) => !isManifestTemporary(name))) {
+    throw new UsageError(`--to ${root} is not empty and holds no ${MANIFEST_FILE}: give a new or empty directory for a new backup`);
+  }
+  return undefined;
+}
+
+function isManifestTemporary(name: string): boolean {
+  return name.startsWith(`${MANIFEST_FILE}.tmp-`);
+}
+
+function chooseFormat(req: BackupRequest, root: string, existing: ManifestFile | undefined): { format: BackupFormat; layout: MaildirLayout } {
+  const format = req.format ?? existing?.manifest.format ?? 'maildir';
+  if (format === 'mbox' && req.layout !== undefined) throw new UsageError('--layout applies to --format maildir only');
+  if (existing) {
+    const m = existing.manifest;
+    if (format !== m.format || (req.layout !== undefined && req.layout !== m.layout)) {
+      throw new UsageError(`${root} holds a ${m.format} backup${m.format === 'maildir' ? ` (layout ${m.layout})` : ''}; leave out --format and --layout, or use another directory`);
+    }
+    return { format: m.format, layout: m.layout };
+  }
+  return { format, layout: format === 'mbox' ? 'fs' : (req.layout ?? 'maildir++') };
+}
+
+/**
+ * A new backup directory. The manifest comes first: from then on the directory is recognisably a
+ * backup whatever happens next. (An existing backup's manifest is only written by the run's
+ * checkpoint holder, once it has the lock.)
+ */
+async function createDirectory(root: string, manifest: ManifestFile): Promise<void> {
+  await fs.mkdir(root, { recursive: true, mode: DIR_MODE });
+  await fs.chmod(root, DIR_MODE);
+  for (const name of await fs.readdir(root)) if (isManifestTemporary(name)) await fs.rm(path.join(root, name), { force: true });
+  await manifest.save();
+}

@@ -1,0 +1,216 @@
+import type { Stats } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
+import type { AppendOutcome, ScanRange } from '../store.js';
+import { guarded } from '../local/local-errors.js';
+import type { LocalFolder } from '../local/local-store.js';
+import { createExclusive, fsyncDir, inParallel } from '../local/safe-fs.js';
+import { Serial } from '../local/serial.js';
+import { Keywords } from './keywords.js';
+import { OWN_NAME, SYSTEM_FLAGS, baseOf, flagsOf, infoFor, keywordsIn, uniqueBase } from './maildir-names.js';
+import { UidList } from './uid-list.js';
+
+type Sub = 'cur' | 'new';
+
+interface Entry {
+  sub: Sub;
+  name: string;
+}
+
+/** Messages written (and fsynced) at once; the device queue overlaps their flushes. */
+const WRITE_PARALLELISM = 8;
+
+/**
+ * One Maildir folder, opened. Messages are files in `cur/` (and `new/`, should anything deliver
+ * there); their UIDs come from `dovecot-uidlist`. Opening reconciles the list with the files: a
+ * file the list does not name (a run killed after moving it into `cur/`) gets the next UID, and in
+ * write mode our own leftovers in `tmp/` are deleted. A read-only open never changes the folder.
+ * The store opens a folder once however many handles use it, and its operations run one at a time.
+ */
+export class MaildirFolder implements LocalFolder {
+  private readonly serial = new Serial();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly writable: boolean,
+    private readonly uidList: UidList,
+    private readonly keywords: Keywords,
+    private readonly entries: Map<number, Entry>,
+    private nextUid: number,
+  ) {}
+
+  static async open(dir: string, mode: 'read' | 'write'): Promise<MaildirFolder> {
+    const writable = mode === 'write';
+    const uidList = await UidList.load(dir);
+    if (!uidList) throw new Error(`${path.join(dir, 'dovecot-uidlist')} is missing or damaged`);
+    const keywords = await Keywords.load(dir);
+    if (writable) await removeOwnTemporaries(dir);
+
+    const byBase = new Map<string, Entry>();
+    for (const sub of ['new', 'cur'] as const) {
+      for (const name of await fs.readdir(path.join(dir, sub))) {
+        if (!name.startsWith('.')) byBase.set(baseOf(name), { sub, name });
+      }
+    }
+    const entries = new Map<number, Entry>();
+    const unlisted: string[] = [];
+    for (const [base, entry] of byBase) {
+      const uid = uidList.uids.get(base);
+      if (uid === undefined) unlisted.push(base);
+      else entries.set(uid, entry);
+    }
+    unlisted.sort();
+    let nextUid = uidList.nextUid;
+    if (writable && (unlisted.length > 0 || uidList.needsRewrite)) {
+      if (uidList.needsRewrite) {
+        // Records of vanished files are dropped with the rewrite; their UIDs are never reused.
+        for (const base of [...uidList.uids.keys()]) if (!byBase.has(base)) uidList.uids.delete(base);
+        await uidList.rewrite(entries.size);
+      }
+      if (unlisted.length > 0) {
+        const uids = await uidList.append(unlisted, entries.size + unlisted.length);
+        unlisted.forEach((base, i) => entries.set(uids[i]!, byBase.get(base)!));
+      }
+      nextUid = uidList.nextUid;
+    } else {
+      for (const base of unlisted) entries.set(nextUid++, byBase.get(base)!);
+    }
+    return new MaildirFolder(dir, writable, uidList, keywords, entries, nextUid);
+  }
+
+  counters(): FolderStatus {
+    return { uidValidity: this.uidList.uidValidity, uidNext: this.nextUid, messages: this.entries.size };
+  }
+
+  /** System flags and the keywords this folder has letters for; any new keyword while letters last. */
+  get permanentFlags(): ReadonlySet<string> {
+    return new Set([...SYSTEM_FLAGS, ...this.keywords.known(), ...(this.keywords.full ? [] : ['\\*'])]);
+  }
+
+  scan(range: ScanRange): Promise<MessageMeta[]> {
+    return this.serial.run(() => guarded(`scanning ${this.dir}`, async () => {
+      const from = range.fromUid ?? 1;
+      const uids = (range.uids ?? [...this.entries.keys()]).filter((uid) => uid >= from && this.entries.has(uid)).sort((a, b) => a - b);
+      const metas: MessageMeta[] = [];
+      for (const uid of uids) {
+        const entry = this.entries.get(uid)!;
+        const st = await statOrUndefined(this.pathOf(entry));
+        if (st) metas.push({ uid, size: st.size, flags: flagsOf(entry.name, this.keywords), internalDate: st.mtime });
+      }
+      return metas;
+    }));
+  }
+
+  /** One message at a time under the folder's turn, never across a yield, so a consumer may use other handles meanwhile. */
+  async *fetch(uids: number[]): AsyncIterable<MessageData> {
+    for (const uid of [...uids].sort((a, b) => a - b)) {
+      const message = await this.serial.run(() => guarded(`reading ${this.dir}`, async () => {
+        const entry = this.entries.get(uid);
+        if (!entry) return undefined;
+        const file = this.pathOf(entry);
+        const st = await statOrUndefined(file);
+        if (!st) return undefined;
+        const raw = await fs.readFile(file);
+        return { uid, size: raw.length, flags: flagsOf(entry.name, this.keywords), internalDate: st.mtime, raw };
+      }));
+      if (message) yield message;
+    }
+  }
+
+  /**
+   * Each message: written to `tmp/` (O_EXCL, 0600), fsynced, given mtime = INTERNALDATE (which is
+   * what Dovecot serves as INTERNALDATE), renamed into `cur/` with its flags. Then `cur/` is
+   * fsynced and the new UIDs made durable, and only then are the outcomes returned, so the engine
+   * commits its checkpoint after the messages are safe.
+   */
+  append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
+    this.mustWrite();
+    return this.serial.run(() => guarded(`writing to ${this.dir}`, async () => {
+      await this.keywords.add(messages.flatMap((m) => keywordsIn(m.flags)));
+      const files = messages.map((m) => {
+        const base = uniqueBase(m.raw.length);
+        return { m, base, name: `${base}:${infoFor(m.flags, this.keywords)}` };
+      });
+      await inParallel(files, WRITE_PARALLELISM, async ({ m, base }) => {
+        const temp = path.join(this.dir, 'tmp', base);
+        const handle = await createExclusive(temp);
+        try {
+          await handle.writeFile(m.raw);
+          await handle.sync();
+          await handle.utimes(m.internalDate, m.internalDate);
+        } finally {
+          await handle.close();
+        }
+      });
+      for (const f of files) await fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name));
+      await fsyncDir(path.join(this.dir, 'cur'));
+      const uids = await this.uidList.append(files.map((f) => f.base), this.entries.size + files.length);
+      files.forEach((f, i) => this.entries.set(uids[i]!, { sub: 'cur', name: f.name }));
+      this.nextUid = this.uidList.nextUid;
+      return uids.map((uid): AppendOutcome => ({ ok: true, uid }));
+    }));
+  }
+
+  /** Renames the file to carry the new flags (a file in `new/` moves to `cur/`). */
+  setFlags(uid: number, flags: string[]): Promise<void> {
+    this.mustWrite();
+    return this.serial.run(() => guarded(`setting flags in ${this.dir}`, async () => {
+      const entry = this.entries.get(uid);
+      if (!entry) return;
+      await this.keywords.add(keywordsIn(flags));
+      const name = `${baseOf(entry.name)}:${infoFor(flags, this.keywords)}`;
+      if (name === entry.name && entry.sub === 'cur') return;
+      await fs.rename(this.pathOf(entry), path.join(this.dir, 'cur', name));
+      await fsyncDir(path.join(this.dir, 'cur'));
+      if (entry.sub === 'new') await fsyncDir(path.join(this.dir, 'new'));
+      this.entries.set(uid, { sub: 'cur', name });
+    }));
+  }
+
+  /** Deletes messages for good (backup --mirror) and drops them from the UID list. */
+  expunge(uids: number[]): Promise<void> {
+    this.mustWrite();
+    return this.serial.run(() => guarded(`removing messages from ${this.dir}`, async () => {
+      const gone = uids.filter((uid) => this.entries.has(uid));
+      if (gone.length === 0) return;
+      const bases: string[] = [];
+      for (const uid of gone) {
+        const entry = this.entries.get(uid)!;
+        await fs.rm(this.pathOf(entry), { force: true });
+        this.entries.delete(uid);
+        bases.push(baseOf(entry.name));
+      }
+      await fsyncDir(path.join(this.dir, 'cur'));
+      await fsyncDir(path.join(this.dir, 'new'));
+      await this.uidList.remove(bases, this.entries.size);
+    }));
+  }
+
+  async close(): Promise<void> {}
+
+  private pathOf(entry: Entry): string {
+    return path.join(this.dir, entry.sub, entry.name);
+  }
+
+  private mustWrite(): void {
+    if (!this.writable) throw new Error(`${this.dir} was opened read-only`);
+  }
+}
+
+/** Leftovers of a run killed while writing: ours by name; anything else in `tmp/` is not ours to delete. */
+async function removeOwnTemporaries(dir: string): Promise<void> {
+  const tmp = path.join(dir, 'tmp');
+  for (const name of await fs.readdir(tmp)) {
+    if (OWN_NAME.test(name)) await fs.rm(path.join(tmp, name), { force: true });
+  }
+}
+
+async function statOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await fs.stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
