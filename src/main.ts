@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from './cli/index.js';
 import type { CliContext } from './cli/context.js';
 import { MailferryError } from './errors/errors.js';
 import { exitStatus } from './errors/exit-codes.js';
@@ -30,6 +29,8 @@ async function main(): Promise<number> {
     debug,
   };
   try {
+    // Loaded after the signal handlers are in place: Ctrl-C during start-up is handled too.
+    const { runCli } = await import('./cli/index.js');
     await runCli(process.argv.slice(2), ctx);
     return ctx.exitStatus;
   } catch (err) {

@@ -112,7 +112,8 @@ describe('mailferry migrate against a real Dovecot', () => {
 
   it('Ctrl-C stops with exit 130 after journaling the batch in hand, and a rerun completes', async () => {
     const { child, done } = startCli(migrateArgs('ksrc', 'sdst', 'sigint.sqlite', ['--connections', '1']), env);
-    await new Promise((r) => setTimeout(r, 700));
+    // Interrupt once copying is under way.
+    while (Object.values(await uidNexts('sdst')).reduce((a, n) => a + n - 1, 0) === 0) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);
