@@ -65,7 +65,23 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         bytes: 0,
       });
       const reports = await runTransfer(
-        { source: req.source, dest: req.dest, checkpoint, options: { filter: req.filter, syncFlags: req.syncFlags, batchMessages: 250, batchBytes: 16 << 20, minMessagesPerRange: req.minMessagesPerRange ?? 500 }, emit: req.emit, signal: req.signal, oversize: req.oversize, traffic: new TrafficControl(req.traffic ?? {}, checkpoint, { source: req.source.label, dest: req.dest.label }) },
+        {
+          source: req.source,
+          dest: req.dest,
+          checkpoint,
+          options: {
+            filter: req.filter,
+            syncFlags: req.syncFlags,
+            // Up to three batches per worker are in memory (two fetched ahead, one being written).
+            batchMessages: 250,
+            batchBytes: 8 << 20,
+            minMessagesPerRange: req.minMessagesPerRange ?? 500,
+          },
+          emit: req.emit,
+          signal: req.signal,
+          oversize: req.oversize,
+          traffic: new TrafficControl(req.traffic ?? {}, checkpoint, { source: req.source.label, dest: req.dest.label }),
+        },
         pairs,
         { connections: req.connections, attempts: 6, retryDelayMs: 1000, signal: req.signal },
       );
