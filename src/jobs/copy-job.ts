@@ -72,7 +72,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
           options: {
             filter: req.filter,
             syncFlags: req.syncFlags,
-            // Up to three batches per worker are in memory (two fetched ahead, one being written).
+            // Two batches per worker are in memory: one being written, the next being fetched.
             batchMessages: 250,
             batchBytes: 8 << 20,
             minMessagesPerRange: req.minMessagesPerRange ?? 500,
