@@ -7,6 +7,8 @@ import { migrateCommand } from './commands/migrate.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { verifyCommand } from './commands/verify.js';
 import { foldersCommand } from './commands/folders.js';
+import { profilesCommand } from './commands/profiles.js';
+import { loginCommand } from './commands/login.js';
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
@@ -17,6 +19,8 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
     .command(backupCommand(ctx))
     .command(verifyCommand(ctx))
     .command(foldersCommand(ctx))
+    .command(profilesCommand(ctx))
+    .command(loginCommand(ctx))
     .command(sandboxCommand(ctx))
     .demandCommand(1, 'name a command: mailferry --help lists them')
     .strict()

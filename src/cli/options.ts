@@ -17,6 +17,24 @@ export function accountOptions(word: 'from' | 'to', what: string): Record<string
   };
 }
 
+/**
+ * How one side signs in other than with its own password, and which provider profile it gets.
+ * Separate from `accountOptions` because only the commands that apply profiles take them.
+ */
+export function signInOptions(word: 'from' | 'to'): Record<string, Options> {
+  const group = word === 'from' ? 'Source:' : 'Destination:';
+  return {
+    [`${word}-profile`]: { type: 'string', group, describe: 'provider profile (mailferry profiles lists them); default: the one whose host names include the URL host, else generic' },
+    [`${word}-oauth2-token-command`]: { type: 'string', group, describe: 'sign in with OAuth2 (XOAUTH2 or OAUTHBEARER): run this shell command for an access token, again whenever the server refuses one' },
+    [`${word}-oauth2`]: { type: 'string', group, describe: "sign in with OAuth2 using what 'mailferry login PROFILE' saved: PROFILE (for the URL's user) or PROFILE:LOGIN" },
+    [`${word}-authzid`]: { type: 'string', group, describe: "open this user's mailbox, logging in as the URL's user (an administrator) with the administrator's password (SASL PLAIN authorization identity)" },
+  };
+}
+
+export const profileFileOption: Record<string, Options> = {
+  'profile-file': { type: 'string', group: 'Profiles:', describe: 'JSON file of provider profiles that override or extend the built-in ones (see docs/profiles.md)' },
+};
+
 export const connectionOptions: Record<string, Options> = {
   connections: { type: 'number', default: 4, group: 'Connections:', describe: 'connections per account; folders are copied this many at a time' },
   'insecure-tls': { type: 'boolean', default: false, group: 'Connections:', describe: 'DANGEROUS: do not verify TLS certificates' },

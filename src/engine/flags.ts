@@ -16,3 +16,13 @@ export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
   const sb = [...b].sort();
   return sa.every((f, i) => f === sb[i]);
 }
+
+/**
+ * Flags a destination must not receive although it would store them, as its provider profile
+ * lists them: `$MDNSent` toward Exchange makes read receipts go out again. Flags and keywords
+ * compare case-insensitively (RFC 3501 §2.3.2).
+ */
+export function withoutDropped(flags: readonly string[], dropped: readonly string[]): string[] {
+  const drop = new Set(dropped.map((f) => f.toLowerCase()));
+  return flags.filter((f) => !drop.has(f.toLowerCase()));
+}

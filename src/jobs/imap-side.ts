@@ -1,17 +1,19 @@
 import { readFile } from 'node:fs/promises';
+import { resolveCredentials, type SignInSpec } from '../auth/imap-credentials.js';
 import { endpointLabel, parseAccountUrl } from '../config/account-url.js';
-import { resolvePassword } from '../config/secrets.js';
+import { ProfileCatalog } from '../config/profile-catalog.js';
+import type { Profile } from '../config/profile-schema.js';
 import { UsageError } from '../errors/errors.js';
 import type { StderrLogger } from '../reporting/logger.js';
 import { ImapStore } from '../stores/imap/imap-store.js';
 import type { Side } from '../domain/types.js';
 
 /** How the user described one IMAP account on the command line. */
-export interface ImapSideSpec {
+export interface ImapSideSpec extends SignInSpec {
   url: string;
-  passwordFile?: string;
-  passwordCommand?: string;
   caFile?: string;
+  /** The provider profile; default: the built-in one detected from the URL's host. */
+  profile?: Profile;
 }
 
 export interface ConnectionPolicy {
@@ -25,24 +27,13 @@ export interface ConnectionPolicy {
 
 const SIDE_WORD: Record<Side, 'from' | 'to'> = { source: 'from', dest: 'to' };
 
-/** Turns one side's options into a connected-on-demand IMAP store, resolving its password. */
+/** Turns one side's options into a connected-on-demand IMAP store, resolving how it logs in. */
 export async function imapStoreFor(side: Side, spec: ImapSideSpec, policy: ConnectionPolicy, logger: StderrLogger): Promise<ImapStore> {
   const word = SIDE_WORD[side];
   const option = `--${word}`;
   const endpoint = parseAccountUrl(spec.url, option);
-  const password = await resolvePassword(
-    {
-      envVar: `MAILFERRY_${word.toUpperCase()}_PASSWORD`,
-      file: spec.passwordFile,
-      command: spec.passwordCommand,
-      inUrl: endpoint.password,
-      option,
-      prompt: policy.prompt,
-    },
-    process.env,
-    (m) => logger.warn(m),
-  );
-  logger.addSecret(password);
+  const credentials = await resolveCredentials(word, spec, endpoint, policy.prompt, logger);
+  const profile = spec.profile ?? ProfileCatalog.load().detect(endpoint.host);
   if (policy.insecureTls) logger.warn(`--insecure-tls: the certificate of ${endpoint.host} is NOT checked; anyone on the path can read ${option}'s password and mail`);
   let ca: string | undefined;
   if (spec.caFile) {
@@ -52,14 +43,23 @@ export async function imapStoreFor(side: Side, spec: ImapSideSpec, policy: Conne
       throw new UsageError(`--${word}-ca: cannot read ${spec.caFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
+  // With an authorization identity the mailbox is the authzid's: it names the account (and its checkpoint).
+  const mailbox = credentials.kind === 'password' && credentials.authzid !== undefined ? { ...endpoint, user: credentials.authzid } : endpoint;
   return new ImapStore({
     endpoint,
-    label: endpointLabel(endpoint),
-    password,
+    label: endpointLabel(mailbox),
+    credentials,
     ca,
     insecureTls: policy.insecureTls,
     allowPlaintext: policy.allowPlaintext,
-    connections: policy.connections,
+    connections: Math.min(policy.connections, profile.limits.connections ?? Infinity),
+    provider: {
+      name: profile.name,
+      specialUseNames: profile.folders.specialUse,
+      maxMessageSize: profile.limits.maxMessageSize ?? undefined,
+      dropFlags: profile.flags.drop,
+      restoreSeenAfterFetch: profile.quirks.restoreSeenAfterFetch,
+    },
     socketTimeoutMs: policy.socketTimeoutMs,
     logger,
     debug: policy.debug,

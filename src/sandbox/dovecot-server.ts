@@ -39,6 +39,14 @@ export interface DovecotOptions {
   prefix?: string;
   /** default: false for a generated dir, true for a caller's `dir` (never delete what we did not create) */
   keepDir?: boolean;
+  /**
+   * Also accept OAuth2 bearer tokens (passdb oauth2, Dovecot 2.3): each token is POSTed as
+   * `token=...` to `introspectionUrl` (RFC 7662), which answers {"active": true, "username": USER}
+   * for a valid one. `mechanisms` default: both.
+   */
+  oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'> };
+  /** Master users, who may log in as any user: as 'user*master', or with SASL PLAIN authzid = user. */
+  masterUsers?: Array<{ name: string; password: string }>;
 }
 
 export interface DovecotServer {
@@ -85,8 +93,9 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
     for (const sub of ['tls', 'log', 'mail']) await fs.mkdir(path.join(dir, sub), { mode: 0o700 });
     const certs = await makeCertificates(path.join(dir, 'tls'));
     const specialFolders = opts.specialUse === false ? [] : SPECIAL_USE.map(([name, flag]) => [opts.specialUseNames?.[name] ?? name, flag] as const);
-    const server = new SandboxDovecot(host, dir, keepDir, identity, certs, opts.layout ?? 'fs', specialFolders, opts.prefix ?? '');
+    const server = new SandboxDovecot(host, dir, keepDir, identity, certs, opts.layout ?? 'fs', specialFolders, opts.prefix ?? '', { oauth2: opts.oauth2, masterUsers: opts.masterUsers });
     await fs.writeFile(server.usersFile, '', { mode: 0o600 });
+    await server.writeAuthFiles();
     for (const u of opts.users) await server.addUser(u);
     await server.launch();
     return server;
@@ -130,12 +139,48 @@ class SandboxDovecot implements DovecotServer {
     private readonly layout: 'fs' | 'maildir++',
     private readonly specialFolders: ReadonlyArray<readonly [string, string]>,
     private readonly prefix: string,
+    private readonly extraAuth: Pick<DovecotOptions, 'oauth2' | 'masterUsers'>,
   ) {
     this.caFile = certs.caFile;
     this.wrongCertFile = certs.wrongCertFile;
     this.wrongKeyFile = certs.wrongKeyFile;
     this.configFile = path.join(dir, 'dovecot.conf');
     this.usersFile = path.join(dir, 'users');
+  }
+
+  private get mastersFile(): string {
+    return path.join(this.dir, 'masters');
+  }
+
+  private get oauth2File(): string {
+    return path.join(this.dir, 'dovecot-oauth2.conf.ext');
+  }
+
+  /** The master-user passwd-file and the oauth2 passdb's settings, when asked for. */
+  async writeAuthFiles(): Promise<void> {
+    const { oauth2, masterUsers } = this.extraAuth;
+    if (masterUsers) {
+      for (const m of masterUsers) if (!/^[A-Za-z0-9_.+@-]+$/.test(m.name) || /[\0\r\n]/.test(m.password)) throw new Error(`invalid master user ${JSON.stringify(m.name)}`);
+      const lines = masterUsers.map((m) => `${m.name}:{SHA512}${createHash('sha512').update(m.password, 'utf8').digest('base64')}\n`);
+      await fs.writeFile(this.mastersFile, lines.join(''), { mode: 0o600 });
+    }
+    if (oauth2) {
+      if (!/^https?:\/\/[^\s]+$/.test(oauth2.introspectionUrl)) throw new Error(`invalid introspection URL ${JSON.stringify(oauth2.introspectionUrl)}`);
+      await fs.writeFile(
+        this.oauth2File,
+        [
+          'introspection_mode = post',
+          `introspection_url = ${oauth2.introspectionUrl}`,
+          // Always ask the endpoint: it decides whether a token is (still) active.
+          'force_introspection = yes',
+          'username_attribute = username',
+          'active_attribute = active',
+          'active_value = true',
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+    }
   }
 
   mailHome(user: string): string {
@@ -302,7 +347,15 @@ class SandboxDovecot implements DovecotServer {
       'ssl_min_protocol = TLSv1.2',
       // Loopback with equal source and destination IP still counts as secure (correctness.md 3.3).
       'disable_plaintext_auth = yes',
-      'auth_mechanisms = plain login',
+      `auth_mechanisms = plain login${this.extraAuth.oauth2 ? ` ${(this.extraAuth.oauth2.mechanisms ?? ['xoauth2', 'oauthbearer']).join(' ')}` : ''}`,
+      ...(this.extraAuth.masterUsers
+        ? [
+            'auth_master_user_separator = *',
+            // result_success = continue: the user logged in as must exist in the passwd-file too.
+            block('passdb', ['driver = passwd-file', `args = ${this.mastersFile}`, 'master = yes', 'result_success = continue']),
+          ]
+        : []),
+      ...(this.extraAuth.oauth2 ? [block('passdb', ['driver = oauth2', 'mechanisms = xoauth2 oauthbearer', `args = ${this.oauth2File}`])] : []),
       block('passdb', ['driver = passwd-file', `args = ${this.usersFile}`]),
       block('userdb', ['driver = passwd-file', `args = ${this.usersFile}`]),
       `mail_location = ${mailLocation}`,

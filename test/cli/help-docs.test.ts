@@ -17,6 +17,7 @@ describe('every option in --help is documented', () => {
     ['verify', 'verify.md'],
     ['folders', 'folders.md'],
     ['backup', 'backup.md'],
+    ['login', 'profiles.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([command, '--help']);
     expect(run.code).toBe(0);
@@ -24,6 +25,14 @@ describe('every option in --help is documented', () => {
     expect(options.length).toBeGreaterThan(2);
     const text = doc(file);
     expect(options.filter((o) => !text.includes(`--${o}`))).toEqual([]);
+  });
+
+  it('mailferry profiles --help agrees with docs/profiles.md', async () => {
+    const run = await runCli(['profiles', '--help']);
+    expect(run.code).toBe(0);
+    const options = optionsIn(run.stdout);
+    expect(options).toContain('profile-file');
+    expect(options.filter((o) => !doc('profiles.md').includes(`--${o}`))).toEqual([]);
   });
 
   it('docs/exit-codes.md lists the exit-code table exactly', async () => {

@@ -5,17 +5,20 @@ import { openSide } from '../../jobs/open-side.js';
 import { stripControl } from '../../reporting/logger.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, selectionOptions } from '../options.js';
-import { sideSpecs, type SideArgs } from './side-args.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { profiledSides, type SideArgs } from './side-args.js';
 
 const { to: _to, ...toOptional } = accountOptions('to', 'destination');
 
 export const foldersOptions = {
   ...accountOptions('from', 'source'),
+  ...signInOptions('from'),
   to: { type: 'string', group: 'Destination:', describe: 'also show where each folder would go at this destination account URL, with its counts' },
   ...toOptional,
+  ...signInOptions('to'),
   ...selectionOptions,
   ...connectionOptions,
+  ...profileFileOption,
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the listing as JSON' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
 } as const;
@@ -30,19 +33,26 @@ export function foldersCommand(ctx: CliContext): CommandModule {
     handler: async (raw) => {
       const argv = raw as unknown as FoldersArgs;
       ctx.debug = argv.debug;
+      if (!argv.to && (argv.map?.length || argv.folder?.length || argv.exclude?.length)) throw new UsageError('--folder, --exclude and --map need --to');
+      // Without --to nothing is mapped or left out: every folder is listed, so nothing to tell.
+      const { specs, run } = profiledSides(
+        { ...argv, to: argv.to ?? '' },
+        { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv) },
+        (line) => {
+          if (argv.to) ctx.logger.info(line);
+        },
+      );
       const policy = {
         insecureTls: argv['insecure-tls'],
         allowPlaintext: argv['allow-plaintext'],
-        connections: positiveInt(argv.connections, 'connections'),
+        connections: run.connections,
         socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
         debug: argv.debug,
         prompt: ctx.stdinIsTTY ? promptHidden : undefined,
       };
-      const specs = sideSpecs({ ...argv, to: argv.to ?? '' });
-      if (!argv.to && (argv.map?.length || argv.folder?.length || argv.exclude?.length)) throw new UsageError('--folder, --exclude and --map need --to');
       const source = await openSide('source', specs.source, policy, ctx.logger);
       const dest = argv.to ? await openSide('dest', specs.dest, policy, ctx.logger) : undefined;
-      const listing = await listFolders(source, dest, parseSelection(argv), policy.connections);
+      const listing = await listFolders(source, dest, run.selection, policy.connections);
       ctx.out(argv.json ? JSON.stringify(listing, null, 2) : foldersText(listing));
     },
   };

@@ -4,15 +4,17 @@ import { migrate } from '../../jobs/migrate.js';
 import { createReporter } from '../../reporting/reporter.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
-import { sideSpecs, type SideArgs } from './side-args.js';
+import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, runOptions, selectionOptions,
+  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
 } from '../options.js';
 
 export const migrateOptions = {
   ...accountOptions('from', 'source'),
+  ...signInOptions('from'),
   ...accountOptions('to', 'destination'),
+  ...signInOptions('to'),
   ...selectionOptions,
   ...filterOptions,
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
@@ -20,6 +22,7 @@ export const migrateOptions = {
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
   ...trafficOptions,
   ...connectionOptions,
+  ...profileFileOption,
   ...runOptions,
 } as const;
 
@@ -42,19 +45,24 @@ export function migrateCommand(ctx: CliContext): CommandModule {
       ctx.debug = argv.debug;
       const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
       try {
+        const { specs, run } = profiledSides(
+          argv,
+          { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
+          (line) => ctx.logger.info(line),
+        );
         const result = await migrate({
-          accounts: sideSpecs(argv),
+          accounts: specs,
           policy: {
             insecureTls: argv['insecure-tls'],
             allowPlaintext: argv['allow-plaintext'],
-            connections: positiveInt(argv.connections, 'connections'),
+            connections: run.connections,
             socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
             debug: argv.debug,
             prompt: ctx.stdinIsTTY ? promptHidden : undefined,
           },
-          selection: parseSelection(argv),
+          selection: run.selection,
           filter: parseFilter(argv),
-          traffic: parseTraffic(argv),
+          traffic: run.traffic,
           oversizeDir: argv['oversize-dir'],
           syncFlags: argv['sync-flags'],
           statePath: argv.state,

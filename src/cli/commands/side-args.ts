@@ -1,23 +1,59 @@
+import { applyProfiles, profileForSide, type ProfiledRun } from '../../config/profile-apply.js';
+import { ProfileCatalog } from '../../config/profile-catalog.js';
+import type { Profile } from '../../config/profile-schema.js';
 import type { Sides } from '../../domain/types.js';
+import type { FolderSelection } from '../../engine/folder-map.js';
+import type { TrafficLimits } from '../../engine/traffic.js';
 import type { ImapSideSpec } from '../../jobs/imap-side.js';
 
-/** The per-side options every two-sided command takes (see `accountOptions`). */
+/** The per-side options every two-sided command takes (see `accountOptions` and `signInOptions`). */
 export interface SideArgs {
   from: string;
   to: string;
   'from-password-file'?: string;
   'from-password-command'?: string;
   'from-ca'?: string;
+  'from-profile'?: string;
+  'from-oauth2-token-command'?: string;
+  'from-oauth2'?: string;
+  'from-authzid'?: string;
   'to-password-file'?: string;
   'to-password-command'?: string;
   'to-ca'?: string;
+  'to-profile'?: string;
+  'to-oauth2-token-command'?: string;
+  'to-oauth2'?: string;
+  'to-authzid'?: string;
+  'profile-file'?: string;
   'insecure-tls': boolean;
   'allow-plaintext': boolean;
 }
 
-export function sideSpecs(argv: SideArgs): Sides<ImapSideSpec> {
-  return {
-    source: { url: argv.from, passwordFile: argv['from-password-file'], passwordCommand: argv['from-password-command'], caFile: argv['from-ca'] },
-    dest: { url: argv.to, passwordFile: argv['to-password-file'], passwordCommand: argv['to-password-command'], caFile: argv['to-ca'] },
-  };
+function sideSpecs(argv: SideArgs, catalog: ProfileCatalog): Sides<ImapSideSpec & { profile: Profile }> {
+  const side = (word: 'from' | 'to') => ({
+    url: argv[word],
+    passwordFile: argv[`${word}-password-file`],
+    passwordCommand: argv[`${word}-password-command`],
+    caFile: argv[`${word}-ca`],
+    oauth2TokenCommand: argv[`${word}-oauth2-token-command`],
+    oauth2: argv[`${word}-oauth2`],
+    authzid: argv[`${word}-authzid`],
+    profile: profileForSide(catalog, argv[`${word}-profile`], argv[word], `--${word}-profile`),
+  });
+  return { source: side('from'), dest: side('to') };
+}
+
+/**
+ * Both sides with their provider profiles (named, or detected from the host), and the run's
+ * options as the profiles adjust them. Each adjustment is told through `notice`.
+ */
+export function profiledSides(
+  argv: SideArgs,
+  requested: { connections: number; selection: FolderSelection; traffic?: TrafficLimits },
+  notice: (line: string) => void,
+): { specs: Sides<ImapSideSpec>; run: ProfiledRun } {
+  const specs = sideSpecs(argv, ProfileCatalog.load(argv['profile-file']));
+  const run = applyProfiles({ source: specs.source.profile, dest: specs.dest.profile }, requested);
+  for (const line of run.notices) notice(line);
+  return { specs, run };
 }

@@ -5,15 +5,18 @@ import { verify } from '../../jobs/verify.js';
 import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, selectionOptions } from '../options.js';
-import { sideSpecs, type SideArgs } from './side-args.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { profiledSides, type SideArgs } from './side-args.js';
 
 export const verifyOptions = {
   ...accountOptions('from', 'source'),
+  ...signInOptions('from'),
   ...accountOptions('to', 'destination'),
+  ...signInOptions('to'),
   ...selectionOptions,
   quick: { type: 'boolean', default: false, group: 'Run:', describe: 'compare by Message-ID, size, date and flags without reading bodies' },
   ...connectionOptions,
+  ...profileFileOption,
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the report as JSON on stdout' },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'print only the last line of the report' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
@@ -30,18 +33,22 @@ export function verifyCommand(ctx: CliContext): CommandModule {
     handler: async (raw) => {
       const argv = raw as unknown as VerifyArgs;
       ctx.debug = argv.debug;
+      const { specs, run } = profiledSides(
+        argv,
+        { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv) },
+        (line) => ctx.logger.info(line),
+      );
       const policy = {
         insecureTls: argv['insecure-tls'],
         allowPlaintext: argv['allow-plaintext'],
-        connections: positiveInt(argv.connections, 'connections'),
+        connections: run.connections,
         socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
         debug: argv.debug,
         prompt: ctx.stdinIsTTY ? promptHidden : undefined,
       };
-      const specs = sideSpecs(argv);
       const source = await openSide('source', specs.source, policy, ctx.logger);
       const dest = await openSide('dest', specs.dest, policy, ctx.logger);
-      const result = await verify({ source, dest, selection: parseSelection(argv), quick: argv.quick, connections: policy.connections });
+      const result = await verify({ source, dest, selection: run.selection, quick: argv.quick, connections: policy.connections });
       if (argv.json) ctx.out(JSON.stringify({ ...result, exitCode: result.equal ? 0 : 1 }, null, 2));
       else ctx.out(argv.quiet ? verifyText(result).split('\n').pop()! : verifyText(result));
       ctx.exitStatus = exitStatus(result.equal ? 'ok' : 'partial');

@@ -3,6 +3,8 @@ import { rootCertificates } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { isLoopback, type ImapEndpoint } from '../../config/account-url.js';
 import type { Logger } from '../../reporting/logger.js';
+import type { ImapCredentials } from '../../auth/imap-credentials.js';
+import type { SpecialUseNames } from '../../config/profile-schema.js';
 import { AuthError } from '../../errors/errors.js';
 import { classifyImapError } from './imap-errors.js';
 
@@ -12,7 +14,7 @@ const VERSION: string = createRequire(import.meta.url)('../../../package.json').
 export interface ImapAccount {
   endpoint: ImapEndpoint;
   label: string;
-  password: string;
+  credentials: ImapCredentials;
   /** Extra trusted CA (PEM), added to the system's. */
   ca?: string;
   /** Skip certificate checks (loud, explicit). */
@@ -25,14 +27,31 @@ export interface ImapAccount {
   socketTimeoutMs: number;
   logger: Logger;
   debug: boolean;
+  /** What the provider profile (profiles/*.json) says about this server. */
+  provider: ProviderFacts;
 }
+
+export interface ProviderFacts {
+  /** The profile's name, for sign-in hints. */
+  name: string;
+  /** Special-use folders by name, used when the server marks none (see profile-special-use.ts). */
+  specialUseNames: SpecialUseNames;
+  /** Largest message the provider accepts, when it does not say so with APPENDLIMIT. */
+  maxMessageSize?: number;
+  /** Flags and keywords never set here. */
+  dropFlags: string[];
+  /** The server sets \Seen when a body is fetched (iCloud): put it back. */
+  restoreSeenAfterFetch: boolean;
+}
+
+type SaslAuth = NonNullable<ImapFlowOptions['auth']>;
 
 /**
  * imapflow options that are safe by default: certificates verified, STARTTLS required on imap://
  * unless the host is loopback or the user allowed plaintext, and never `logRaw` (it would log the
  * LOGIN literal).
  */
-function clientOptions(account: ImapAccount, startTls: StartTlsPolicy): ImapFlowOptions {
+function clientOptions(account: ImapAccount, startTls: StartTlsPolicy, auth: SaslAuth): ImapFlowOptions {
   const e = account.endpoint;
   const secure = e.scheme === 'imaps';
   return {
@@ -40,7 +59,7 @@ function clientOptions(account: ImapAccount, startTls: StartTlsPolicy): ImapFlow
     port: e.port,
     secure,
     doSTARTTLS: secure ? undefined : startTls === 'required' ? true : startTls === 'never' ? false : undefined,
-    auth: { user: e.user, pass: account.password },
+    auth,
     tls: {
       rejectUnauthorized: !account.insecureTls,
       ...(account.ca ? { ca: [...rootCertificates, account.ca] } : {}),
@@ -69,27 +88,74 @@ function defaultStartTls(account: ImapAccount): StartTlsPolicy {
 }
 
 export async function openClient(account: ImapAccount): Promise<ImapFlow> {
-  const policy = defaultStartTls(account);
+  const c = account.credentials;
+  const user = account.endpoint.user;
   try {
-    return await connectWith(account, policy);
+    if (c.kind === 'password') {
+      // Forced to AUTHENTICATE PLAIN, the one mechanism that carries an authorization identity.
+      return await openSession(account, { user, pass: c.password, ...(c.authzid !== undefined ? { authzid: c.authzid, loginMethod: 'AUTH=PLAIN' } : {}) });
+    }
+    // A token kept since an earlier connection may have expired meanwhile: a refused one is
+    // replaced once by a fresh one (the token command runs again, or the refresh token is
+    // redeemed), so a reconnect late in a long run logs in again instead of failing it.
+    const token = await c.tokens.token();
+    try {
+      return await openSession(account, { user, accessToken: token });
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      c.tokens.invalidate(token);
+      return await openSession(account, { user, accessToken: await c.tokens.token() });
+    }
   } catch (err) {
-    // A loopback server may still refuse plaintext logins (LOGINDISABLED): then use its STARTTLS.
-    if (policy !== 'never' || !(err instanceof AuthError) || !/refuses plaintext/.test(err.message)) throw err;
-    return connectWith(account, 'required');
+    const p = account.provider;
+    if (!(err instanceof AuthError) || p.name === 'generic') throw err;
+    throw new AuthError(`${err.message} (how to sign in to ${p.name}: mailferry profiles show ${p.name})`, { cause: err.cause });
   }
 }
 
-async function connectWith(account: ImapAccount, startTls: StartTlsPolicy): Promise<ImapFlow> {
-  const client = new ImapFlow(clientOptions(account, startTls));
+async function openSession(account: ImapAccount, auth: SaslAuth): Promise<ImapFlow> {
+  const policy = defaultStartTls(account);
+  try {
+    return await connectWith(account, policy, auth);
+  } catch (err) {
+    // A loopback server may still refuse plaintext logins (LOGINDISABLED): then use its STARTTLS.
+    if (policy !== 'never' || !(err instanceof AuthError) || !/refuses plaintext/.test(err.message)) throw err;
+    return connectWith(account, 'required', auth);
+  }
+}
+
+async function connectWith(account: ImapAccount, startTls: StartTlsPolicy, auth: SaslAuth): Promise<ImapFlow> {
+  const client = new ImapFlow(clientOptions(account, startTls, auth));
   // A connection-level error after connect surfaces on the next command; don't crash on the event.
   client.on('error', (err: Error) => account.logger.debug(`${account.label}: ${err.message}`));
   try {
     await client.connect();
   } catch (err) {
     client.close();
+    if (auth.accessToken && !offersOAuth(client)) {
+      throw new AuthError(`cannot log in to ${account.label}: it offers neither XOAUTH2 nor OAUTHBEARER; sign in with a password`, { cause: err });
+    }
     throw classifyImapError(err, account.label, 'connecting');
   }
+  if (auth.authzid !== undefined && !usedSaslPlain(client)) {
+    // imapflow falls back to the LOGIN command, which has no authorization identity, when the
+    // server lists no AUTH= mechanism: that would be the administrator's own mailbox.
+    await client.logout().catch(() => client.close());
+    throw new AuthError(`cannot log in to ${account.label}: the server did not take AUTHENTICATE PLAIN, which an authorization identity needs`);
+  }
   return client;
+}
+
+function offersOAuth(client: ImapFlow): boolean {
+  const caps = client.capabilities;
+  // Unknown (no greeting came): not this error.
+  return caps.size === 0 || caps.has('AUTH=XOAUTH2') || caps.has('AUTH=OAUTHBEARER') || caps.has('AUTH=XOAUTH');
+}
+
+/** imapflow marks the mechanism it logged in with in `authCapabilities` (not in its typings). */
+function usedSaslPlain(client: ImapFlow): boolean {
+  const used = (client as unknown as { authCapabilities?: Map<string, boolean> }).authCapabilities;
+  return used?.get('AUTH=PLAIN') === true;
 }
 
 function imapflowLogger(account: ImapAccount): ImapFlowOptions['logger'] {

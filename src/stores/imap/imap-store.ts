@@ -1,9 +1,11 @@
-import type { ImapFlow } from 'imapflow';
+import type { ImapFlow, ListResponse } from 'imapflow';
+import { specialUseByName } from '../../config/profile-special-use.js';
 import { asSpecialUse, type FolderInfo, type FolderStatus } from '../../domain/types.js';
-import type { CreateFolderOptions, Store, StoreCaps } from '../store.js';
+import type { CreateFolderOptions, FolderHandle, Store, StoreCaps } from '../store.js';
 import { classifyImapError } from './imap-errors.js';
 import { openClient, type ImapAccount } from './imap-connection.js';
 import { ImapFolderHandle } from './imap-folder.js';
+import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
 
 const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
 
@@ -37,10 +39,12 @@ export class ImapStore implements Store {
     const client = await this.acquire();
     const has = (c: string): boolean => client.capabilities.has(c);
     const limit = client.capabilities.get('APPENDLIMIT');
+    // The lower of what the server says and what its provider is known to accept.
+    const sizes = [typeof limit === 'number' && limit > 0 ? limit : undefined, this.account.provider.maxMessageSize].filter((n): n is number => n !== undefined);
     this.capsValue = {
       returnsUidOnAppend: has('UIDPLUS'),
       changedSince: has('CONDSTORE') || has('QRESYNC'),
-      maxMessageSize: typeof limit === 'number' && limit > 0 ? limit : undefined,
+      maxMessageSize: sizes.length > 0 ? Math.min(...sizes) : undefined,
     };
     this.prefix = client.namespace?.prefix ?? '';
     this.release(client);
@@ -48,17 +52,20 @@ export class ImapStore implements Store {
 
   async listFolders(): Promise<FolderInfo[]> {
     return this.withClient('listing folders', async (client) => {
-      const list = await client.list({ statusQuery: STATUS_QUERY });
-      return list
-        .filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'))
-        .map((f) => ({
-          name: f.path,
-          components: this.components(f.path, f.delimiter),
-          delimiter: f.delimiter,
-          specialUse: asSpecialUse(f.specialUse),
-          subscribed: f.subscribed,
-          status: f.status ? toStatus(f.status) : undefined,
-        }));
+      const list = (await client.list({ statusQuery: STATUS_QUERY })).filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'));
+      const folders: FolderInfo[] = list.map((f) => ({
+        name: f.path,
+        components: this.components(f.path, f.delimiter),
+        delimiter: f.delimiter,
+        specialUse: markedUse(f),
+        subscribed: f.subscribed,
+        status: f.status ? toStatus(f.status) : undefined,
+      }));
+      // A server that marks folders is believed; one that marks none gets the profile's names,
+      // not imapflow's guesses, so what counts as Sent is data the user can read and override.
+      if (folders.some((f) => f.specialUse)) return folders;
+      const byName = specialUseByName(folders, this.account.provider.specialUseNames);
+      return folders.map((f) => ({ ...f, specialUse: byName.get(f.name) }));
     });
   }
 
@@ -81,11 +88,15 @@ export class ImapStore implements Store {
     });
   }
 
-  async openFolder(name: string, mode: 'read' | 'write'): Promise<ImapFolderHandle> {
+  async openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle> {
     const client = await this.acquire();
     try {
-      const box = await client.mailboxOpen(name, { readOnly: mode === 'read' });
-      return new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c));
+      const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
+      // Putting \Seen back needs a read-write SELECT; every other read is an EXAMINE.
+      const box = await client.mailboxOpen(name, { readOnly: mode === 'read' && !restoreSeenAfterFetch });
+      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c));
+      if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
+      return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
       this.release(client);
       throw classifyImapError(err, this.account.label, `opening ${name}`);
@@ -148,6 +159,11 @@ export class ImapStore implements Store {
     const rel = this.prefix && path.startsWith(this.prefix) ? path.slice(this.prefix.length) : path;
     return delimiter ? rel.split(delimiter) : [rel];
   }
+}
+
+/** The special use the server itself marked (SPECIAL-USE or XLIST), never one imapflow guessed by name. */
+function markedUse(f: ListResponse): FolderInfo['specialUse'] {
+  return f.specialUseSource === 'extension' ? asSpecialUse(f.specialUse) : undefined;
 }
 
 function toStatus(s: { uidValidity?: bigint; uidNext?: number; messages?: number; highestModseq?: bigint }): FolderStatus | undefined {

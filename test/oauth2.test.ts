@@ -1,0 +1,313 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CachedTokenSource } from '../src/auth/access-token.js';
+import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
+import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
+import { seedAccount } from '../src/sandbox/seed.js';
+import { runCli, startCli, type CliRun } from './support/cli.js';
+import { diffSnapshots, snapshotAccount } from './support/oracle.js';
+
+const PASSWORD = 'pw-OAuth-5';
+const work = mkdtempSync(join(tmpdir(), 'mf-oauth-'));
+const configHome = join(work, 'config');
+let idp: FakeIdentityProvider;
+let xoauth2: DovecotServer; // offers XOAUTH2 (as Microsoft 365 does), tokens checked by idp
+let oauthbearer: DovecotServer; // offers OAUTHBEARER only
+let plainOnly: DovecotServer; // no OAuth2 at all
+
+const url = (s: DovecotServer, user: string) => `imap://${user}@${s.host}:${s.port}`;
+const addr = (s: DovecotServer, user: string) => ({ host: s.host, port: s.port, user, password: PASSWORD });
+/** Sign-ins are saved under $XDG_CONFIG_HOME; passwords only for the password-side accounts. */
+const env = { XDG_CONFIG_HOME: configHome, MAILFERRY_TO_PASSWORD: PASSWORD, MAILFERRY_FROM_PASSWORD: PASSWORD };
+
+/**
+ * A local identity provider: device authorization (RFC 8628), authorization code with PKCE,
+ * refresh grants (rotating the refresh token, as Microsoft does) and token introspection (RFC
+ * 7662) for Dovecot's passdb oauth2. Each token belongs to the user the next sign-in is for.
+ */
+class FakeIdentityProvider {
+  readonly server: Server = createServer((req, res) => void this.handle(req, res));
+  /** The user the next device or browser sign-in signs in as. */
+  nextUser = '';
+  readonly active = new Map<string, string>(); // access token -> user
+  readonly refreshTokens = new Map<string, string>(); // refresh token -> user
+  readonly grants: string[] = [];
+  introspections = 0;
+  private pendingPolls = 0;
+  private serial = 0;
+  private challenge = '';
+
+  get base(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Makes every access token of `user` expire, as an hour of wall time would. */
+  expireAccessTokens(user: string): void {
+    for (const [t, u] of this.active) if (u === user) this.active.delete(t);
+  }
+
+  private issue(user: string, res: ServerResponse): void {
+    const accessToken = `at-${user}-${++this.serial}`;
+    const refreshToken = `rt-${user}-${this.serial}`;
+    this.active.set(accessToken, user);
+    this.refreshTokens.set(refreshToken, user);
+    json(res, 200, { token_type: 'Bearer', access_token: accessToken, refresh_token: refreshToken, expires_in: 3600 });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const form = new URLSearchParams(body);
+    const path = new URL(req.url ?? '/', this.base).pathname;
+    if (path === '/introspect') {
+      this.introspections++;
+      const user = this.active.get(form.get('token') ?? '');
+      return json(res, 200, user ? { active: true, username: user } : { active: false });
+    }
+    if (path === '/device') {
+      this.pendingPolls = 1;
+      return json(res, 200, { device_code: 'dev-code', user_code: 'WDJB-MJHT', verification_uri: `${this.base}/activate`, expires_in: 600, interval: 0.05 });
+    }
+    if (path !== '/token') return json(res, 404, { error: 'not_found' });
+    const grant = form.get('grant_type') ?? '';
+    this.grants.push(grant);
+    if (form.get('client_id') !== 'test-client') return json(res, 401, { error: 'invalid_client' });
+    if (grant === 'urn:ietf:params:oauth:grant-type:device_code') {
+      if (this.pendingPolls-- > 0) return json(res, 400, { error: 'authorization_pending' });
+      return this.issue(this.nextUser, res);
+    }
+    if (grant === 'authorization_code') {
+      const verifier = form.get('code_verifier') ?? '';
+      const ok = form.get('code') === 'browser-code' && createHash('sha256').update(verifier).digest('base64url') === this.challenge && form.get('client_secret') === 'test-secret';
+      return ok ? this.issue(this.nextUser, res) : json(res, 400, { error: 'invalid_grant', error_description: 'bad code or verifier' });
+    }
+    if (grant === 'refresh_token') {
+      const user = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      if (!user) return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token revoked' });
+      this.refreshTokens.delete(form.get('refresh_token')!);
+      return this.issue(user, res);
+    }
+    return json(res, 400, { error: 'unsupported_grant_type' });
+  }
+
+  /** The browser's part of the loopback flow: what the user's sign-in at `authorizeUrl` would do. */
+  async completeBrowserSignIn(authorizeUrl: string): Promise<number> {
+    const u = new URL(authorizeUrl);
+    this.challenge = u.searchParams.get('code_challenge') ?? '';
+    const back = new URL(u.searchParams.get('redirect_uri')!);
+    back.searchParams.set('code', 'browser-code');
+    back.searchParams.set('state', u.searchParams.get('state')!);
+    return (await fetch(back)).status;
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** `mailferry login microsoft365` against the local provider (device code). */
+function deviceLogin(user: string): Promise<CliRun> {
+  idp.nextUser = user;
+  return runCli(['login', 'microsoft365', '--user', user, '--client-id', 'test-client', '--token-url', `${idp.base}/token`, '--device-url', `${idp.base}/device`], env);
+}
+
+function signInFile(profile: string, user: string): string {
+  return join(configHome, 'mailferry', 'oauth2', profile, `${encodeURIComponent(user)}.json`);
+}
+
+function migrate(from: string, to: string, state: string, extra: string[]): Promise<CliRun> {
+  return runCli(['migrate', '--from', from, '--to', to, '--state', join(work, state), '--json', ...extra], env);
+}
+
+async function messagesIn(s: DovecotServer, user: string): Promise<number> {
+  const out = await s.doveadm(['mailbox', 'status', '-u', user, 'messages', '*']);
+  return [...out.matchAll(/messages=(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+const SMALL = { seed: 61, messages: 40, folders: 16, maxSize: 20_000 };
+const LARGE = { seed: 62, messages: 3000, folders: 16, maxSize: 8_000 };
+
+beforeAll(async () => {
+  idp = new FakeIdentityProvider();
+  await new Promise<void>((resolve) => idp.server.listen(0, '127.0.0.1', resolve));
+  const users = ['oa', 'big', 'd1', 'd2', 'd3', 'd4', 'd5'].map((name) => ({ name, password: PASSWORD }));
+  [xoauth2, oauthbearer, plainOnly] = await Promise.all([
+    startDovecot({ users, oauth2: { introspectionUrl: `${idp.base}/introspect`, mechanisms: ['xoauth2'] } }),
+    startDovecot({ users: [{ name: 'ob', password: PASSWORD }, { name: 'd1', password: PASSWORD }], oauth2: { introspectionUrl: `${idp.base}/introspect`, mechanisms: ['oauthbearer'] } }),
+    startDovecot({ users: [{ name: 'p', password: PASSWORD }] }),
+  ]);
+  await Promise.all([
+    seedAccount(addr(xoauth2, 'oa'), generateCorpus(SMALL), { folders: corpusFolders(SMALL) }),
+    seedAccount(addr(oauthbearer, 'ob'), generateCorpus(SMALL), { folders: corpusFolders(SMALL) }),
+    seedAccount(addr(xoauth2, 'big'), generateCorpus(LARGE), { folders: corpusFolders(LARGE) }),
+  ]);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([xoauth2?.stop(), oauthbearer?.stop(), plainOnly?.stop()]);
+  idp?.server.close();
+});
+
+describe('XOAUTH2 / OAUTHBEARER with a token command', () => {
+  it('logs in with XOAUTH2 using the token the command prints, and never shows the token', async () => {
+    idp.active.set('tc-token-1', 'oa');
+    const runs = join(work, 'command-runs');
+    const command = `echo run >> ${runs}; echo tc-token-1`;
+    const run = await migrate(url(xoauth2, 'oa'), url(xoauth2, 'd1'), 'tc.sqlite', ['--from-oauth2-token-command', command, '--debug']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/AUTHENTICATE XOAUTH2/);
+    expect(run.stderr + run.stdout).not.toContain('tc-token-1');
+    expect(readFileSync(join(work, 'tc.sqlite')).includes('tc-token-1')).toBe(false);
+    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    expect(diffSnapshots(await snapshotAccount(addr(xoauth2, 'oa')), await snapshotAccount(addr(xoauth2, 'd1'))).details).toEqual([]);
+  });
+
+  it('uses OAUTHBEARER where the server offers that', async () => {
+    idp.active.set('tc-token-ob', 'ob');
+    const run = await migrate(url(oauthbearer, 'ob'), url(oauthbearer, 'd1'), 'ob.sqlite', ['--from-oauth2-token-command', 'echo tc-token-ob', '--debug']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/AUTHENTICATE OAUTHBEARER/);
+    expect(JSON.parse(run.stdout).totals.copied).toBe(SMALL.messages);
+  });
+
+  it('refuses a server that offers neither mechanism, and options that contradict each other (exit 3, exit 2)', async () => {
+    const none = await migrate(url(plainOnly, 'p'), url(xoauth2, 'd2'), 'none.sqlite', ['--from-oauth2-token-command', 'echo some-token', '--dry-run']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/it offers neither XOAUTH2 nor OAUTHBEARER; sign in with a password/);
+    const clash = await migrate(url(xoauth2, 'oa'), url(xoauth2, 'd2'), 'clash.sqlite', ['--from-oauth2-token-command', 'echo x', '--from-password-file', '/dev/null']);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toBe('error: --from-oauth2-token-command cannot be combined with --from-password-file\n');
+  });
+});
+
+describe('mailferry login and a saved sign-in', () => {
+  it('device code (microsoft365): saves the refresh token in a 0600 file, which --from-oauth2 then uses', async () => {
+    const login = await deviceLogin('oa');
+    expect(login.code).toBe(0);
+    expect(login.stderr).toContain(`To sign in, open ${idp.base}/activate and enter the code WDJB-MJHT (valid for 10 minutes).`);
+    const file = signInFile('microsoft365', 'oa');
+    expect(login.stdout).toContain(`saved in ${file} (mode 0600)`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(configHome, 'mailferry', 'oauth2', 'microsoft365')).mode & 0o777).toBe(0o700);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved).toMatchObject({ profile: 'microsoft365', user: 'oa', clientId: 'test-client', tokenUrl: `${idp.base}/token`, scopes: ['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access'] });
+
+    const refreshes = idp.grants.filter((g) => g === 'refresh_token').length;
+    const run = await migrate(url(xoauth2, 'oa'), url(xoauth2, 'd3'), 'saved.sqlite', ['--from-oauth2', 'microsoft365', '--debug']);
+    expect(run.code).toBe(0);
+    expect(idp.grants.filter((g) => g === 'refresh_token').length).toBe(refreshes + 1);
+    // The provider rotated the refresh token: the new one is saved, the old one is gone.
+    const rotated = JSON.parse(readFileSync(file, 'utf8')).refreshToken;
+    expect(rotated).not.toBe(saved.refreshToken);
+    for (const secret of [saved.refreshToken, rotated]) {
+      expect(run.stderr + run.stdout).not.toContain(secret);
+      expect(readFileSync(join(work, 'saved.sqlite')).includes(secret)).toBe(false);
+    }
+    expect(diffSnapshots(await snapshotAccount(addr(xoauth2, 'oa')), await snapshotAccount(addr(xoauth2, 'd3'))).details).toEqual([]);
+  });
+
+  it('browser sign-in with a loopback redirect and PKCE (gmail), used for a destination with --to-oauth2', async () => {
+    idp.nextUser = 'd4';
+    const login = startCli(
+      ['login', 'gmail', '--user', 'd4', '--client-id', 'test-client', '--client-secret', 'test-secret', '--authorize-url', `${idp.base}/authorize`, '--token-url', `${idp.base}/token`],
+      env,
+    );
+    const authorizeUrl = await new Promise<string>((resolve) => {
+      let text = '';
+      login.child.stderr!.on('data', (d: Buffer) => {
+        text += d.toString();
+        const m = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(text);
+        if (m) resolve(m[1]!);
+      });
+    });
+    expect(new URL(authorizeUrl).searchParams.get('login_hint')).toBe('d4');
+    expect(await idp.completeBrowserSignIn(authorizeUrl)).toBe(200);
+    const done = await login.done;
+    expect(done.code).toBe(0);
+    expect(JSON.parse(readFileSync(signInFile('gmail', 'd4'), 'utf8'))).toMatchObject({ profile: 'gmail', clientSecret: 'test-secret' });
+
+    const run = await migrate(url(xoauth2, 'oa'), url(xoauth2, 'd4'), 'to-d4.sqlite', ['--to-oauth2', 'gmail', '--folder', 'INBOX']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).totals.copied).toBeGreaterThan(0);
+    expect(run.stderr).not.toContain('test-secret');
+  });
+
+  it('a missing sign-in, a refused refresh token and a profile without sign-in are one-line errors', async () => {
+    const missing = await migrate(url(xoauth2, 'oa'), url(xoauth2, 'd5'), 'missing.sqlite', ['--to-oauth2', 'microsoft365']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`error: --to-oauth2: no sign-in saved at ${signInFile('microsoft365', 'd5')}; run mailferry login microsoft365 --user d5 first\n`);
+
+    idp.refreshTokens.clear();
+    const revoked = await migrate(url(xoauth2, 'oa'), url(xoauth2, 'd5'), 'revoked.sqlite', ['--from-oauth2', 'microsoft365', '--dry-run']);
+    expect(revoked.code).toBe(3);
+    expect(revoked.stderr).toBe('error: --from-oauth2: the saved sign-in for oa was refused (invalid_grant: refresh token revoked); run mailferry login microsoft365 --user oa again\n');
+
+    const yahoo = await runCli(['login', 'yahoo', '--user', 'x', '--client-id', 'test-client'], env);
+    expect(yahoo.code).toBe(2);
+    expect(yahoo.stderr).toMatch(/^error: login yahoo: no built-in OAuth2 sign-in for this provider \(there is one for gmail, google-workspace, microsoft365\)/);
+  });
+});
+
+describe('a token that expires during a long run', () => {
+  it('is reused until two minutes before it expires; connections opened together share one refresh', async () => {
+    let now = 0;
+    let issued = 0;
+    const told: string[] = [];
+    const tokens = new CachedTokenSource(
+      async () => ({ accessToken: `t${++issued}`, expiresIn: 3600 }),
+      (t) => told.push(t),
+      () => now,
+    );
+    expect(await Promise.all([tokens.token(), tokens.token(), tokens.token()])).toEqual(['t1', 't1', 't1']);
+    now = (3600 - 121) * 1000;
+    expect(await tokens.token()).toBe('t1');
+    now = (3600 - 119) * 1000;
+    expect(await tokens.token()).toBe('t2');
+    tokens.invalidate('t1'); // a refusal of an older token does not throw away the current one
+    expect(await tokens.token()).toBe('t2');
+    tokens.invalidate('t2');
+    expect(await tokens.token()).toBe('t3');
+    expect(told).toEqual(['t1', 't2', 't3']);
+  });
+
+
+  it('is refreshed when the connection is reopened, and nothing is lost or copied twice', async () => {
+    expect((await deviceLogin('big')).code).toBe(0);
+    const refreshesBefore = idp.grants.filter((g) => g === 'refresh_token').length;
+    const run = startCli(['migrate', '--from', url(xoauth2, 'big'), '--from-oauth2', 'microsoft365', '--to', url(xoauth2, 'd5'), '--state', join(work, 'long.sqlite'), '--json', '--connections', '2'], env);
+    // Mid-run, the access token expires and the server drops every session of the account.
+    let copiedAtExpiry = 0;
+    while (copiedAtExpiry === 0) {
+      await new Promise((r) => setTimeout(r, 20));
+      copiedAtExpiry = await messagesIn(xoauth2, 'd5');
+    }
+    idp.expireAccessTokens('big');
+    await xoauth2.doveadm(['kick', 'big']);
+    const done = await run.done;
+
+    expect(copiedAtExpiry).toBeLessThan(LARGE.messages);
+    expect(done.code).toBe(0);
+    expect(done.stderr).toMatch(/connection to imap:\/\/big@127\.0\.0\.1:\d+ failed .*; retry 1 of/);
+    expect(idp.grants.filter((g) => g === 'refresh_token').length).toBe(refreshesBefore + 2);
+    const diff = diffSnapshots(await snapshotAccount(addr(xoauth2, 'big')), await snapshotAccount(addr(xoauth2, 'd5')));
+    expect(diff.details).toEqual([]);
+    expect(diff.duplicates).toBe(0);
+    expect(JSON.parse(done.stdout).totals).toMatchObject({ found: LARGE.messages, failed: 0 });
+  });
+});
+
+describe('a token the server refuses', () => {
+  // Last in the file: Dovecot delays further logins from an address after failed ones.
+  it('runs the command again when the server refuses its token; a token refused twice fails the run (exit 3)', async () => {
+    const runs = join(work, 'refused-runs');
+    const run = await migrate(url(xoauth2, 'oa'), url(xoauth2, 'd2'), 'refused.sqlite', ['--from-oauth2-token-command', `echo run >> ${runs}; echo never-valid`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^error: cannot log in to imap:\/\/oa@127\.0\.0\.1:\d+: authentication failed$/m);
+    expect(readFileSync(runs, 'utf8')).toBe('run\nrun\n');
+  });
+});
