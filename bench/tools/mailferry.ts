@@ -1,0 +1,78 @@
+// mailferry itself, run from dist/ as a user would run it.
+import { spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Measurement } from '../measure.js';
+import { accountMessages, maildirMessages, mboxMessages } from '../verify.js';
+import { expectCopy, PASSWORD, type Phase, type RunContext, type Tool } from '../tool.js';
+import { dropAccountMail, freshAccount } from './accounts.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const url = (ctx: RunContext, user: string): string => `imap://${user}@${ctx.endpoint.host}:${ctx.endpoint.port}`;
+
+/** Account to account; the checkpoint lives in the repetition's directory. */
+export function mailferryMigrate(connections: number): Tool {
+  const name = `mailferry migrate, ${connections} conn`;
+  return {
+    name,
+    unavailable: async () => commandMissing('migrate'),
+    async prepare(ctx) {
+      const dest = await freshAccount(ctx);
+      return {
+        command: {
+          command: process.execPath,
+          args: [
+            MAIN, 'migrate', '--from', url(ctx, ctx.source.user), '--to', url(ctx, dest), '--from-ca', ctx.server.caFile, '--to-ca', ctx.server.caFile,
+            '--state', join(ctx.workDir, 'state.sqlite'), '--connections', String(connections), '--quiet', '--json',
+          ],
+          env: { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD },
+        },
+        async check(m, phase) {
+          expectCopy(m, await accountMessages(ctx.server, dest), ctx.source.messages, name);
+          expectReported(m, phase, ctx.source.messages, name);
+        },
+        cleanup: () => dropAccountMail(ctx, dest),
+      };
+    },
+  };
+}
+
+/** Backup into a local directory (its checkpoint is inside it). */
+export function mailferryBackup(format: 'maildir' | 'mbox', connections: number): Tool {
+  const name = `mailferry backup ${format}, ${connections} conn`;
+  return {
+    name,
+    unavailable: async () => commandMissing('backup'),
+    async prepare(ctx) {
+      const dir = join(ctx.workDir, 'backup');
+      return {
+        command: {
+          command: process.execPath,
+          args: [MAIN, 'backup', '--from', url(ctx, ctx.source.user), '--from-ca', ctx.server.caFile, '--to', dir, '--format', format, '--connections', String(connections), '--quiet', '--json'],
+          env: { MAILFERRY_FROM_PASSWORD: PASSWORD },
+        },
+        async check(m, phase) {
+          // The checkpoint directory holds no messages; anything else that is not a folder's
+          // mbox file (a manifest) has no `From ` lines at line starts.
+          const counted = format === 'maildir' ? await maildirMessages(dir) : await mboxMessages(dir, (f) => !f.includes('/.mailferry/'));
+          expectCopy(m, counted, ctx.source.messages, name);
+          expectReported(m, phase, ctx.source.messages, name);
+        },
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  };
+}
+
+/** mailferry's own JSON summary must agree: everything copied on a full run, nothing on a rerun. */
+function expectReported(m: Measurement, phase: Phase, messages: number, name: string): void {
+  const copied = (JSON.parse(m.stdout) as { totals: { copied: number } }).totals.copied;
+  const expected = phase === 'full' ? messages : 0;
+  if (copied !== expected) throw new Error(`${name} ${phase}: reported ${copied} messages copied, expected ${expected}`);
+}
+
+function commandMissing(command: string): string | undefined {
+  const help = spawnSync(process.execPath, [MAIN, command, '--help'], { stdio: 'ignore' });
+  return help.status === 0 ? undefined : `${command} not built`;
+}
