@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { rootCertificates } from 'node:tls';
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlowOptions } from 'imapflow';
+import { ImapFlow } from './imapflow-client.js';
 import { isLoopback, type ImapEndpoint } from '../../config/account-url.js';
 import type { Logger } from '../../reporting/logger.js';
 import type { ImapCredentials } from '../../auth/imap-credentials.js';

@@ -29,7 +29,8 @@ export async function multiAppend(client: ImapFlow, path: string, messages: Appe
   }
   let result: { response: ImapResponse; next(): void };
   try {
-    result = await (client as unknown as RawCommandRunner).exec('APPEND', attributes);
+    // literalPlus: see imapflow-client.ts; only where the server promised to take them.
+    result = await (client as unknown as RawCommandRunner).exec('APPEND', attributes, { literalPlus: client.capabilities.has('LITERAL+') });
   } catch (err) {
     // imapflow's commands put the response code (OVERQUOTA, LIMIT) here; the raw runner does not.
     const e = err as { response?: unknown; serverResponseCode?: string };
