@@ -11,7 +11,7 @@ import { runCli, startCli } from './support/cli.js';
 import { prng } from './support/prng.js';
 
 const PASSWORD = 'pw-Migrate-1';
-const USERS = ['src', 'dst', 'ksrc', 'kdst', 'usrc', 'udst', 'isrc', 'idst', 'sdst'];
+const USERS = ['src', 'dst', 'ksrc', 'kdst', 'usrc', 'udst', 'isrc', 'idst', 'sdst', 'pdst'];
 let server: DovecotServer;
 const work = mkdtempSync(join(tmpdir(), 'mf-migrate-'));
 
@@ -143,6 +143,17 @@ describe('mailferry migrate against a real Dovecot', () => {
     expect(fresh.code).toBe(0);
     expect(JSON.parse(fresh.stdout).totals).toMatchObject({ copied: 0, present: 120 });
     expect(await uidNexts('idst')).toEqual(before);
+  });
+
+  it('appends each batch as one MULTIAPPEND with non-synchronizing literals: no wait for "+" continuations', async () => {
+    const run = await runCli(migrateArgs('isrc', 'pdst', 'literal-plus.sqlite', ['--debug']), env);
+    expect(run.code).toBe(0);
+    const lines = run.stderr.split('\n').filter((l) => l.includes('imap://pdst@'));
+    const appends = lines.filter((l) => / debug: \S+ APPEND /.test(l));
+    expect(appends.length).toBeGreaterThan(0);
+    expect(appends.length).toBeLessThan(20);
+    expect(appends.some((l) => /\{\d{5,}\+\}|literal/.test(l))).toBe(true);
+    expect(lines.filter((l) => / debug: \+ /.test(l))).toEqual([]);
   });
 
   it('dry-run prints the mapping and writes nothing', async () => {
