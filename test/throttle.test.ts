@@ -74,6 +74,9 @@ describe('provider throttling and disconnects pause the run, then it resumes: no
     expect(log.join()).toMatch(/bye on connection 2/);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/retry 1 of/);
+    // The report counts what the broken attempt copied too.
+    const t = JSON.parse(run.stdout).totals;
+    expect(t.copied + t.present).toBe(400);
     await expectEqual('d3');
   });
 });

@@ -56,8 +56,12 @@ export interface SyncContext {
  * and nothing is lost whatever state was lost. An *incremental* pass takes only new UIDs, rows
  * left pending or failed by an earlier run, and flag changes.
  */
-export async function syncFolder(ctx: SyncContext, pair: FolderPair): Promise<FolderReport> {
-  const report = emptyReport(pair.source.name, pair.dest.name);
+export async function syncFolder(
+  ctx: SyncContext,
+  pair: FolderPair,
+  /** Carried across retries, so work done by an attempt that then broke is still reported. */
+  report: FolderReport = emptyReport(pair.source.name, pair.dest.name),
+): Promise<FolderReport> {
   const state = ctx.checkpoint.folder(pair.source.name);
   if (isUnchanged(ctx, pair, state)) {
     report.found = pair.source.status?.messages ?? 0;

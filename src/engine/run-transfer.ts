@@ -62,11 +62,12 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
 
 async function withRetries(ctx: SyncContext, pair: FolderPair, options: RunOptions): Promise<FolderReport> {
   let failures = 0;
+  const report = emptyReport(pair.source.name, pair.dest.name);
   for (;;) {
     await ctx.gate?.wait(options.signal);
     if (options.signal?.aborted) throw new InterruptedError();
     try {
-      return await syncFolder(ctx, pair);
+      return await syncFolder(ctx, pair, report);
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
       // Throttling is the server working as designed: wait as told, however often. A broken
