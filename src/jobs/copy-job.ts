@@ -27,6 +27,8 @@ export interface CopyJobRequest {
   oversize?: OversizeSink;
   /** Rate limits and daily caps (`--max-bytes-per-second`, `--daily-limit-down`, ...). */
   traffic?: TrafficLimits;
+  /** First back-off after a broken connection (tests shorten it). */
+  retryDelayMs?: number;
   /** Below this many messages per extra connection a folder is not split (tests lower it). */
   minMessagesPerRange?: number;
   emit: EmitEvent;
@@ -83,7 +85,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
           traffic: new TrafficControl(req.traffic ?? {}, checkpoint, { source: req.source.label, dest: req.dest.label }),
         },
         pairs,
-        { connections: req.connections, attempts: 6, retryDelayMs: 1000, signal: req.signal },
+        { connections: req.connections, attempts: 6, retryDelayMs: req.retryDelayMs ?? 1000, signal: req.signal },
       );
       await req.afterTransfer?.({ pairs, reports, checkpoint });
       return finishResult({ ...base, folders: [...reports, ...refused], seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location });

@@ -15,6 +15,8 @@ export class FaultStore implements Store {
   constructor(
     private readonly inner: Store,
     private readonly crashAt = Infinity,
+    /** What to fail with at that step: a crash (default), or e.g. a broken connection the engine retries. */
+    private readonly failure: () => Error = () => new SimulatedCrash(`crash at step ${crashAt}`),
   ) {}
 
   get caps() {
@@ -39,7 +41,7 @@ export class FaultStore implements Store {
   async openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle> {
     const handle = await this.inner.openFolder(name, mode);
     const step = (): void => {
-      if (++this.steps === this.crashAt) throw new SimulatedCrash(`crash at step ${this.steps}`);
+      if (++this.steps === this.crashAt) throw this.failure();
     };
     return {
       status: handle.status,

@@ -6,6 +6,7 @@ import { runCopyJob } from '../../src/jobs/copy-job.js';
 import type { Store } from '../../src/stores/store.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { FaultStore, SimulatedCrash } from '../support/fault-store.js';
+import { ConnectionError } from '../../src/errors/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mf-crash-'));
 
@@ -20,8 +21,9 @@ function sourceAccount(): MemoryStore {
   return s;
 }
 
-function copy(source: Store, dest: Store, state: string) {
+function copy(source: Store, dest: Store, state: string, retryDelayMs?: number) {
   return runCopyJob({
+    retryDelayMs,
     command: 'test', source, dest, statePath: join(dir, state),
     selection: { include: [], exclude: [], map: [] }, filter: {}, syncFlags: true, connections: 3, dryRun: false,
     // Small enough that folders are split into parallel UID ranges, so crashes hit concurrent appends.
@@ -74,6 +76,17 @@ describe('the engine survives a crash at every step', () => {
       await copy(single, dest, `split${k}.sqlite`);
       expect(dest.contents(), `crash at step ${k}`).toEqual(single.contents());
     }
+  });
+
+  it('retries a folder whose connection broke, and still reports every message copied', async () => {
+    const source = new MemoryStore('mem://source');
+    for (let i = 0; i < 300; i++) source.add('INBOX', `Subject: ${i}\r\n\r\nbody ${i}\r\n`);
+    const dest = new MemoryStore('mem://dest');
+    // Two APPEND steps a message: this breaks the connection in the second batch of 250.
+    const result = await copy(source, new FaultStore(dest, 2 * 260, () => new ConnectionError('connection reset')), 'retry.sqlite', 1);
+    expect(result.exit).toBe('ok');
+    expect(result.totals.copied + result.totals.present).toBe(300);
+    expect(dest.contents()).toEqual(source.contents());
   });
 
   it('a rerun after success changes nothing, and a lost checkpoint copies nothing twice', async () => {
