@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
@@ -11,7 +11,7 @@ import { runCli, startCli } from './support/cli.js';
 import { prng } from './support/prng.js';
 
 const PASSWORD = 'pw-Migrate-1';
-const USERS = ['src', 'dst', 'ksrc', 'kdst', 'usrc', 'udst', 'isrc', 'idst', 'sdst', 'pdst'];
+const USERS = ['src', 'dst', 'ksrc', 'kdst', 'usrc', 'udst', 'isrc', 'idst', 'sdst', 'pdst', 'bdst'];
 let server: DovecotServer;
 const work = mkdtempSync(join(tmpdir(), 'mf-migrate-'));
 
@@ -154,6 +154,22 @@ describe('mailferry migrate against a real Dovecot', () => {
     expect(appends.length).toBeLessThan(20);
     expect(appends.some((l) => /\{\d{5,}\+\}|literal/.test(l))).toBe(true);
     expect(lines.filter((l) => / debug: \+ /.test(l))).toEqual([]);
+  });
+
+  it('a source with a message limit per command is scanned in chunks, and nothing is cut short', async () => {
+    const profile = join(work, 'limit.json');
+    writeFileSync(profile, JSON.stringify({ dovecot: { quirks: { maxBatch: 7 } } }));
+    const run = await runCli(migrateArgs('isrc', 'bdst', 'limit.sqlite', ['--from-profile', 'dovecot', '--profile-file', profile, '--debug']), env);
+    expect(run.code).toBe(0);
+    const fetches = run.stderr.split('\n').filter((l) => l.includes('imap://isrc@') && / UID FETCH \S+ \(/.test(l));
+    expect(fetches.length).toBeGreaterThan(2 * 120 / 7);
+    const sizes = fetches.map((l) => / UID FETCH (\S+) /.exec(l)![1]!.split(',').reduce((n, part) => {
+      const [a, b] = part.split(':').map(Number);
+      return n + (b === undefined ? 1 : b - a! + 1);
+    }, 0));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(7);
+    const diff = diffSnapshots(await snapshotAccount(addr('isrc')), await snapshotAccount(addr('bdst')));
+    expect(diff.details).toEqual([]);
   });
 
   it('dry-run prints the mapping and writes nothing', async () => {

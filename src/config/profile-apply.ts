@@ -39,7 +39,6 @@ export interface ProfiledRun {
  * - Source folders the source profile leaves out are excluded, after the user's --exclude.
  * - A source folder named like one the destination reserves is mapped to `<name>_renamed`,
  *   after the user's --map (which wins).
- * - A source quirk the engine does not act on yet (MESSAGELIMIT) is told.
  * - Rate limits and daily caps the user did not set come from the profiles (when the command
  *   moves mail): download limits from the source's, upload limits from the destination's, the
  *   lower of the two for messages per second.
@@ -63,11 +62,6 @@ export function applyProfiles(profiles: Sides<Profile>, requested: { connections
     notices.push(`profile ${source.name} leaves out source folders matching ${source.folders.exclude.join(', ')}`);
   }
   const map = [...requested.selection.map, ...dest.quirks.reservedFolderNames.map((name) => ({ from: name, to: `${name}_renamed` }))];
-  // A quirk the engine does not handle yet: said out loud rather than left to surprise.
-  if (source.quirks.maxBatch != null) {
-    notices.push(`profile ${source.name}: the server handles at most ${source.quirks.maxBatch} messages per command, which mailferry does not split yet; run mailferry verify after the transfer`);
-  }
-
   if (requested.traffic === undefined) return { connections, selection: { ...requested.selection, exclude, map }, notices };
   const traffic: TrafficLimits = { ...requested.traffic };
   const fill = (key: keyof TrafficLimits, option: string, candidates: Array<[Profile, number | null | undefined]>): void => {

@@ -59,6 +59,7 @@ export async function imapStoreFor(side: Side, spec: ImapSideSpec, policy: Conne
       maxMessageSize: profile.limits.maxMessageSize ?? undefined,
       dropFlags: profile.flags.drop,
       restoreSeenAfterFetch: profile.quirks.restoreSeenAfterFetch,
+      maxBatch: profile.quirks.maxBatch ?? undefined,
     },
     socketTimeoutMs: policy.socketTimeoutMs,
     logger,

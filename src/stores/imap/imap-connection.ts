@@ -43,6 +43,8 @@ export interface ProviderFacts {
   dropFlags: string[];
   /** The server sets \Seen when a body is fetched (iCloud): put it back. */
   restoreSeenAfterFetch: boolean;
+  /** Most messages one command may name, when the server does not say so with MESSAGELIMIT (Yahoo). */
+  maxBatch?: number;
 }
 
 type SaslAuth = NonNullable<ImapFlowOptions['auth']>;

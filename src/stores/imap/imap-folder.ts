@@ -18,6 +18,8 @@ export class ImapFolderHandle implements FolderHandle {
     private readonly box: MailboxObject,
     private readonly label: string,
     private readonly release: (client: ImapFlow) => void,
+    /** Most messages one command may name (RFC 9738 MESSAGELIMIT, or the provider's profile). */
+    private readonly messageLimit?: number,
   ) {
     this.status = {
       uidValidity: Number(box.uidValidity),
@@ -30,6 +32,27 @@ export class ImapFolderHandle implements FolderHandle {
 
   async scan(range: ScanRange): Promise<MessageMeta[]> {
     if (range.uids?.length === 0 || this.client.mailbox === false || this.client.mailbox.exists === 0) return [];
+    const limit = this.messageLimit;
+    if (!limit) return this.scanOnce(range);
+    // A server with a message limit handles only the first `limit` messages a command names, and
+    // the rest would silently never be copied: name them in chunks, from a UID SEARCH (whose
+    // answer is not limited) when the caller gave a range rather than UIDs.
+    const uids = range.uids ?? (await this.uidsFrom(range.fromUid ?? 1));
+    const out: MessageMeta[] = [];
+    for (let i = 0; i < uids.length; i += limit) out.push(...(await this.scanOnce({ ...range, uids: uids.slice(i, i + limit) })));
+    return out;
+  }
+
+  private async uidsFrom(from: number): Promise<number[]> {
+    try {
+      const found = await this.client.search({ uid: `${from}:*` }, { uid: true });
+      return (found || []).filter((u) => u >= from).sort((a, b) => a - b);
+    } catch (err) {
+      throw classifyImapError(err, this.label, `searching ${this.box.path}`);
+    }
+  }
+
+  private async scanOnce(range: ScanRange): Promise<MessageMeta[]> {
     const from = range.fromUid ?? 1;
     const set = range.uids ? uidSet(range.uids) : `${from}:*`;
     try {
@@ -48,11 +71,16 @@ export class ImapFolderHandle implements FolderHandle {
   async *fetch(uids: number[]): AsyncIterable<MessageData> {
     if (uids.length === 0) return;
     const wanted = new Set(uids);
+    const sorted = [...wanted].sort((a, b) => a - b);
+    const chunk = this.messageLimit ?? sorted.length;
     try {
-      // BODY.PEEK[]: imapflow's `source` never sets \Seen.
-      for await (const m of this.client.fetch(uidSet(uids), { uid: true, flags: true, size: true, internalDate: true, source: true }, { uid: true })) {
-        if (!wanted.has(m.uid) || !m.source) continue;
-        yield { ...toMeta(m), raw: m.source };
+      for (let i = 0; i < sorted.length; i += chunk) {
+        // BODY.PEEK[]: imapflow's `source` never sets \Seen.
+        const query = { uid: true, flags: true, size: true, internalDate: true, source: true } as const;
+        for await (const m of this.client.fetch(uidSet(sorted.slice(i, i + chunk)), query, { uid: true })) {
+          if (!wanted.has(m.uid) || !m.source) continue;
+          yield { ...toMeta(m), raw: m.source };
+        }
       }
     } catch (err) {
       throw classifyImapError(err, this.label, `fetching from ${this.box.path}`);

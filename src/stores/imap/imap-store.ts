@@ -94,13 +94,20 @@ export class ImapStore implements Store {
       const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
       // Putting \Seen back needs a read-write SELECT; every other read is an EXAMINE.
       const box = await client.mailboxOpen(name, { readOnly: mode === 'read' && !restoreSeenAfterFetch });
-      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c));
+      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client));
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
       this.release(client);
       throw classifyImapError(err, this.account.label, `opening ${name}`);
     }
+  }
+
+  /** RFC 9738 MESSAGELIMIT=N, or the provider's known limit: the lower of the two. */
+  private messageLimit(client: ImapFlow): number | undefined {
+    const advertised = [...client.capabilities.keys()].find((c) => c.startsWith('MESSAGELIMIT='));
+    const limits = [advertised ? Number(advertised.slice('MESSAGELIMIT='.length)) : undefined, this.account.provider.maxBatch].filter((n): n is number => !!n && n > 0);
+    return limits.length > 0 ? Math.min(...limits) : undefined;
   }
 
   async close(): Promise<void> {
