@@ -1,6 +1,5 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import { exitStatus } from '../../errors/exit-codes.js';
-import { backup } from '../../jobs/backup.js';
 import { createReporter } from '../../reporting/reporter.js';
 import type { MaildirLayout } from '../../stores/local/folder-path.js';
 import type { BackupFormat } from '../../stores/local/manifest.js';
@@ -49,6 +48,7 @@ export function backupCommand(ctx: CliContext): CommandModule {
         .example("MAILFERRY_FROM_PASSWORD=... $0 backup --from imaps://me@imap.example.com --to ~/mail-backup", 'back up (or update the backup of) an account')
         .example("$0 backup --from ... --to ~/mail-backup --archive '/srv/archives/mail-{date}.tar.gz' --keep 14", 'nightly, keeping two weeks of archives'),
     handler: async (raw) => {
+      const { backup } = await import('../../jobs/backup.js');
       const argv = raw as unknown as BackupArgs;
       ctx.debug = argv.debug;
       const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });

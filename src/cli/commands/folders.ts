@@ -1,7 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/errors.js';
-import { listFolders, type FolderListing } from '../../jobs/folders.js';
-import { openSide } from '../../jobs/open-side.js';
+import type { FolderListing } from '../../jobs/folders.js';
 import { stripControl } from '../../reporting/logger.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
@@ -31,6 +30,8 @@ export function foldersCommand(ctx: CliContext): CommandModule {
     describe: 'list folders with special-use, message count and size; with --to, the mapping migrate would use',
     builder: (y: Argv) => y.options(foldersOptions),
     handler: async (raw) => {
+      const { openSide } = await import('../../jobs/open-side.js');
+      const { listFolders } = await import('../../jobs/folders.js');
       const argv = raw as unknown as FoldersArgs;
       ctx.debug = argv.debug;
       if (!argv.to && (argv.map?.length || argv.folder?.length || argv.exclude?.length)) throw new UsageError('--folder, --exclude and --map need --to');

@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { login } from '../../auth/login.js';
 import { ProfileCatalog } from '../../config/profile-catalog.js';
 import { UsageError } from '../../errors/errors.js';
 import type { CliContext } from '../context.js';
@@ -42,6 +41,7 @@ export function loginCommand(ctx: CliContext): CommandModule {
         .example('$0 login microsoft365 --user alice@contoso.com --client-id 00000000-0000-0000-0000-000000000000', 'device code: open the URL shown, enter the code')
         .example('$0 login gmail --user alice@gmail.com --client-id ID.apps.googleusercontent.com --client-secret SECRET', 'browser sign-in on this machine'),
     handler: async (raw) => {
+      const { login } = await import('../../auth/login.js');
       const argv = raw as unknown as LoginArgs;
       const catalog = ProfileCatalog.load(argv['profile-file']);
       const profile = catalog.get(argv.profile, 'login');

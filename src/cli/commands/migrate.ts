@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import { exitStatus } from '../../errors/exit-codes.js';
-import { migrate } from '../../jobs/migrate.js';
 import { createReporter } from '../../reporting/reporter.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
@@ -41,6 +40,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
         .example('MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 migrate --from imaps://alice%40old.example@imap.old.example --to imaps://alice@imap.new.example', 'move an account')
         .example('$0 migrate --from ... --to ... --folder INBOX --since 2024-01-01 --dry-run', 'preview one folder'),
     handler: async (raw) => {
+      const { migrate } = await import('../../jobs/migrate.js');
       const argv = raw as unknown as MigrateArgs;
       ctx.debug = argv.debug;
       const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });

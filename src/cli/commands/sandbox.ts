@@ -1,9 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { randomBytes } from 'node:crypto';
-import { startDovecot } from '../../sandbox/dovecot-server.js';
-import { corpusFolders, generateCorpus } from '../../sandbox/corpus.js';
-import { seedAccount } from '../../sandbox/seed.js';
 import { positiveInt } from '../options.js';
 import type { CliContext } from '../context.js';
 
@@ -23,6 +20,9 @@ export function sandboxCommand(ctx: CliContext): CommandModule {
     describe: 'start a private local Dovecot with two accounts to try mailferry on (Ctrl-C stops it)',
     builder: (y: Argv) => y.options(sandboxOptions),
     handler: async (raw) => {
+      const { seedAccount } = await import('../../sandbox/seed.js');
+      const { corpusFolders, generateCorpus } = await import('../../sandbox/corpus.js');
+      const { startDovecot } = await import('../../sandbox/dovecot-server.js');
       const argv = raw as unknown as { messages: number; seed: number; 'env-out'?: string };
       const users = [
         { name: 'alice', password: randomBytes(9).toString('base64url') },

@@ -1,7 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import { exitStatus } from '../../errors/exit-codes.js';
-import { openSide } from '../../jobs/open-side.js';
-import { verify } from '../../jobs/verify.js';
 import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
@@ -31,6 +29,8 @@ export function verifyCommand(ctx: CliContext): CommandModule {
     builder: (y: Argv) =>
       y.options(verifyOptions).example('$0 verify --from imaps://me@old.example --to imaps://me@new.example', 'check a migration'),
     handler: async (raw) => {
+      const { verify } = await import('../../jobs/verify.js');
+      const { openSide } = await import('../../jobs/open-side.js');
       const argv = raw as unknown as VerifyArgs;
       ctx.debug = argv.debug;
       const { specs, run } = profiledSides(
