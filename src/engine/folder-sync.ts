@@ -12,6 +12,7 @@ import type { Lanes } from './lanes.js';
 import type { PauseGate } from './pause-gate.js';
 import type { TrafficControl } from './traffic.js';
 import type { OversizeSink } from './oversize.js';
+import type { ByteBudget } from './byte-budget.js';
 import { flagsForDest, sameFlags } from './flags.js';
 
 export interface SyncOptions {
@@ -45,6 +46,8 @@ export interface SyncContext {
   traffic?: TrafficControl;
   /** Keeps messages too large for the destination (`--oversize-dir`). */
   oversize?: OversizeSink;
+  /** Bytes of fetched messages all workers together may hold. */
+  memory?: ByteBudget;
 }
 
 /**
@@ -285,19 +288,29 @@ class FolderRun {
    */
   private async copyRange(part: MessageMeta[], h: Handles, index: ContentIndex, saved: FolderState | undefined): Promise<void> {
     const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
-    for await (const fetched of prefetched(chunks, async (chunk) => {
-      await this.ctx.gate?.wait(this.ctx.signal);
-      await this.ctx.traffic?.beforeFetch(chunk.length, chunk.reduce((a, m) => a + m.size, 0), this.ctx.signal);
-      const fetched = await this.fetch(h.src, chunk);
-      this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + m.raw.length, 0));
-      return fetched;
-    })) {
-      if (this.ctx.signal?.aborted) throw new InterruptedError();
-      await this.transferBatch(h.dst, fetched.items, fetched.requested, index, () => {
-        if (!saved) return;
-        saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
-        this.ctx.checkpoint.saveFolder(saved);
-      });
+    const held: number[] = [];
+    try {
+      for await (const fetched of prefetched(chunks, async (chunk) => {
+        const bytes = chunk.reduce((a, m) => a + m.size, 0);
+        await this.ctx.gate?.wait(this.ctx.signal);
+        await this.ctx.memory?.take(bytes, this.ctx.signal);
+        held.push(bytes);
+        await this.ctx.traffic?.beforeFetch(chunk.length, bytes, this.ctx.signal);
+        const fetched = await this.fetch(h.src, chunk);
+        this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + m.raw.length, 0));
+        return fetched;
+      })) {
+        if (this.ctx.signal?.aborted) throw new InterruptedError();
+        await this.transferBatch(h.dst, fetched.items, fetched.requested, index, () => {
+          if (!saved) return;
+          saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
+          this.ctx.checkpoint.saveFolder(saved);
+        });
+        this.ctx.memory?.give(held.shift() ?? 0);
+      }
+    } finally {
+      // A batch fetched ahead but never written (error, abort) still gives its bytes back.
+      for (const bytes of held.splice(0)) this.ctx.memory?.give(bytes);
     }
   }
 
