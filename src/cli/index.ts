@@ -9,6 +9,7 @@ import { verifyCommand } from './commands/verify.js';
 import { foldersCommand } from './commands/folders.js';
 import { profilesCommand } from './commands/profiles.js';
 import { loginCommand } from './commands/login.js';
+import { restoreCommand } from './commands/restore.js';
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
@@ -17,6 +18,7 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
     .usage('$0 <command> [options]\n\nMove, back up and restore email over IMAP: exactly once, resumable.')
     .command(migrateCommand(ctx))
     .command(backupCommand(ctx))
+    .command(restoreCommand(ctx))
     .command(verifyCommand(ctx))
     .command(foldersCommand(ctx))
     .command(profilesCommand(ctx))

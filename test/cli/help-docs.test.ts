@@ -17,6 +17,7 @@ describe('every option in --help is documented', () => {
     ['verify', 'verify.md'],
     ['folders', 'folders.md'],
     ['backup', 'backup.md'],
+    ['restore', 'restore.md'],
     ['login', 'profiles.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([command, '--help']);

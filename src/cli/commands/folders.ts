@@ -5,14 +5,16 @@ import { stripControl } from '../../reporting/logger.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
 import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
 const { to: _to, ...toOptional } = accountOptions('to', 'destination');
 
 export const foldersOptions = {
   ...accountOptions('from', 'source'),
+  ...readableSideOption('from', 'source'),
   ...signInOptions('from'),
-  to: { type: 'string', group: 'Destination:', describe: 'also show where each folder would go at this destination account URL, with its counts' },
+  to: { type: 'string', group: 'Destination:', describe: 'also show where each folder would go at this destination (an account URL, or a path as for --from), with its counts' },
   ...toOptional,
   ...signInOptions('to'),
   ...selectionOptions,
@@ -51,7 +53,7 @@ export function foldersCommand(ctx: CliContext): CommandModule {
         debug: argv.debug,
         prompt: ctx.stdinIsTTY ? promptHidden : undefined,
       };
-      const source = await openSide('source', specs.source, policy, ctx.logger);
+      const source = await openSide('source', specs.source, policy, ctx.logger, run.selection);
       const dest = argv.to ? await openSide('dest', specs.dest, policy, ctx.logger) : undefined;
       const listing = await listFolders(source, dest, run.selection, policy.connections);
       ctx.out(argv.json ? JSON.stringify(listing, null, 2) : foldersText(listing));

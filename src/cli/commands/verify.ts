@@ -4,12 +4,15 @@ import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
 import { promptHidden } from '../prompt.js';
 import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
 export const verifyOptions = {
   ...accountOptions('from', 'source'),
+  ...readableSideOption('from', 'source'),
   ...signInOptions('from'),
   ...accountOptions('to', 'destination'),
+  ...readableSideOption('to', 'destination'),
   ...signInOptions('to'),
   ...selectionOptions,
   quick: { type: 'boolean', default: false, group: 'Run:', describe: 'compare by Message-ID, size, date and flags without reading bodies' },
@@ -46,7 +49,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
         debug: argv.debug,
         prompt: ctx.stdinIsTTY ? promptHidden : undefined,
       };
-      const source = await openSide('source', specs.source, policy, ctx.logger);
+      const source = await openSide('source', specs.source, policy, ctx.logger, run.selection);
       const dest = await openSide('dest', specs.dest, policy, ctx.logger);
       const result = await verify({ source, dest, selection: run.selection, quick: argv.quick, connections: policy.connections });
       if (argv.json) ctx.out(JSON.stringify({ ...result, exitCode: result.equal ? 0 : 1 }, null, 2));

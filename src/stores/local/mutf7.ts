@@ -27,3 +27,20 @@ export function encodeMutf7(text: string): string {
   flush();
   return out;
 }
+
+/**
+ * The reverse of `encodeMutf7`, for folder names other programs wrote on disk (Dovecot, Courier).
+ * Undefined when `text` is not what `encodeMutf7` would write (a bare `&`, a bad base64 run,
+ * ASCII inside a run), so a caller can keep a name that was never encoded, such as `R&D`.
+ */
+export function decodeMutf7(text: string): string | undefined {
+  const decoded = text.replace(/&([A-Za-z0-9+,]*)-/g, (_, run: string) => {
+    if (run === '') return '&';
+    const bytes = Buffer.from(run.replace(/,/g, '/'), 'base64');
+    let units = '';
+    for (let b = 0; b + 1 < bytes.length; b += 2) units += String.fromCharCode(bytes.readUInt16BE(b));
+    return units;
+  });
+  // The encoding is canonical: anything else does not round-trip.
+  return encodeMutf7(decoded) === text ? decoded : undefined;
+}
