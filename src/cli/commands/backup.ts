@@ -4,7 +4,7 @@ import { createReporter } from '../../reporting/reporter.js';
 import type { MaildirLayout } from '../../stores/local/folder-path.js';
 import type { BackupFormat } from '../../stores/local/manifest.js';
 import type { CliContext } from '../context.js';
-import { promptHidden } from '../prompt.js';
+import { connectionPolicy } from '../connection-policy.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
   accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, runOptions, selectionOptions,
@@ -55,14 +55,7 @@ export function backupCommand(ctx: CliContext): CommandModule {
       try {
         const result = await backup({
           account: { url: argv.from, passwordFile: argv['from-password-file'] as string | undefined, passwordCommand: argv['from-password-command'] as string | undefined, caFile: argv['from-ca'] as string | undefined },
-          policy: {
-            insecureTls: argv['insecure-tls'],
-            allowPlaintext: argv['allow-plaintext'],
-            connections: positiveInt(argv.connections, 'connections'),
-            socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
-            debug: argv.debug,
-            prompt: ctx.stdinIsTTY ? promptHidden : undefined,
-          },
+          policy: connectionPolicy(argv, positiveInt(argv.connections, 'connections'), ctx),
           dir: argv.to,
           format: argv.format,
           layout: argv.layout,

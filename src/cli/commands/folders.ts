@@ -3,7 +3,7 @@ import { UsageError } from '../../errors/errors.js';
 import type { FolderListing } from '../../jobs/folders.js';
 import { stripControl } from '../../reporting/logger.js';
 import type { CliContext } from '../context.js';
-import { promptHidden } from '../prompt.js';
+import { connectionPolicy } from '../connection-policy.js';
 import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
@@ -45,14 +45,7 @@ export function foldersCommand(ctx: CliContext): CommandModule {
           if (argv.to) ctx.logger.info(line);
         },
       );
-      const policy = {
-        insecureTls: argv['insecure-tls'],
-        allowPlaintext: argv['allow-plaintext'],
-        connections: run.connections,
-        socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
-        debug: argv.debug,
-        prompt: ctx.stdinIsTTY ? promptHidden : undefined,
-      };
+      const policy = connectionPolicy(argv, run.connections, ctx);
       const source = await openSide('source', specs.source, policy, ctx.logger, run.selection);
       const dest = argv.to ? await openSide('dest', specs.dest, policy, ctx.logger) : undefined;
       const listing = await listFolders(source, dest, run.selection, policy.connections);

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { exitStatus } from '../../errors/exit-codes.js';
 import { createReporter } from '../../reporting/reporter.js';
 import type { CliContext } from '../context.js';
-import { promptHidden } from '../prompt.js';
+import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
@@ -52,14 +52,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
         );
         const result = await migrate({
           accounts: specs,
-          policy: {
-            insecureTls: argv['insecure-tls'],
-            allowPlaintext: argv['allow-plaintext'],
-            connections: run.connections,
-            socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
-            debug: argv.debug,
-            prompt: ctx.stdinIsTTY ? promptHidden : undefined,
-          },
+          policy: connectionPolicy(argv, run.connections, ctx),
           selection: run.selection,
           filter: parseFilter(argv),
           traffic: run.traffic,

@@ -4,7 +4,7 @@ import { exitStatus } from '../../errors/exit-codes.js';
 import type { FolderSelection } from '../../engine/folder-map.js';
 import { createReporter } from '../../reporting/reporter.js';
 import type { CliContext } from '../context.js';
-import { promptHidden } from '../prompt.js';
+import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
@@ -60,14 +60,7 @@ export function restoreCommand(ctx: CliContext): CommandModule {
         );
         const result = await restore({
           sides: specs,
-          policy: {
-            insecureTls: argv['insecure-tls'],
-            allowPlaintext: argv['allow-plaintext'],
-            connections: run.connections,
-            socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
-            debug: argv.debug,
-            prompt: ctx.stdinIsTTY ? promptHidden : undefined,
-          },
+          policy: connectionPolicy(argv, run.connections, ctx),
           selection: run.selection,
           filter: parseFilter(argv),
           traffic: run.traffic,

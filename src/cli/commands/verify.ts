@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { exitStatus } from '../../errors/exit-codes.js';
 import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
-import { promptHidden } from '../prompt.js';
+import { connectionPolicy } from '../connection-policy.js';
 import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
@@ -41,14 +41,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
         { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv) },
         (line) => ctx.logger.info(line),
       );
-      const policy = {
-        insecureTls: argv['insecure-tls'],
-        allowPlaintext: argv['allow-plaintext'],
-        connections: run.connections,
-        socketTimeoutMs: positiveInt(argv.timeout, 'timeout') * 1000,
-        debug: argv.debug,
-        prompt: ctx.stdinIsTTY ? promptHidden : undefined,
-      };
+      const policy = connectionPolicy(argv, run.connections, ctx);
       const source = await openSide('source', specs.source, policy, ctx.logger, run.selection);
       const dest = await openSide('dest', specs.dest, policy, ctx.logger);
       const result = await verify({ source, dest, selection: run.selection, quick: argv.quick, connections: policy.connections });
