@@ -124,8 +124,9 @@ function migrate(from: string, to: string, state: string, extra: string[]): Prom
   return runCli(['migrate', '--from', from, '--to', to, '--state', join(work, state), '--json', ...extra], env);
 }
 
+/** Messages in every folder; 0 while a folder is being created under doveadm's feet. */
 async function messagesIn(s: DovecotServer, user: string): Promise<number> {
-  const out = await s.doveadm(['mailbox', 'status', '-u', user, 'messages', '*']);
+  const out = await s.doveadm(['mailbox', 'status', '-u', user, 'messages', '*']).catch(() => '');
   return [...out.matchAll(/messages=(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
 }
 
