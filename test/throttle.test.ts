@@ -17,7 +17,7 @@ const addr = (user: string) => ({ host: server.host, port: server.port, user, pa
 const BODY_FETCH = /^\S+ UID FETCH \S+ \(.*BODY\.PEEK\[\]/;
 
 beforeAll(async () => {
-  server = await startDovecot({ users: ['src', 'd1', 'd2', 'd3', 'd4', 'd5'].map((name) => ({ name, password: PASSWORD })) });
+  server = await startDovecot({ users: ['src', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6'].map((name) => ({ name, password: PASSWORD })) });
   const opts = { seed: 77, messages: 400, folders: 6 };
   await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
 }, 120_000);
@@ -78,6 +78,16 @@ describe('provider throttling and disconnects pause the run, then it resumes: no
     const t = JSON.parse(run.stdout).totals;
     expect(t.copied + t.present).toBe(400);
     await expectEqual('d3');
+  });
+});
+
+describe('a session dropped between commands', () => {
+  it('right after a folder was opened, the folder is retried, never taken for empty', async () => {
+    const { run, log } = await migrateThrough({ byeAfterReply: { match: /^\S+ EXAMINE /, nth: 3 } }, 'd6');
+    expect(log.join()).toMatch(/bye after the reply/);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/lost while|failed while/);
+    await expectEqual('d6');
   });
 });
 

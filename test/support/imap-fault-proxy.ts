@@ -17,6 +17,8 @@ export interface FaultPlan {
   localAddress?: string;
   /** On the nth connection (1-based), after this many bytes from the server, send a BYE and hang up. */
   byeAfter?: { connection: number; bytes: number };
+  /** Hang up (with a BYE) right after the server completed the nth command matching this. */
+  byeAfterReply?: { match: RegExp; nth: number };
 }
 
 export interface FaultProxy {
@@ -38,6 +40,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
   const log: string[] = [];
   const seen = new Map<Injection, number>();
   let connections = 0;
+  let byeMatches = 0;
   const sent: Buffer[] = [];
   const server = net.createServer((client) => {
     const n = ++connections;
@@ -48,6 +51,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       upstream.destroy();
     };
     let down = 0;
+    let byeTag: string | undefined;
     upstream.on('data', (buf: Buffer) => {
       const raw = buf.toString('latin1');
       const text = plan.keepStartTls ? raw : raw.replace(/ STARTTLS/g, '');
@@ -58,10 +62,16 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         return;
       }
       client.write(Buffer.from(text, 'latin1'));
+      if (byeTag && new RegExp(`^${byeTag} (OK|NO|BAD)`, 'm').test(text)) {
+        log.push(`bye after the reply to ${byeTag} on connection ${n}`);
+        byeTag = undefined;
+        client.write('* BYE Connection is closed. 13\r\n', hangUp);
+      }
     });
     client.on('data', (buf: Buffer) => {
       sent.push(buf);
       const text = buf.toString('latin1');
+      if (plan.byeAfterReply?.match.test(text) && ++byeMatches === plan.byeAfterReply.nth) byeTag = text.split(' ')[0];
       for (const inj of plan.injections ?? []) {
         if (!inj.match.test(text)) continue;
         const count = (seen.get(inj) ?? 0) + 1;

@@ -1,7 +1,7 @@
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
 import { headerValue } from '../../domain/headers.js';
-import { QuotaError } from '../../errors/errors.js';
+import { ConnectionError, QuotaError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText } from './imap-errors.js';
 import { multiAppend } from './multi-append.js';
@@ -31,7 +31,8 @@ export class ImapFolderHandle implements FolderHandle {
   }
 
   async scan(range: ScanRange): Promise<MessageMeta[]> {
-    if (range.uids?.length === 0 || this.client.mailbox === false || this.client.mailbox.exists === 0) return [];
+    if (range.uids?.length === 0) return [];
+    if (this.selected().exists === 0) return [];
     const limit = this.messageLimit;
     if (!limit) return this.scanOnce(range);
     // A server with a message limit handles only the first `limit` messages a command names, and
@@ -46,7 +47,9 @@ export class ImapFolderHandle implements FolderHandle {
   private async uidsFrom(from: number): Promise<number[]> {
     try {
       const found = await this.client.search({ uid: `${from}:*` }, { uid: true });
-      return (found || []).filter((u) => u >= from).sort((a, b) => a - b);
+      // imapflow answers `false` instead of throwing when the session is gone.
+      if (!Array.isArray(found)) throw this.lost('searching');
+      return found.filter((u) => u >= from).sort((a, b) => a - b);
     } catch (err) {
       throw classifyImapError(err, this.label, `searching ${this.box.path}`);
     }
@@ -56,6 +59,7 @@ export class ImapFolderHandle implements FolderHandle {
     const from = range.fromUid ?? 1;
     const set = range.uids ? uidSet(range.uids) : `${from}:*`;
     try {
+      this.selected();
       const list = await this.client.fetchAll(
         set,
         { uid: true, flags: true, size: true, internalDate: true, ...(range.messageIds ? { headers: ['message-id'] } : {}) },
@@ -77,10 +81,14 @@ export class ImapFolderHandle implements FolderHandle {
       for (let i = 0; i < sorted.length; i += chunk) {
         // BODY.PEEK[]: imapflow's `source` never sets \Seen.
         const query = { uid: true, flags: true, size: true, internalDate: true, source: true } as const;
+        this.selected();
         for await (const m of this.client.fetch(uidSet(sorted.slice(i, i + chunk)), query, { uid: true })) {
           if (!wanted.has(m.uid) || !m.source) continue;
           yield { ...toMeta(m), raw: m.source };
         }
+        // A message missing from the answer is taken for expunged; that is only true if the
+        // session survived the whole FETCH.
+        this.selected();
       }
     } catch (err) {
       throw classifyImapError(err, this.label, `fetching from ${this.box.path}`);
@@ -122,6 +130,21 @@ export class ImapFolderHandle implements FolderHandle {
     } catch (err) {
       throw classifyImapError(err, this.label, `setting flags in ${this.box.path}`);
     }
+  }
+
+  /**
+   * The folder as the live session has it selected. imapflow answers a command on a session that
+   * was dropped (BYE, kick, reset) with an empty result rather than an error, which would read as
+   * "no messages" and end a folder with nothing copied: a lost session must throw.
+   */
+  private selected(): MailboxObject {
+    const box = this.client.mailbox;
+    if (!this.client.usable || !box || box.path !== this.box.path) throw this.lost('reading');
+    return box;
+  }
+
+  private lost(doing: string): ConnectionError {
+    return new ConnectionError(`connection to ${this.label} lost while ${doing} ${this.box.path}`);
   }
 
   async close(): Promise<void> {
