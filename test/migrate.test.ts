@@ -94,7 +94,7 @@ describe('mailferry migrate against a real Dovecot', () => {
     let killed = 0;
     for (let i = 0; i < 20; i++) {
       const { child, done } = startCli(migrateArgs('ksrc', 'kdst', 'kill.sqlite', ['--connections', '3']), env);
-      await new Promise((r) => setTimeout(r, 150 + random() * 1500));
+      await new Promise((r) => setTimeout(r, 100 + random() * 1000));
       if (child.exitCode === null) {
         child.kill('SIGKILL');
         killed++;

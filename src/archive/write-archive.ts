@@ -19,9 +19,16 @@ import type { TreeEntry } from './backup-tree.js';
  */
 export async function writeArchive(entries: readonly TreeEntry[], kind: ArchiveKind, file: string): Promise<void> {
   // 'wx': a new file, never through an existing name or symlink; the stream closes it when done.
+  if (kind === 'zip') refuseUnzippable(entries);
   const out = createWriteStream(file, { flags: 'wx', mode: FILE_MODE });
-  if (kind === 'zip') await writeZip(entries, out);
-  else await writeTarGz(entries, out);
+  try {
+    if (kind === 'zip') await writeZip(entries, out);
+    else await writeTarGz(entries, out);
+  } catch (err) {
+    // Wait for the file to be closed (or never opened), so the caller's clean-up really removes it.
+    if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', () => resolve()));
+    throw err;
+  }
   // Created 0600 minus the umask, which can only take bits away; now exactly 0600.
   await fs.chmod(file, FILE_MODE);
   // fsync through a new descriptor: it flushes the file, whichever descriptor wrote it.
@@ -53,10 +60,13 @@ async function writeTarGz(entries: readonly TreeEntry[], out: NodeJS.WritableStr
   await written;
 }
 
-async function writeZip(entries: readonly TreeEntry[], out: NodeJS.WritableStream): Promise<void> {
-  // The ZIP format (APPNOTE 4.4.17) has no way to store a '\' in a name; refuse rather than mangle.
+/** The ZIP format (APPNOTE 4.4.17) has no way to store a '\' in a name; refuse rather than mangle. */
+function refuseUnzippable(entries: readonly TreeEntry[]): void {
   const unzippable = entries.find((e) => e.name.includes('\\'));
   if (unzippable) throw new UsageError(`--archive .zip cannot store ${unzippable.name}: ZIP names may not contain '\\' (Dovecot's Maildir++ escape); use .tar.gz`);
+}
+
+async function writeZip(entries: readonly TreeEntry[], out: NodeJS.WritableStream): Promise<void> {
   const archive = new ZipArchive({ zlib: { level: 6 } });
   const failed = new Promise<never>((_, reject) => {
     archive.on('error', reject);

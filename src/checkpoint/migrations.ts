@@ -41,6 +41,8 @@ const STEPS: string[] = [
      bytes_up INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (account, day)
    );`,
+  // When an APPEND intent was written, so a rerun knows how young an unanswered APPEND is.
+  `ALTER TABLE messages ADD COLUMN intent_at INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = STEPS.length;

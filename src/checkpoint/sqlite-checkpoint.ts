@@ -33,6 +33,7 @@ interface MessageRecord {
   reason: string | null;
   dest_uid: number | null;
   dest_floor: number | null;
+  intent_at: number | null;
 }
 
 /**
@@ -139,12 +140,12 @@ export class SqliteCheckpoint implements Checkpoint {
   putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void {
     const id = this.requireFolder(srcName);
     const put = this.db.prepare(
-      `INSERT OR REPLACE INTO messages (folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO messages (folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor, intent_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
       for (const r of rows) {
-        put.run(id, srcUidValidity, r.srcUid, r.size, r.internalDate, r.flags.join(' '), r.sha256 ?? null, r.state, r.reason ?? null, r.destUid ?? null, r.destFloor ?? null);
+        put.run(id, srcUidValidity, r.srcUid, r.size, r.internalDate, r.flags.join(' '), r.sha256 ?? null, r.state, r.reason ?? null, r.destUid ?? null, r.destFloor ?? null, r.intentAt ?? null);
       }
     })();
   }
@@ -204,6 +205,7 @@ function toRow(r: MessageRecord): MessageRow {
     reason: r.reason ?? undefined,
     destUid: r.dest_uid ?? undefined,
     destFloor: r.dest_floor ?? undefined,
+    intentAt: r.intent_at ?? undefined,
   };
 }
 

@@ -32,6 +32,8 @@ export interface MessageRow {
   destUid?: number;
   /** Destination UIDNEXT (a lower bound of the new UID) when the APPEND intent was recorded. */
   destFloor?: number;
+  /** When the APPEND intent was recorded (epoch ms). */
+  intentAt?: number;
 }
 
 export interface Checkpoint {

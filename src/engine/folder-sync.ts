@@ -136,6 +136,7 @@ class FolderRun {
   }
 
   async run(): Promise<void> {
+    await this.letLateAppendsLand();
     const full = this.isFullPass();
     const { todo, index, doneThrough } = full ? await this.planFull() : await this.planIncremental();
     const saved: FolderState = {
@@ -176,6 +177,21 @@ class FolderRun {
     saved.srcModseq = this.src.status.highestModseq;
     saved.doneThrough = Math.max(saved.doneThrough, this.src.status.uidNext - 1);
     this.ctx.checkpoint.saveFolder(saved);
+  }
+
+  /**
+   * A run that died while an APPEND was on its way leaves it pending; the server may still commit
+   * it (finishing a MULTIAPPEND, or bytes the dead process's socket still sent). Looking for it too
+   * early would miss it and copy it again, so wait until the intent is SETTLE_MS old.
+   */
+  private async letLateAppendsLand(): Promise<void> {
+    if (!this.ctx.dest.caps.appendsMayLandLate || !this.state) return;
+    const pending = this.ctx.checkpoint.rows(this.state.srcName, this.state.srcUidValidity, ['pending']);
+    const youngest = Math.max(0, ...pending.map((r) => r.intentAt ?? 0));
+    const wait = youngest + SETTLE_MS - Date.now();
+    if (wait <= 0) return;
+    this.notice(`${this.pair.source.name}: an APPEND of the last run was not answered; waiting ${(wait / 1000).toFixed(1)} s for it to land before looking for it`);
+    await new Promise((r) => setTimeout(r, wait));
   }
 
   /** Whether the journal of this folder pair can be trusted as it stands. */
@@ -370,7 +386,8 @@ class FolderRun {
     this.ctx.traffic?.beforeAppend(appendBytes);
     // Intent before effect: once these rows are committed, a crash during the APPEND is
     // settled on resume by looking for the message above destFloor.
-    const pending = toAppend.map((h) => ({ ...metaRow(h.meta), sha256: h.sha256, state: 'pending' as const, destFloor: this.destFloor }));
+    const intentAt = Date.now();
+    const pending = toAppend.map((h) => ({ ...metaRow(h.meta), sha256: h.sha256, state: 'pending' as const, destFloor: this.destFloor, intentAt }));
     this.ctx.checkpoint.batch(() => {
       this.ctx.checkpoint.putRows(folder, this.uidValidity, settled);
       this.ctx.checkpoint.putRows(folder, this.uidValidity, pending);
@@ -443,6 +460,9 @@ class FolderRun {
     this.ctx.emit({ type: 'notice', message });
   }
 }
+
+/** How long an unanswered APPEND is given to land before a rerun looks for it. */
+const SETTLE_MS = 5_000;
 
 interface Handles {
   src: FolderHandle;

@@ -9,6 +9,11 @@ export interface StoreCaps {
   returnsUidOnAppend: boolean;
   /** `scan({ changedSince })` works (IMAP CONDSTORE), so flag changes are found without a full scan. */
   changedSince: boolean;
+  /**
+   * An APPEND sent by a process that then died may still be committed a little later (a server
+   * finishing it, bytes still in the network), so a rerun must give it time before looking.
+   */
+  appendsMayLandLate?: boolean;
   /** Largest message the store accepts, if it says (IMAP APPENDLIMIT). */
   maxMessageSize?: number;
 }

@@ -43,6 +43,7 @@ export class ImapStore implements Store {
     const sizes = [typeof limit === 'number' && limit > 0 ? limit : undefined, this.account.provider.maxMessageSize].filter((n): n is number => n !== undefined);
     this.capsValue = {
       returnsUidOnAppend: has('UIDPLUS'),
+      appendsMayLandLate: true,
       changedSince: has('CONDSTORE') || has('QRESYNC'),
       maxMessageSize: sizes.length > 0 ? Math.min(...sizes) : undefined,
     };
