@@ -59,7 +59,8 @@ export class ImapStore implements Store {
         components: this.components(f.path, f.delimiter),
         delimiter: f.delimiter,
         specialUse: markedUse(f),
-        subscribed: f.subscribed,
+        // imapflow leaves it unset for a folder LSUB does not mention; a boolean from here on.
+        subscribed: f.subscribed === true,
         status: f.status ? toStatus(f.status) : undefined,
       }));
       // A server that marks folders is believed; one that marks none gets the profile's names,
