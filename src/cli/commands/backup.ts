@@ -1,6 +1,5 @@
 import type { Argv, CommandModule, Options } from 'yargs';
-import { exitStatus } from '../../errors/exit-codes.js';
-import { createReporter } from '../../reporting/reporter.js';
+import { runReported } from '../reported-run.js';
 import type { MaildirLayout } from '../../stores/local/folder-path.js';
 import type { BackupFormat } from '../../stores/local/manifest.js';
 import type { CliContext } from '../context.js';
@@ -51,9 +50,8 @@ export function backupCommand(ctx: CliContext): CommandModule {
       const { backup } = await import('../../jobs/backup.js');
       const argv = raw as unknown as BackupArgs;
       ctx.debug = argv.debug;
-      const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
-      try {
-        const result = await backup({
+      await runReported(ctx, argv, async (emit) => {
+        return backup({
           account: { url: argv.from, passwordFile: argv['from-password-file'] as string | undefined, passwordCommand: argv['from-password-command'] as string | undefined, caFile: argv['from-ca'] as string | undefined },
           policy: connectionPolicy(argv, positiveInt(argv.connections, 'connections'), ctx),
           dir: argv.to,
@@ -67,15 +65,10 @@ export function backupCommand(ctx: CliContext): CommandModule {
           traffic: parseTraffic(argv),
           dryRun: argv['dry-run'],
           logger: ctx.logger,
-          emit: (e) => reporter.emit(e),
+          emit,
           signal: ctx.signal,
         });
-        reporter.finish(result);
-        ctx.exitStatus = exitStatus(result.exit);
-      } catch (err) {
-        reporter.abort();
-        throw err;
-      }
+      });
     },
   };
 }

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { exitStatus } from '../../errors/exit-codes.js';
-import { createReporter } from '../../reporting/reporter.js';
+import { runReported } from '../reported-run.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
@@ -43,14 +42,13 @@ export function migrateCommand(ctx: CliContext): CommandModule {
       const { migrate } = await import('../../jobs/migrate.js');
       const argv = raw as unknown as MigrateArgs;
       ctx.debug = argv.debug;
-      const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
-      try {
+      await runReported(ctx, argv, async (emit) => {
         const { specs, run } = profiledSides(
           argv,
           { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
           (line) => ctx.logger.info(line),
         );
-        const result = await migrate({
+        return migrate({
           accounts: specs,
           policy: connectionPolicy(argv, run.connections, ctx),
           selection: run.selection,
@@ -62,15 +60,10 @@ export function migrateCommand(ctx: CliContext): CommandModule {
           dryRun: argv['dry-run'],
           verify: argv.verify,
           logger: ctx.logger,
-          emit: (e) => reporter.emit(e),
+          emit,
           signal: ctx.signal,
         });
-        reporter.finish(result);
-        ctx.exitStatus = exitStatus(result.exit);
-      } catch (err) {
-        reporter.abort();
-        throw err;
-      }
+      });
     },
   };
 }

@@ -1,8 +1,7 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import { UsageError } from '../../errors/errors.js';
-import { exitStatus } from '../../errors/exit-codes.js';
 import type { FolderSelection } from '../../engine/folder-map.js';
-import { createReporter } from '../../reporting/reporter.js';
+import { runReported } from '../reported-run.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
@@ -51,14 +50,13 @@ export function restoreCommand(ctx: CliContext): CommandModule {
       const { restore } = await import('../../jobs/restore.js');
       const argv = raw as unknown as RestoreArgs;
       ctx.debug = argv.debug;
-      const reporter = createReporter({ json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
-      try {
+      await runReported(ctx, argv, async (emit) => {
         const { specs, run } = profiledSides(
           argv,
           { connections: positiveInt(argv.connections, 'connections'), selection: restoreSelection(argv), traffic: parseTraffic(argv) },
           (line) => ctx.logger.info(line),
         );
-        const result = await restore({
+        return restore({
           sides: specs,
           policy: connectionPolicy(argv, run.connections, ctx),
           selection: run.selection,
@@ -68,15 +66,10 @@ export function restoreCommand(ctx: CliContext): CommandModule {
           dryRun: argv['dry-run'],
           verify: argv.verify,
           logger: ctx.logger,
-          emit: (e) => reporter.emit(e),
+          emit,
           signal: ctx.signal,
         });
-        reporter.finish(result);
-        ctx.exitStatus = exitStatus(result.exit);
-      } catch (err) {
-        reporter.abort();
-        throw err;
-      }
+      });
     },
   };
 }
