@@ -1,3 +1,4 @@
+import { readLineFile } from '../local/line-file.js';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -80,15 +81,9 @@ export class UidList {
    */
   static async load(dir: string): Promise<UidList | undefined> {
     const file = path.join(dir, UIDLIST_FILE);
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-    const lines = complete.split('\n').slice(0, -1);
+    const read = await readLineFile(file);
+    if (!read) return undefined;
+    const { lines } = read;
     const header = ANY_HEADER.exec(lines[0] ?? '');
     if (!header) return undefined;
     const fields = parseHeader(header[1]!, header[2]!);
@@ -102,10 +97,10 @@ export class UidList {
       last = rec.uid;
       uids.set(rec.base, rec.uid);
     }
-    const ours = HEADER.test(lines[0]!) && complete.length === text.length;
+    const ours = HEADER.test(lines[0]!) && !read.torn;
     // Dovecot's rule too: records past N are valid, and N follows them.
     const next = Math.max(fields.nextUid, last + 1);
-    return new UidList(file, fields.uidValidity, next, fields.guid, uids, ours ? Buffer.byteLength(complete, 'utf8') : undefined);
+    return new UidList(file, fields.uidValidity, next, fields.guid, uids, ours ? read.completeBytes : undefined);
   }
 
   /** Whether the file must be rewritten before it can be appended to. */

@@ -1,3 +1,4 @@
+import { readLineFile } from '../local/line-file.js';
 import * as fs from 'node:fs/promises';
 import type { FolderStatus } from '../../domain/types.js';
 import { writeFileAtomic } from '../local/safe-fs.js';
@@ -109,15 +110,9 @@ export class MboxIndex {
    * while appending it) is ignored, and cut off when `repair` is set.
    */
   static async load(file: string, repair: boolean): Promise<MboxIndex | undefined> {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-    const lines = whole.split('\n').slice(0, -1);
+    const read = await readLineFile(file);
+    if (!read) return undefined;
+    const { lines } = read;
     const header = parseHeader(lines[0] ?? '');
     if (!header) return undefined;
     const messages = new Map<number, MessageRecord>();
@@ -139,8 +134,8 @@ export class MboxIndex {
       }
       next = Math.max(next, rec.next, lastUid + 1);
     }
-    const size = Buffer.byteLength(whole);
-    if (repair && size !== Buffer.byteLength(text)) await fs.truncate(file, size);
+    const size = read.completeBytes;
+    if (repair && read.torn) await fs.truncate(file, size);
     return new MboxIndex(file, header.uidValidity, messages, next, size, end);
   }
 
