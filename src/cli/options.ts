@@ -2,6 +2,7 @@ import type { Options } from 'yargs';
 import { UsageError } from '../errors/errors.js';
 import type { MessageFilter } from '../engine/filters.js';
 import type { FolderSelection } from '../engine/folder-map.js';
+import { GMAIL_LABEL_OPTIONS } from '../stores/gmail/gmail-labels.js';
 
 /**
  * Option tables, each declared once and shared by the commands that take it; docs/ lists the same
@@ -30,6 +31,18 @@ export function signInOptions(word: 'from' | 'to'): Record<string, Options> {
     [`${word}-authzid`]: { type: 'string', group, describe: "open this user's mailbox, logging in as the URL's user (an administrator) with the administrator's password (SASL PLAIN authorization identity)" },
   };
 }
+
+/** For a source with Gmail's labels (X-GM-EXT-1); ignored for any other server. */
+export const gmailLabelsOption: Record<string, Options> = {
+  'gmail-labels': {
+    type: 'string',
+    choices: GMAIL_LABEL_OPTIONS,
+    default: 'auto',
+    group: 'Source:',
+    describe:
+      "a Gmail source's labels: folders (a copy in each label's folder, downloaded once; unlabelled mail to Archive), keywords (one copy in INBOX, Sent, Drafts or Archive, labels as keywords), labels (All Mail once with its labels, to Gmail); auto: labels toward Gmail, else folders",
+  },
+};
 
 export const profileFileOption: Record<string, Options> = {
   'profile-file': { type: 'string', group: 'Profiles:', describe: 'JSON file of provider profiles that override or extend the built-in ones (see docs/profiles.md)' },

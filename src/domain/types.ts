@@ -1,5 +1,5 @@
 /** Special-use attributes (RFC 6154) that mailferry maps between servers. */
-export const SPECIAL_USES = ['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'] as const;
+export const SPECIAL_USES = ['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged', '\\Important'] as const;
 export type SpecialUse = (typeof SPECIAL_USES)[number];
 
 export function asSpecialUse(value: string | undefined): SpecialUse | undefined {
@@ -40,17 +40,25 @@ export interface MessageMeta {
   internalDate: Date;
   /** The Message-ID header, when the scan asked for it and the message has one. */
   messageId?: string;
+  /** The server's id of the message across folders (Gmail X-GM-MSGID, RFC 8474 EMAILID). */
+  emailId?: string;
+  /** Gmail labels (X-GM-LABELS), system ones as `\Inbox`, `\Sent`, ...; only from a server that has them. */
+  labels?: string[];
 }
 
 /** A message with its raw bytes exactly as the store returned them (IMAP: BODY.PEEK[]). */
 export interface MessageData extends MessageMeta {
   raw: Buffer;
+  /** Read from a local copy made earlier in the run, not transferred again (counts toward no download cap). */
+  local?: boolean;
 }
 
 export interface AppendRequest {
   raw: Buffer;
   flags: string[];
   internalDate: Date;
+  /** Labels to give the new message, kept by a destination that has labels (`StoreCaps.labels`). */
+  labels?: string[];
 }
 
 /** Two of the same thing, one per side: never write `host1`/`host2` by hand. */

@@ -313,7 +313,7 @@ class FolderRun {
         held.push(bytes);
         await this.ctx.traffic?.beforeFetch(chunk.length, bytes, this.ctx.signal);
         const fetched = await this.fetch(h.src, chunk);
-        this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + m.raw.length, 0));
+        this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + (m.local ? 0 : m.raw.length), 0));
         return fetched;
       })) {
         if (this.ctx.signal?.aborted) throw new InterruptedError();
@@ -364,13 +364,16 @@ class FolderRun {
 
     const settled: MessageRow[] = [];
     const toAppend: typeof hashed = [];
-    hashed.forEach((h, i) => {
+    const keepsLabels = this.ctx.dest.caps.labels === true;
+    for (const [i, h] of hashed.entries()) {
       const destUid = claimed[i];
       if (destUid !== undefined) {
+        // Found already there, perhaps by an APPEND whose labels were never set: set them now.
+        if (keepsLabels && h.meta.labels?.length) await dst.setLabels?.(destUid, h.meta.labels);
         settled.push({ ...metaRow(h.meta), sha256: h.sha256, state: 'done', destUid });
         this.report.present++;
       } else toAppend.push(h);
-    });
+    }
     const folder = this.pair.source.name;
     if (toAppend.length === 0) {
       this.ctx.checkpoint.batch(() => {
@@ -394,7 +397,12 @@ class FolderRun {
     });
 
     const outcomes = await dst.append(
-      toAppend.map((h) => ({ raw: h.meta.raw, flags: flagsForDest(h.meta.flags, dst.permanentFlags), internalDate: h.meta.internalDate })),
+      toAppend.map((h) => ({
+        raw: h.meta.raw,
+        flags: flagsForDest(h.meta.flags, dst.permanentFlags),
+        internalDate: h.meta.internalDate,
+        ...(keepsLabels && h.meta.labels?.length ? { labels: h.meta.labels } : {}),
+      })),
     );
     let bytes = 0;
     const refused: MessageData[] = [];

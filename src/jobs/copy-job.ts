@@ -48,7 +48,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
   const started = Date.now();
   try {
     await Promise.all([req.source.connect(), req.dest.connect()]);
-    const [sourceFolders, destFolders] = await Promise.all([req.source.listFolders(), req.dest.listFolders()]);
+    const [sourceFolders, destFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
     const plan = planFolders(sourceFolders, destFolders, destDelimiter(destFolders), req.selection);
     const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun };
     if (req.dryRun) {

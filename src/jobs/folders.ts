@@ -27,7 +27,7 @@ export async function listFolders(source: Store, dest: Store | undefined, select
   try {
     await Promise.all(stores.map((s) => s.connect()));
     const queue = new PQueue({ concurrency: Math.max(1, connections) });
-    const srcFolders = await source.listFolders();
+    const srcFolders = await source.listFolders(dest?.caps);
     if (!dest) {
       const lines = await Promise.all(srcFolders.map((f) => queue.add(() => measure(source, f))));
       return { source: source.label, folders: lines.sort((a, b) => a.name.localeCompare(b.name)) };

@@ -7,6 +7,9 @@ import { UsageError } from '../errors/errors.js';
 import type { StderrLogger } from '../reporting/logger.js';
 import { ImapStore } from '../stores/imap/imap-store.js';
 import type { Side } from '../domain/types.js';
+import type { Store } from '../stores/store.js';
+import { GmailLabelView } from '../stores/gmail/gmail-label-view.js';
+import type { GmailLabelOption } from '../stores/gmail/gmail-labels.js';
 
 /** How the user described one IMAP account on the command line. */
 export interface ImapSideSpec extends SignInSpec {
@@ -14,6 +17,8 @@ export interface ImapSideSpec extends SignInSpec {
   caFile?: string;
   /** The provider profile; default: the built-in one detected from the URL's host. */
   profile?: Profile;
+  /** A source's `--gmail-labels` (only a server with X-GM-EXT-1 is affected); default auto. */
+  gmailLabels?: GmailLabelOption;
 }
 
 export interface ConnectionPolicy {
@@ -27,8 +32,16 @@ export interface ConnectionPolicy {
 
 const SIDE_WORD: Record<Side, 'from' | 'to'> = { source: 'from', dest: 'to' };
 
-/** Turns one side's options into a connected-on-demand IMAP store, resolving how it logs in. */
-export async function imapStoreFor(side: Side, spec: ImapSideSpec, policy: ConnectionPolicy, logger: StderrLogger): Promise<ImapStore> {
+/**
+ * Turns one side's options into a connected-on-demand IMAP store, resolving how it logs in. A
+ * source is seen through the Gmail label view, which only acts on a server with labels.
+ */
+export async function imapStoreFor(side: Side, spec: ImapSideSpec, policy: ConnectionPolicy, logger: StderrLogger): Promise<Store> {
+  const store = await plainImapStore(side, spec, policy, logger);
+  return side === 'source' ? new GmailLabelView(store, spec.gmailLabels ?? 'auto') : store;
+}
+
+async function plainImapStore(side: Side, spec: ImapSideSpec, policy: ConnectionPolicy, logger: StderrLogger): Promise<ImapStore> {
   const word = SIDE_WORD[side];
   const option = `--${word}`;
   const endpoint = parseAccountUrl(spec.url, option);

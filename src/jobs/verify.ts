@@ -31,7 +31,7 @@ export async function verify(req: VerifyRequest): Promise<VerifyResult> {
   const started = Date.now();
   try {
     await Promise.all([req.source.connect(), req.dest.connect()]);
-    const [srcFolders, dstFolders] = await Promise.all([req.source.listFolders(), req.dest.listFolders()]);
+    const [srcFolders, dstFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
     const plan = planFolders(srcFolders, dstFolders, destDelimiter(dstFolders), req.selection);
     const queue = new PQueue({ concurrency: Math.max(1, req.connections) });
     const folders = await Promise.all(plan.map((p) => queue.add(() => compareOne(req, p.source, p.dest, p.destComponents.join('/')))));

@@ -16,6 +16,8 @@ export interface StoreCaps {
   appendsMayLandLate?: boolean;
   /** Largest message the store accepts, if it says (IMAP APPENDLIMIT). */
   maxMessageSize?: number;
+  /** Messages carry labels (Gmail X-GM-EXT-1): `AppendRequest.labels` and `setLabels` are kept. */
+  labels?: boolean;
 }
 
 export type AppendOutcome = { ok: true; uid?: number } | { ok: false; reason: string; message: string };
@@ -62,6 +64,8 @@ export interface FolderHandle {
   append(messages: AppendRequest[]): Promise<AppendOutcome[]>;
   /** Replaces a message's flags (system flags and keywords). Idempotent. */
   setFlags(uid: number, flags: string[]): Promise<void>;
+  /** Replaces a message's labels; only where `caps.labels`. Idempotent. */
+  setLabels?(uid: number, labels: string[]): Promise<void>;
   /**
    * Deletes messages for good; UIDs no longer present are ignored, so it is idempotent. Only the
    * local backup stores have it, for `backup --mirror`: mailferry never removes mail from a server.
@@ -89,8 +93,12 @@ export interface Store {
   readonly label: string;
   /** Checks that the store can be reached (IMAP: connect and log in). Throws Auth/ConnectionError. */
   connect(): Promise<void>;
-  /** Every selectable folder, with status where cheap. */
-  listFolders(): Promise<FolderInfo[]>;
+  /**
+   * Every selectable folder, with status where cheap. `target`, when the folders are listed to be
+   * copied, is what the destination can keep: a source whose messages sit in several folders at
+   * once (Gmail labels) presents them as that destination can hold them.
+   */
+  listFolders(target?: StoreCaps): Promise<FolderInfo[]>;
   /** Creates a folder (and its parents) from hierarchy components; returns its listing. Idempotent. */
   createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo>;
   /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */

@@ -6,8 +6,9 @@ import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, runOptions, selectionOptions,
+  accountOptions, connectionOptions, filterOptions, gmailLabelsOption, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
 } from '../options.js';
+import { profiledSource, type SourceArgs } from './side-args.js';
 
 const without = (table: Record<string, Options>, name: string): Record<string, Options> => Object.fromEntries(Object.entries(table).filter(([n]) => n !== name));
 /** A backup's checkpoint is always `<DIR>/.mailferry/state.sqlite`, so migrate's --state does not apply. */
@@ -17,6 +18,8 @@ const backupTrafficOptions = without(trafficOptions, 'daily-limit-up');
 
 export const backupOptions = {
   ...accountOptions('from', 'source'),
+  ...signInOptions('from'),
+  ...gmailLabelsOption,
   to: { type: 'string', demandOption: true, group: 'Backup:', describe: 'backup directory (created if missing; must be empty or an earlier backup of the same account)' },
   format: { type: 'string', choices: ['maildir', 'mbox'], group: 'Backup:', describe: 'maildir (default) or mbox, for a new backup; an existing one keeps its format' },
   layout: { type: 'string', choices: ['maildir++', 'fs'], group: 'Backup:', describe: "Maildir folders as Dovecot's default maildir++ (.Name.Sub, the default) or fs (nested directories)" },
@@ -27,12 +30,13 @@ export const backupOptions = {
   ...filterOptions,
   ...backupTrafficOptions,
   ...connectionOptions,
+  ...profileFileOption,
   ...backupRunOptions,
 } as const;
 
-type BackupArgs = Record<string, unknown> & TrafficArgs & {
-  from: string; to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
-  connections: number; timeout: number; 'insecure-tls': boolean; 'allow-plaintext': boolean;
+type BackupArgs = SourceArgs & TrafficArgs & {
+  to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
+  connections: number; timeout: number;
   'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
 };
@@ -51,18 +55,23 @@ export function backupCommand(ctx: CliContext): CommandModule {
       const argv = raw as unknown as BackupArgs;
       ctx.debug = argv.debug;
       await runReported(ctx, argv, async (emit) => {
+        const { spec, run } = profiledSource(
+          argv,
+          { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
+          (line) => ctx.logger.info(line),
+        );
         return backup({
-          account: { url: argv.from, passwordFile: argv['from-password-file'] as string | undefined, passwordCommand: argv['from-password-command'] as string | undefined, caFile: argv['from-ca'] as string | undefined },
-          policy: connectionPolicy(argv, positiveInt(argv.connections, 'connections'), ctx),
+          account: spec,
+          policy: connectionPolicy(argv, run.connections, ctx),
           dir: argv.to,
           format: argv.format,
           layout: argv.layout,
           archive: argv.archive,
           keep: argv.keep === undefined ? undefined : positiveInt(argv.keep, 'keep'),
           mirror: argv.mirror,
-          selection: parseSelection(argv),
+          selection: run.selection,
           filter: parseFilter(argv),
-          traffic: parseTraffic(argv),
+          traffic: run.traffic,
           dryRun: argv['dry-run'],
           logger: ctx.logger,
           emit,

@@ -4,7 +4,7 @@ import type { FolderListing } from '../../jobs/folders.js';
 import { stripControl } from '../../reporting/logger.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
@@ -14,6 +14,7 @@ export const foldersOptions = {
   ...accountOptions('from', 'source'),
   ...readableSideOption('from', 'source'),
   ...signInOptions('from'),
+  ...gmailLabelsOption,
   to: { type: 'string', group: 'Destination:', describe: 'also show where each folder would go at this destination (an account URL, or a path as for --from), with its counts' },
   ...toOptional,
   ...signInOptions('to'),

@@ -5,12 +5,13 @@ import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
+  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions,
 } from '../options.js';
 
 export const migrateOptions = {
   ...accountOptions('from', 'source'),
   ...signInOptions('from'),
+  ...gmailLabelsOption,
   ...accountOptions('to', 'destination'),
   ...signInOptions('to'),
   ...selectionOptions,

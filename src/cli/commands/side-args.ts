@@ -5,6 +5,7 @@ import type { Sides } from '../../domain/types.js';
 import type { FolderSelection } from '../../engine/folder-map.js';
 import type { TrafficLimits } from '../../engine/traffic.js';
 import type { ImapSideSpec } from '../../jobs/imap-side.js';
+import type { GmailLabelOption } from '../../stores/gmail/gmail-labels.js';
 
 /** The per-side options every two-sided command takes (see `accountOptions` and `signInOptions`). */
 export interface SideArgs {
@@ -25,12 +26,20 @@ export interface SideArgs {
   'to-oauth2'?: string;
   'to-authzid'?: string;
   'profile-file'?: string;
+  'gmail-labels'?: GmailLabelOption;
   'insecure-tls': boolean;
   'allow-plaintext': boolean;
 }
 
-function sideSpecs(argv: SideArgs, catalog: ProfileCatalog): Sides<ImapSideSpec & { profile: Profile }> {
-  const side = (word: 'from' | 'to') => ({
+/** The `--from*` half of SideArgs: what a command with a local destination (backup) takes. */
+export type SourceArgs = Omit<SideArgs, 'to' | `to-${'password-file' | 'password-command' | 'ca' | 'profile' | 'oauth2-token-command' | 'oauth2' | 'authzid'}`>;
+
+function sourceSpec(argv: SourceArgs, catalog: ProfileCatalog): ImapSideSpec & { profile: Profile } {
+  return { ...sideSpec({ ...argv, to: '' }, 'from', catalog), gmailLabels: argv['gmail-labels'] };
+}
+
+function sideSpec(argv: SideArgs, word: 'from' | 'to', catalog: ProfileCatalog): ImapSideSpec & { profile: Profile } {
+  return {
     url: argv[word],
     passwordFile: argv[`${word}-password-file`],
     passwordCommand: argv[`${word}-password-command`],
@@ -39,8 +48,7 @@ function sideSpecs(argv: SideArgs, catalog: ProfileCatalog): Sides<ImapSideSpec 
     oauth2: argv[`${word}-oauth2`],
     authzid: argv[`${word}-authzid`],
     profile: profileForSide(catalog, argv[`${word}-profile`], argv[word], `--${word}-profile`),
-  });
-  return { source: side('from'), dest: side('to') };
+  };
 }
 
 /**
@@ -52,8 +60,25 @@ export function profiledSides(
   requested: { connections: number; selection: FolderSelection; traffic?: TrafficLimits },
   notice: (line: string) => void,
 ): { specs: Sides<ImapSideSpec>; run: ProfiledRun } {
-  const specs = sideSpecs(argv, ProfileCatalog.load(argv['profile-file']));
+  const catalog = ProfileCatalog.load(argv['profile-file']);
+  const specs = { source: sourceSpec(argv, catalog), dest: sideSpec(argv, 'to', catalog) };
   const run = applyProfiles({ source: specs.source.profile, dest: specs.dest.profile }, requested);
   for (const line of run.notices) notice(line);
   return { specs, run };
+}
+
+/**
+ * The source of a command whose destination is a local directory (backup): its profile applies
+ * as it does for migrate, against the generic profile for the directory.
+ */
+export function profiledSource(
+  argv: SourceArgs,
+  requested: { connections: number; selection: FolderSelection; traffic?: TrafficLimits },
+  notice: (line: string) => void,
+): { spec: ImapSideSpec; run: ProfiledRun } {
+  const catalog = ProfileCatalog.load(argv['profile-file']);
+  const spec = sourceSpec(argv, catalog);
+  const run = applyProfiles({ source: spec.profile, dest: catalog.get('generic', 'generic') }, requested);
+  for (const line of run.notices) notice(line);
+  return { spec, run };
 }

@@ -3,7 +3,7 @@ import { exitStatus } from '../../errors/exit-codes.js';
 import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
@@ -11,6 +11,7 @@ export const verifyOptions = {
   ...accountOptions('from', 'source'),
   ...readableSideOption('from', 'source'),
   ...signInOptions('from'),
+  ...gmailLabelsOption,
   ...accountOptions('to', 'destination'),
   ...readableSideOption('to', 'destination'),
   ...signInOptions('to'),

@@ -62,7 +62,8 @@ export class ImapFolderHandle implements FolderHandle {
       this.selected();
       const list = await this.client.fetchAll(
         set,
-        { uid: true, flags: true, size: true, internalDate: true, ...(range.messageIds ? { headers: ['message-id'] } : {}) },
+        // `labels` asks X-GM-LABELS only of a server that has them (imapflow adds X-GM-MSGID itself).
+        { uid: true, flags: true, size: true, internalDate: true, labels: true, ...(range.messageIds ? { headers: ['message-id'] } : {}) },
         { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
       );
       // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
@@ -80,7 +81,7 @@ export class ImapFolderHandle implements FolderHandle {
     try {
       for (let i = 0; i < sorted.length; i += chunk) {
         // BODY.PEEK[]: imapflow's `source` never sets \Seen.
-        const query = { uid: true, flags: true, size: true, internalDate: true, source: true } as const;
+        const query = { uid: true, flags: true, size: true, internalDate: true, labels: true, source: true } as const;
         this.selected();
         for await (const m of this.client.fetch(uidSet(sorted.slice(i, i + chunk)), query, { uid: true })) {
           if (!wanted.has(m.uid) || !m.source) continue;
@@ -96,6 +97,17 @@ export class ImapFolderHandle implements FolderHandle {
   }
 
   async append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
+    const outcomes = await this.appendAll(messages);
+    // A label is kept after the APPEND: an answer lost in between leaves the message pending, and
+    // the rerun that finds it sets its labels again (setLabels is idempotent).
+    for (const [i, o] of outcomes.entries()) {
+      const labels = messages[i]!.labels;
+      if (o.ok && o.uid !== undefined && labels && labels.length > 0) await this.setLabels(o.uid, labels);
+    }
+    return outcomes;
+  }
+
+  private async appendAll(messages: AppendRequest[]): Promise<AppendOutcome[]> {
     if (messages.length > 1 && this.client.capabilities.has('MULTIAPPEND')) {
       try {
         return (await multiAppend(this.client, this.box.path, messages)).map((uid) => ({ ok: true, uid }));
@@ -132,6 +144,16 @@ export class ImapFolderHandle implements FolderHandle {
     }
   }
 
+  async setLabels(uid: number, labels: string[]): Promise<void> {
+    if (!this.client.capabilities.has('X-GM-EXT-1')) return;
+    try {
+      this.selected();
+      await this.client.messageFlagsSet(String(uid), labels, { uid: true, silent: true, useLabels: true });
+    } catch (err) {
+      throw classifyImapError(err, this.label, `setting labels in ${this.box.path}`);
+    }
+  }
+
   /**
    * The folder as the live session has it selected. imapflow answers a command on a session that
    * was dropped (BYE, kick, reset) with an empty result rather than an error, which would read as
@@ -158,6 +180,8 @@ function toMeta(m: FetchMessageObject): MessageMeta {
   const messageId = m.headers ? headerValue(m.headers, 'message-id') : undefined;
   return {
     ...(messageId ? { messageId } : {}),
+    ...(m.emailId ? { emailId: m.emailId } : {}),
+    ...(m.labels ? { labels: [...m.labels] } : {}),
     uid: m.uid,
     size: m.size ?? m.source?.length ?? 0,
     flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent'),

@@ -46,6 +46,7 @@ export class ImapStore implements Store {
       appendsMayLandLate: true,
       changedSince: has('CONDSTORE') || has('QRESYNC'),
       maxMessageSize: sizes.length > 0 ? Math.min(...sizes) : undefined,
+      labels: has('X-GM-EXT-1'),
     };
     this.prefix = client.namespace?.prefix ?? '';
     this.release(client);

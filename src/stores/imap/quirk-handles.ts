@@ -1,36 +1,12 @@
-import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
+import type { AppendRequest, MessageData } from '../../domain/types.js';
 import { withoutDropped } from '../../engine/flags.js';
-import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
+import type { AppendOutcome, FolderHandle } from '../store.js';
+import { DelegatingHandle } from '../delegating-handle.js';
 
-/**
+/*
  * Folder handles adjusted for what a provider profile says about the server: decorators, so the
  * IMAP folder handle itself stays plain.
  */
-abstract class DelegatingHandle implements FolderHandle {
-  constructor(protected readonly inner: FolderHandle) {}
-
-  get status(): FolderStatus {
-    return this.inner.status;
-  }
-  get permanentFlags(): ReadonlySet<string> | undefined {
-    return this.inner.permanentFlags;
-  }
-  scan(range: ScanRange): Promise<MessageMeta[]> {
-    return this.inner.scan(range);
-  }
-  fetch(uids: number[]): AsyncIterable<MessageData> {
-    return this.inner.fetch(uids);
-  }
-  append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
-    return this.inner.append(messages);
-  }
-  setFlags(uid: number, flags: string[]): Promise<void> {
-    return this.inner.setFlags(uid, flags);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 /** A destination folder that never receives the flags its profile drops (`flags.drop`, e.g. $MDNSent). */
 export class FlagDroppingHandle extends DelegatingHandle {

@@ -1,0 +1,33 @@
+import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../domain/types.js';
+import type { AppendOutcome, FolderHandle, ScanRange } from './store.js';
+
+/** A folder handle that passes everything to another: the base of handle decorators. */
+export abstract class DelegatingHandle implements FolderHandle {
+  constructor(protected readonly inner: FolderHandle) {}
+
+  get status(): FolderStatus {
+    return this.inner.status;
+  }
+  get permanentFlags(): ReadonlySet<string> | undefined {
+    return this.inner.permanentFlags;
+  }
+  scan(range: ScanRange): Promise<MessageMeta[]> {
+    return this.inner.scan(range);
+  }
+  fetch(uids: number[]): AsyncIterable<MessageData> {
+    return this.inner.fetch(uids);
+  }
+  append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
+    return this.inner.append(messages);
+  }
+  setFlags(uid: number, flags: string[]): Promise<void> {
+    return this.inner.setFlags(uid, flags);
+  }
+  async setLabels(uid: number, labels: string[]): Promise<void> {
+    await this.inner.setLabels?.(uid, labels);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
