@@ -171,9 +171,14 @@ export class ImapStore implements Store {
   }
 }
 
-/** The special use the server itself marked (SPECIAL-USE or XLIST), never one imapflow guessed by name. */
+/**
+ * The special use the server itself marked (SPECIAL-USE or XLIST), never one imapflow guessed by
+ * name; imapflow leaves out uses it does not know (RFC 8457 `\Important`), so those are read from
+ * the attributes.
+ */
 function markedUse(f: ListResponse): FolderInfo['specialUse'] {
-  return f.specialUseSource === 'extension' ? asSpecialUse(f.specialUse) : undefined;
+  if (f.specialUseSource === 'extension') return asSpecialUse(f.specialUse);
+  return [...f.flags].map(asSpecialUse).find((use) => use !== undefined);
 }
 
 function toStatus(s: { uidValidity?: bigint; uidNext?: number; messages?: number; highestModseq?: bigint }): FolderStatus | undefined {

@@ -39,6 +39,8 @@ export abstract class LocalStore implements Store {
   private foldCase?: Promise<boolean>;
   /** Folders in use, by mode and path, with how many handles use each. */
   private readonly opened = new Map<string, { folder: Promise<LocalFolder>; users: number }>();
+  /** The creation under way, if any: the next one starts after it. */
+  private creating: Promise<unknown> = Promise.resolve();
 
   constructor(
     protected readonly manifest: ManifestFile,
@@ -77,7 +79,17 @@ export abstract class LocalStore implements Store {
     return out;
   }
 
-  async createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
+  /**
+   * Safe to call concurrently, as the store contract says: creations run one at a time, since
+   * each allocates a directory name and rewrites the one manifest.
+   */
+  createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
+    const created = this.creating.then(() => this.createOne(components, options));
+    this.creating = created.catch(() => undefined);
+    return created;
+  }
+
+  private async createOne(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
     const name = components.join('/');
     return guarded(`creating folder ${name} in ${this.manifest.root}`, async () => {
       if (components.length === 0) throw new FolderError('a folder needs a name', 'invalid-name');
