@@ -173,6 +173,15 @@ describe('a destination profile', () => {
     expect(run.stderr).toMatch(/profile gmail: --daily-limit-down 2500000000/);
     expect(run.stderr).toMatch(/profile microsoft365: --max-messages-per-second 4/);
     expect((await flagsIn(unmarked, 'm365', 'INBOX')).flat()).not.toContain('$MDNSent');
+
+    // verify knows the destination never takes $MDNSent: its absence is no difference.
+    const sides = ['--from', url(marked, 'src'), '--to', url(unmarked, 'm365'), '--from-ca', marked.caFile, '--to-ca', unmarked.caFile, '--from-profile', 'gmail'];
+    const check = await runCli(['verify', ...sides, '--to-profile', 'microsoft365'], env);
+    expect(check.stdout).not.toMatch(/MDNSent/);
+    expect(check.code).toBe(0);
+    const strict = await runCli(['verify', ...sides, '--to-profile', 'generic', '--map', 'Files=Files_renamed'], env);
+    expect(strict.stdout).toMatch(/MDNSent/);
+    expect(strict.code).toBe(1);
   });
 });
 

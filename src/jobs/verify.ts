@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import type { FolderInfo } from '../domain/types.js';
 import { planFolders, type FolderSelection } from '../engine/folder-map.js';
 import { compareFolder, isEqual, readFolder, type FolderComparison } from '../engine/verify.js';
+import { withoutDropped } from '../engine/flags.js';
 import { FolderError } from '../errors/errors.js';
 import type { Store } from '../stores/store.js';
 import { destDelimiter } from './copy-job.js';
@@ -12,6 +13,8 @@ export interface VerifyRequest {
   selection: FolderSelection;
   quick: boolean;
   connections: number;
+  /** Flags the destination's profile never receives (`flags.drop`): their absence is no difference. */
+  droppedFlags?: string[];
 }
 
 export interface VerifyResult {
@@ -44,7 +47,8 @@ export async function verify(req: VerifyRequest): Promise<VerifyResult> {
 
 async function compareOne(req: VerifyRequest, source: FolderInfo, dest: FolderInfo | undefined, wanted: string): Promise<FolderComparison> {
   try {
-    const src = await readSide(req.source, source.name, req.quick);
+    const dropped = req.droppedFlags ?? [];
+    const src = (await readSide(req.source, source.name, req.quick)).map((m) => (dropped.length > 0 ? { ...m, flags: withoutDropped(m.flags, dropped) } : m));
     const dst = dest ? await readSide(req.dest, dest.name, req.quick) : [];
     return compareFolder(source.name, dest?.name ?? `${wanted} (absent)`, src, dst, req.quick);
   } catch (err) {
