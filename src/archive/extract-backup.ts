@@ -8,7 +8,7 @@ import { createExclusive, ensureDirs } from '../stores/local/safe-fs.js';
 import type { ArchiveKind } from './archive-pattern.js';
 import type { EntryVisitor } from './archive-entry.js';
 import { isPartOfFolder } from './backup-folder-files.js';
-import { privateTempDir } from './private-temp.js';
+import { privateTempDir } from '../stores/local/private-temp.js';
 import { walkTarGz } from './walk-tar-gz.js';
 import { walkZip } from './walk-zip.js';
 
@@ -46,7 +46,7 @@ export async function extractBackup(
 ): Promise<ExtractedBackup> {
   const walk = kind === 'zip' ? walkZip : walkTarGz;
   const { prefix, manifest: manifestBytes } = await findManifest(file, walk);
-  const root = await privateTempDir();
+  const root = await privateTempDir('archive');
   const remove = () => fs.rm(root, { recursive: true, force: true });
   try {
     const manifest = await readManifest(file, root, prefix, manifestBytes);

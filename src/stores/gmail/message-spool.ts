@@ -1,9 +1,7 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const PREFIX = 'mailferry-spool-';
+import { privateTempDir } from '../local/private-temp.js';
 
 /**
  * Raw messages that more folders of this run will want, kept on disk by the server's message id
@@ -14,7 +12,7 @@ const PREFIX = 'mailferry-spool-';
  * that fetch rather than starting a second download.
  */
 export class MessageSpool {
-  private dir?: string;
+  private dir?: Promise<string>;
   private readonly stored = new Map<string, { file: string; uses: number }>();
   private readonly inFlight = new Map<string, { done: Promise<void>; resolve: () => void }>();
   private count = 0;
@@ -39,7 +37,7 @@ export class MessageSpool {
   async put(id: string, raw: Buffer, uses: number): Promise<void> {
     try {
       if (uses > 0 && !this.stored.has(id)) {
-        const file = join(this.directory(), String(++this.count));
+        const file = join(await (this.dir ??= privateTempDir('spool', this.root)), String(++this.count));
         await writeFile(file, raw, { mode: 0o600 });
         this.stored.set(id, { file, uses });
       }
@@ -70,39 +68,8 @@ export class MessageSpool {
   async close(): Promise<void> {
     for (const id of [...this.inFlight.keys()]) this.release(id);
     this.stored.clear();
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    const dir = await this.dir?.catch(() => undefined);
     this.dir = undefined;
-  }
-
-  private directory(): string {
-    if (!this.dir) {
-      removeOrphans(this.root);
-      this.dir = mkdtempSync(join(this.root, `${PREFIX}${process.pid}-`));
-    }
-    return this.dir;
-  }
-}
-
-/** Spools of runs that were killed: their process is gone. */
-function removeOrphans(root: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(/^mailferry-spool-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
-    rmSync(join(root, name), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }
