@@ -59,7 +59,7 @@ export async function resolveCredentials(
     const tokens =
       spec.oauth2TokenCommand !== undefined
         ? new CachedTokenSource(() => runTokenCommand(spec.oauth2TokenCommand!, oauth), onToken)
-        : await storedSignInTokens(parseSignInRef(spec.oauth2!, endpoint.user, oauth), onToken);
+        : await storedSignInTokens(parseSignInRef(spec.oauth2!, endpoint.user, oauth), onToken, process.env, (m) => log.warn(m));
     return { kind: 'oauth2', tokens };
   }
   if (spec.authzid === '') throw new UsageError(`${option}-authzid: empty user`);

@@ -24,7 +24,12 @@ export function parseSignInRef(value: string, urlUser: string, option: string): 
  * length stays signed in. The file is read now, so a missing sign-in stops the run before it
  * starts. A provider that rotates refresh tokens (Microsoft) gets the new one saved.
  */
-export async function storedSignInTokens(ref: SignInRef, onSecret: (secret: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<AccessTokenSource> {
+export async function storedSignInTokens(
+  ref: SignInRef,
+  onSecret: (secret: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = () => {},
+): Promise<AccessTokenSource> {
   const path = signInPath(ref.profile, ref.user, env);
   const loginHint = `mailferry login ${ref.profile} --user ${ref.user}`;
   let signIn = await readSignIn(path, ref.option, loginHint);
@@ -44,7 +49,11 @@ export async function storedSignInTokens(ref: SignInRef, onSecret: (secret: stri
     if (t.refreshToken && t.refreshToken !== signIn.refreshToken) {
       onSecret(t.refreshToken);
       signIn = { ...signIn, refreshToken: t.refreshToken, savedAt: new Date().toISOString() } satisfies StoredSignIn;
-      await writeSignIn(path, signIn);
+      // The run has its token and keeps the new refresh token in memory: a file that cannot be
+      // written (disk full, read-only) is worth a warning, not the end of a run hours long.
+      await writeSignIn(path, signIn).catch((err: unknown) =>
+        warn(`${ref.option}: could not save the renewed sign-in to ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}); this run goes on, but a later one may need ${loginHint} again`),
+      );
     }
     return { accessToken: t.accessToken, expiresIn: t.expiresIn };
   };

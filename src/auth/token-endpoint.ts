@@ -28,7 +28,13 @@ export async function postForm(url: string, form: Record<string, string | undefi
   let fields: unknown;
   try {
     fields = await res.json();
-  } catch {
+  } catch (err) {
+    // Only a body that arrived whole and is not JSON is the endpoint's answer; a body cut off
+    // (connection reset, the timeout) is a broken connection like any other.
+    if (!(err instanceof SyntaxError)) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw new ConnectionError(`lost the connection to ${new URL(url).origin} while reading its answer: ${cause}`, { cause: err });
+    }
     throw new AuthError(`${new URL(url).origin} answered HTTP ${res.status} without JSON`);
   }
   if (typeof fields !== 'object' || fields === null) throw new AuthError(`${new URL(url).origin} answered HTTP ${res.status} with unexpected JSON`);

@@ -6,8 +6,8 @@ import { isLoopback, type ImapEndpoint } from '../../config/account-url.js';
 import type { Logger } from '../../reporting/logger.js';
 import type { ImapCredentials } from '../../auth/imap-credentials.js';
 import type { SpecialUseNames } from '../../config/profile-schema.js';
-import { AuthError } from '../../errors/errors.js';
-import { classifyImapError } from './imap-errors.js';
+import { AuthError, ConnectionError } from '../../errors/errors.js';
+import { classifyImapError, isServerRefusal } from './imap-errors.js';
 
 // Same depth under src/ and dist/, so this finds the package's own manifest either way.
 const VERSION: string = createRequire(import.meta.url)('../../../package.json').version;
@@ -137,6 +137,13 @@ async function connectWith(account: ImapAccount, startTls: StartTlsPolicy, auth:
     client.close();
     if (auth.accessToken && !offersOAuth(client)) {
       throw new AuthError(`cannot log in to ${account.label}: it offers neither XOAUTH2 nor OAUTHBEARER; sign in with a password`, { cause: err });
+    }
+    // A BYE while logging in (a kick, a shutdown) ends the session under imapflow's feet; what it
+    // then throws can look like a refused login ("Already logged out", "No matching
+    // authentication method") though the server refused nothing: that is a dropped connection,
+    // retried, and must not cost the token its place. A tagged NO stays what it says.
+    if (client.byeReason && !isServerRefusal(err)) {
+      throw new ConnectionError(`connection to ${account.label} failed while connecting: closed by the server (${client.byeReason})`, { cause: err });
     }
     throw classifyImapError(err, account.label, 'connecting');
   }

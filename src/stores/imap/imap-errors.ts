@@ -1,5 +1,5 @@
 import { getStatusCode } from 'imapflow/lib/tools.js';
-import { AuthError, ConnectionError, FolderError, QuotaError, ThrottleError } from '../../errors/errors.js';
+import { AuthError, ConnectionError, FolderError, MailferryError, QuotaError, ThrottleError } from '../../errors/errors.js';
 
 /** The fields of imapflow's errors that mailferry reads; this file is the only one that does. */
 interface ImapFlowErrorLike {
@@ -41,11 +41,40 @@ export function refusalText(err: unknown): string {
   return (e.responseText || e.message || 'refused').trim();
 }
 
+/** The fields of an imapflow client that tell whether its session still stands. */
+export interface ImapSession {
+  usable: boolean;
+  state: number;
+  states: { LOGOUT: number };
+  byeReason?: string;
+}
+
+/**
+ * Whether the server has ended this session. imapflow marks the session LOGOUT the moment it reads
+ * the server's BYE (a kick, a shutdown, an idle timeout) but closes it, and only then clears
+ * `usable`, on the next turn of the event loop. A command started in between does not fail as a
+ * lost connection: FETCH throws NoMailboxSelected, while SELECT, APPEND, CREATE and STORE resolve
+ * to nothing.
+ */
+export function sessionEnded(client: ImapSession): boolean {
+  return !client.usable || client.state === client.states.LOGOUT;
+}
+
+/** The error for a command that failed, or came back empty, because the server ended the session. */
+export function sessionLost(client: ImapSession, label: string, doing: string, cause?: unknown): ConnectionError {
+  const bye = client.byeReason ? ` (${client.byeReason})` : '';
+  return new ConnectionError(`connection to ${label} lost while ${doing}${bye}`, cause === undefined ? undefined : { cause });
+}
+
 /**
  * Turns an imapflow failure into the typed error that decides the run's fate. `label` names the
- * account (never with a password).
+ * account (never with a password). With `session` (the client the command ran on), a failure
+ * nothing else explains is a lost connection when the server has ended that session, whatever
+ * imapflow made of it.
  */
-export function classifyImapError(err: unknown, label: string, doing: string): Error {
+export function classifyImapError(err: unknown, label: string, doing: string, session?: ImapSession): Error {
+  // Already decided, e.g. a lost session found inside the try block that catches it.
+  if (err instanceof MailferryError || err instanceof FolderError) return err;
   const raw = (err ?? {}) as ImapFlowErrorLike;
   const e: ImapFlowErrorLike = { ...raw, message: raw.message, serverResponseCode: responseCode(raw) };
   const throttle = throttleDelay(e);
@@ -71,6 +100,7 @@ export function classifyImapError(err: unknown, label: string, doing: string): E
   if (isServerRefusal(err)) {
     return new FolderError(`${label} refused ${doing}: ${refusalText(err)}`, e.serverResponseCode?.toLowerCase() ?? 'refused');
   }
+  if (session && sessionEnded(session)) return sessionLost(session, label, doing, err);
   return err instanceof Error ? err : new Error(String(err));
 }
 

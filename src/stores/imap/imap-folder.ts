@@ -3,7 +3,7 @@ import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../.
 import { headerValue } from '../../domain/headers.js';
 import { ConnectionError, QuotaError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
-import { classifyImapError, isServerRefusal, refusalText } from './imap-errors.js';
+import { classifyImapError, isServerRefusal, refusalText, sessionEnded, sessionLost } from './imap-errors.js';
 import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
 
@@ -51,7 +51,7 @@ export class ImapFolderHandle implements FolderHandle {
       if (!Array.isArray(found)) throw this.lost('searching');
       return found.filter((u) => u >= from).sort((a, b) => a - b);
     } catch (err) {
-      throw classifyImapError(err, this.label, `searching ${this.box.path}`);
+      throw classifyImapError(err, this.label, `searching ${this.box.path}`, this.client);
     }
   }
 
@@ -69,7 +69,7 @@ export class ImapFolderHandle implements FolderHandle {
       // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
       return list.filter((m) => m.uid >= from).map(toMeta).sort((a, b) => a.uid - b.uid);
     } catch (err) {
-      throw classifyImapError(err, this.label, `scanning ${this.box.path}`);
+      throw classifyImapError(err, this.label, `scanning ${this.box.path}`, this.client);
     }
   }
 
@@ -92,7 +92,7 @@ export class ImapFolderHandle implements FolderHandle {
         this.selected();
       }
     } catch (err) {
-      throw classifyImapError(err, this.label, `fetching from ${this.box.path}`);
+      throw classifyImapError(err, this.label, `fetching from ${this.box.path}`, this.client);
     }
   }
 
@@ -112,7 +112,7 @@ export class ImapFolderHandle implements FolderHandle {
       try {
         return (await multiAppend(this.client, this.box.path, messages)).map((uid) => ({ ok: true, uid }));
       } catch (err) {
-        const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`);
+        const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`, this.client);
         if (classified instanceof QuotaError || !isServerRefusal(err)) throw classified;
         // Refused as a whole, so none was stored: one by one tells which message is refused.
       }
@@ -128,7 +128,7 @@ export class ImapFolderHandle implements FolderHandle {
       if (!res) throw Object.assign(new Error('not connected'), { code: 'NoConnection' });
       return { ok: true, uid: res.uid };
     } catch (err) {
-      const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`);
+      const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`, this.client);
       if (classified instanceof QuotaError || !isServerRefusal(err)) throw classified;
       const code = (err as { serverResponseCode?: string }).serverResponseCode;
       const reason = code === 'LIMIT' || code === 'TOOBIG' ? 'too-large' : 'rejected';
@@ -138,9 +138,11 @@ export class ImapFolderHandle implements FolderHandle {
 
   async setFlags(uid: number, flags: string[]): Promise<void> {
     try {
-      await this.client.messageFlagsSet(String(uid), flags, { uid: true, silent: true });
+      // imapflow answers `false` instead of throwing when the session is gone (or ending).
+      const done = await this.client.messageFlagsSet(String(uid), flags, { uid: true, silent: true });
+      if (!done && sessionEnded(this.client)) throw this.lost('setting flags in');
     } catch (err) {
-      throw classifyImapError(err, this.label, `setting flags in ${this.box.path}`);
+      throw classifyImapError(err, this.label, `setting flags in ${this.box.path}`, this.client);
     }
   }
 
@@ -150,23 +152,24 @@ export class ImapFolderHandle implements FolderHandle {
       this.selected();
       await this.client.messageFlagsSet(String(uid), labels, { uid: true, silent: true, useLabels: true });
     } catch (err) {
-      throw classifyImapError(err, this.label, `setting labels in ${this.box.path}`);
+      throw classifyImapError(err, this.label, `setting labels in ${this.box.path}`, this.client);
     }
   }
 
   /**
    * The folder as the live session has it selected. imapflow answers a command on a session that
    * was dropped (BYE, kick, reset) with an empty result rather than an error, which would read as
-   * "no messages" and end a folder with nothing copied: a lost session must throw.
+   * "no messages" and end a folder with nothing copied: a lost session must throw. A session the
+   * server has said BYE to is lost too, though imapflow still calls it usable until it closes.
    */
   private selected(): MailboxObject {
     const box = this.client.mailbox;
-    if (!this.client.usable || !box || box.path !== this.box.path) throw this.lost('reading');
+    if (sessionEnded(this.client) || !box || box.path !== this.box.path) throw this.lost('reading');
     return box;
   }
 
   private lost(doing: string): ConnectionError {
-    return new ConnectionError(`connection to ${this.label} lost while ${doing} ${this.box.path}`);
+    return sessionLost(this.client, this.label, `${doing} ${this.box.path}`);
   }
 
   async close(): Promise<void> {

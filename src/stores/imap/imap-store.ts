@@ -2,7 +2,7 @@ import type { ImapFlow, ListResponse } from 'imapflow';
 import { specialUseByName } from '../../config/profile-special-use.js';
 import { asSpecialUse, type FolderInfo, type FolderStatus } from '../../domain/types.js';
 import type { CreateFolderOptions, FolderHandle, Store, StoreCaps } from '../store.js';
-import { classifyImapError } from './imap-errors.js';
+import { classifyImapError, sessionEnded, sessionLost } from './imap-errors.js';
 import { openClient, type ImapAccount } from './imap-connection.js';
 import { ImapFolderHandle } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
@@ -97,12 +97,14 @@ export class ImapStore implements Store {
       const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
       // Putting \Seen back needs a read-write SELECT; every other read is an EXAMINE.
       const box = await client.mailboxOpen(name, { readOnly: mode === 'read' && !restoreSeenAfterFetch });
+      // imapflow resolves to nothing, not an error, on a session the server has just ended.
+      if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
       const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client));
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
       this.release(client);
-      throw classifyImapError(err, this.account.label, `opening ${name}`);
+      throw classifyImapError(err, this.account.label, `opening ${name}`, client);
     }
   }
 
@@ -125,7 +127,7 @@ export class ImapStore implements Store {
     try {
       return await fn(client);
     } catch (err) {
-      throw classifyImapError(err, this.account.label, doing);
+      throw classifyImapError(err, this.account.label, doing, client);
     } finally {
       this.release(client);
     }
@@ -135,8 +137,12 @@ export class ImapStore implements Store {
   private async acquire(): Promise<ImapFlow> {
     for (;;) {
       const client = this.idle.pop();
-      if (client?.usable) return client;
-      if (client) this.open--;
+      // An idle connection the server said BYE to is still `usable` until imapflow closes it.
+      if (client && !sessionEnded(client)) return client;
+      if (client) {
+        this.open--;
+        client.close();
+      }
       if (this.open < this.account.connections) {
         this.open++;
         try {
@@ -152,7 +158,7 @@ export class ImapStore implements Store {
   }
 
   private release(client: ImapFlow): void {
-    if (client.usable && !this.closed) this.idle.push(client);
+    if (!sessionEnded(client) && !this.closed) this.idle.push(client);
     else {
       this.open--;
       client.close();
