@@ -1,4 +1,5 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
+import { encodePath, getStatusCode, normalizePath } from 'imapflow/lib/tools.js';
 import { specialUseByName } from '../../config/profile-special-use.js';
 import { asSpecialUse, type FolderInfo, type FolderStatus } from '../../domain/types.js';
 import type { CreateFolderOptions, FolderHandle, Store, StoreCaps } from '../store.js';
@@ -21,6 +22,8 @@ export class ImapStore implements Store {
   private capsValue?: StoreCaps;
   private prefix = '';
   private closed = false;
+  /** What LIST (or our CREATE) said about each folder, handed to imapflow before a SELECT (see openFolder). */
+  private readonly listed = new Map<string, Partial<ListResponse>>();
 
   constructor(private readonly account: ImapAccount) {}
 
@@ -55,6 +58,7 @@ export class ImapStore implements Store {
   async listFolders(): Promise<FolderInfo[]> {
     return this.withClient('listing folders', async (client) => {
       const list = (await client.list({ statusQuery: STATUS_QUERY })).filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'));
+      for (const f of list) this.listed.set(f.path, f);
       const folders: FolderInfo[] = list.map((f) => ({
         name: f.path,
         components: this.components(f.path, f.delimiter),
@@ -74,19 +78,21 @@ export class ImapStore implements Store {
 
   async createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
     return this.withClient(`creating folder ${components.join('/')}`, async (client) => {
-      // imapflow joins the components with the server's delimiter, adds the namespace prefix and
-      // subscribes what it creates.
-      const created = await client.mailboxCreate(components);
-      if (created.created && !options.subscribe) await client.mailboxUnsubscribe(created.path);
-      const status = await client.status(created.path, STATUS_QUERY);
+      // imapflow's normalizePath joins the components with the server's delimiter and adds the
+      // namespace prefix. The CREATE is sent raw: imapflow's mailboxCreate always SUBSCRIBEs (and
+      // we would UNSUBSCRIBE again), one or two round trips per folder for nothing. No STATUS
+      // either: a folder just created has none worth a round trip, and the engine SELECTs it anyway.
+      const path = normalizePath(client, components);
+      const created = await createMailbox(client, path);
+      if (created && options.subscribe) await client.mailboxSubscribe(path);
       const delimiter = client.namespace?.delimiter ?? '/';
+      this.listed.set(path, { path, delimiter, flags: new Set(), listed: true, subscribed: options.subscribe });
       return {
-        name: created.path,
-        components: this.components(created.path, delimiter),
+        name: path,
+        components: this.components(path, delimiter),
         delimiter,
         specialUse: options.specialUse,
         subscribed: options.subscribe,
-        status: status ? toStatus(status) : undefined,
       };
     });
   }
@@ -95,6 +101,7 @@ export class ImapStore implements Store {
     const client = await this.acquire();
     try {
       const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
+      this.primeFolderCache(client, name);
       // Putting \Seen back needs a read-write SELECT; every other read is an EXAMINE.
       const box = await client.mailboxOpen(name, { readOnly: mode === 'read' && !restoreSeenAfterFetch });
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
@@ -106,6 +113,18 @@ export class ImapStore implements Store {
       this.release(client);
       throw classifyImapError(err, this.account.label, `opening ${name}`, client);
     }
+  }
+
+  /**
+   * imapflow's SELECT first runs LIST and LSUB for a folder its connection has not listed itself:
+   * two round trips per folder opened, only to fill fields of the mailbox object we never read.
+   * The store listed (or created) the folder already, so its connection is given that entry.
+   */
+  private primeFolderCache(client: ImapFlow, name: string): void {
+    const entry = this.listed.get(name);
+    const cache = (client as unknown as { folders?: Map<string, unknown> }).folders;
+    const key = normalizePath(client, name);
+    if (entry && cache instanceof Map && !cache.has(key)) cache.set(key, entry);
   }
 
   /** RFC 9738 MESSAGELIMIT=N, or the provider's known limit: the lower of the two. */
@@ -174,6 +193,23 @@ export class ImapStore implements Store {
   private components(path: string, delimiter: string): string[] {
     const rel = this.prefix && path.startsWith(this.prefix) ? path.slice(this.prefix.length) : path;
     return delimiter ? rel.split(delimiter) : [rel];
+  }
+}
+
+/** imapflow's internal command runner (as multi-append.ts uses it). */
+interface RawCommandRunner {
+  exec(command: string, attributes: unknown[]): Promise<{ next(): void }>;
+}
+
+/** CREATE; false when the folder already exists (RFC 5530 ALREADYEXISTS), as imapflow's mailboxCreate has it. */
+async function createMailbox(client: ImapFlow, path: string): Promise<boolean> {
+  try {
+    const res = await (client as unknown as RawCommandRunner).exec('CREATE', [{ type: 'ATOM', value: encodePath(client, path) }]);
+    res.next();
+    return true;
+  } catch (err) {
+    if (getStatusCode((err as { response?: Parameters<typeof getStatusCode>[0] }).response) === 'ALREADYEXISTS') return false;
+    throw err;
   }
 }
 
