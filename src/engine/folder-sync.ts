@@ -21,13 +21,24 @@ export interface SyncOptions {
   syncFlags: boolean;
   batchMessages: number;
   batchBytes: number;
-  /** A folder is split into parallel UID ranges only with at least this many messages per range. */
+  /**
+   * A folder is split into parallel UID ranges (at most one per connection) when each range gets
+   * at least this many messages, or at least `minBytesPerRange` bytes.
+   */
   minMessagesPerRange: number;
+  minBytesPerRange?: number;
 }
 
 export interface FolderPair {
   source: FolderInfo;
   dest: FolderInfo;
+  /**
+   * Set when the destination folder does not exist yet: creates it (once, however often called)
+   * and answers its listing, which then replaces `dest` (until then a stand-in with the planned
+   * name, for the report of a folder that cannot be created). The folder's worker calls it while
+   * the source folder is being opened, so creating folders costs no round trips of their own.
+   */
+  createDest?: () => Promise<FolderInfo>;
 }
 
 export interface SyncContext {
@@ -38,7 +49,7 @@ export interface SyncContext {
   emit: EmitEvent;
   /** Checked between batches: an abort stops after the batch in hand is journaled. */
   signal?: AbortSignal;
-  /** Idle connection slots a big folder may borrow for parallel UID ranges. */
+  /** The run's connection slots, where a big folder's extra UID ranges are queued. */
   lanes?: Lanes;
   /** Shared pause: a throttled or dropped connection holds every worker back for a while. */
   gate?: PauseGate;
@@ -70,19 +81,46 @@ export async function syncFolder(
     report.found = pair.source.status?.messages ?? 0;
     return report;
   }
-  const src = await ctx.source.openFolder(pair.source.name, 'read');
+  // Without a journal for this folder the pass is a full one: its scan of the source need not
+  // wait for the destination folder to be opened (or created).
+  const { src, dst, releaseSrc, scanned } = await openBoth(ctx, pair, state === undefined);
   try {
-    const dst = await ctx.dest.openFolder(pair.dest.name, 'write');
-    try {
-      report.found = src.status.messages;
-      await new FolderRun(ctx, pair, src, dst, state, report).run();
-    } finally {
-      await dst.close();
-    }
+    report.destination = pair.dest.name;
+    report.found = src.status.messages;
+    await new FolderRun(ctx, pair, { src, dst, releaseSrc }, state, report, scanned).run();
   } finally {
-    await src.close();
+    await scanned?.catch(() => undefined);
+    await Promise.all([dst.close(), releaseSrc()]);
   }
   return report;
+}
+
+/**
+ * Opens the source folder (EXAMINE) and the destination folder (SELECT, after CREATE for a new
+ * one) at the same time: each is a round trip on its own connection, and neither needs the other.
+ * With `scanSource`, the source folder's full scan starts as soon as it is open. If one fails, the
+ * other is closed again.
+ */
+async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false): Promise<Required<Handles> & { scanned?: Promise<MessageMeta[]> }> {
+  const openDest = async (): Promise<FolderHandle> => {
+    if (pair.createDest) pair.dest = await pair.createDest();
+    return ctx.dest.openFolder(pair.dest.name, 'write');
+  };
+  const openSrc = ctx.source.openFolder(pair.source.name, 'read');
+  const scanned = scanSource ? openSrc.then((h) => h.scan({})) : undefined;
+  // Observed by whoever awaits it; this only keeps a failure meanwhile from crashing the process.
+  scanned?.catch(() => undefined);
+  const [src, dst] = await Promise.allSettled([openSrc, openDest()]);
+  if (src.status === 'fulfilled' && dst.status === 'fulfilled') {
+    const handle = src.value;
+    let closing: Promise<void> | undefined;
+    return { src: handle, dst: dst.value, releaseSrc: () => (closing ??= handle.close()), scanned };
+  }
+  // A connection goes back to the pool only once its command is answered.
+  await scanned?.catch(() => undefined);
+  if (src.status === 'fulfilled') await src.value.close();
+  if (dst.status === 'fulfilled') await dst.value.close();
+  throw src.status === 'rejected' ? src.reason : (dst as PromiseRejectedResult).reason;
 }
 
 /** A no-change rerun must cost no SELECT: the listings' STATUS answers whether to look inside. */
@@ -121,18 +159,23 @@ class FolderRun {
   private destFloor: number;
   /** Left out for their size before fetching; saved to the oversize directory after the copy. */
   private readonly oversized: MessageMeta[] = [];
+  private readonly src: FolderHandle;
+  private readonly dst: FolderHandle;
 
   constructor(
     private readonly ctx: SyncContext,
     private readonly pair: FolderPair,
-    private readonly src: FolderHandle,
-    private readonly dst: FolderHandle,
+    private readonly own: Handles,
     private readonly state: FolderState | undefined,
     private readonly report: FolderReport,
+    /** The source folder's full scan, when it was started with the opening (see syncFolder). */
+    private readonly scanned?: Promise<MessageMeta[]>,
   ) {
-    this.uidValidity = src.status.uidValidity;
+    this.src = own.src;
+    this.dst = own.dst;
+    this.uidValidity = own.src.status.uidValidity;
     this.filter = filterFor(ctx);
-    this.destFloor = dst.status.uidNext;
+    this.destFloor = own.dst.status.uidNext;
   }
 
   async run(): Promise<void> {
@@ -158,19 +201,7 @@ class FolderRun {
       messages: copy.length,
       bytes: copy.reduce((a, m) => a + m.size, 0),
     });
-    const extra = this.ctx.lanes?.takeIdle(Math.floor(copy.length / this.ctx.options.minMessagesPerRange) - 1) ?? 0;
-    try {
-      const parts = splitContiguous(copy, 1 + extra);
-      await Promise.all(
-        parts.map((part, i) =>
-          i === 0
-            ? this.copyRange(part, { src: this.src, dst: this.dst }, index, saved)
-            : this.withOwnHandles((handles) => this.copyRange(part, handles, index, undefined)),
-        ),
-      );
-    } finally {
-      this.ctx.lanes?.leave(extra);
-    }
+    await this.copyRanges(copy, index, saved);
     await this.saveOversized();
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
     saved.srcUidNext = this.src.status.uidNext;
@@ -229,9 +260,15 @@ class FolderRun {
         }
       }
     }
-    const todo = (await this.src.scan({})).filter((m) => !settled.has(m.uid));
-    const destMetas = this.dst.status.messages > 0 ? (await this.dst.scan({})).filter((m) => !claimed.has(m.uid)) : [];
-    return { todo, index: new ContentIndex(destMetas, known), doneThrough: 0 };
+    // Both scans at once, each on its own connection (and both answered before either error is
+    // thrown: a handle is closed only between its commands).
+    const scans = await Promise.allSettled([this.scanned ?? this.src.scan({}), this.dst.status.messages > 0 ? this.dst.scan({}) : []]);
+    const [sourceMetas, destMetas] = scans.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    }) as [MessageMeta[], MessageMeta[]];
+    const todo = sourceMetas.filter((m) => !settled.has(m.uid));
+    return { todo, index: new ContentIndex(destMetas.filter((m) => !claimed.has(m.uid)), known), doneThrough: 0 };
   }
 
 
@@ -298,12 +335,55 @@ class FolderRun {
   }
 
   /**
+   * Copies `copy` as contiguous UID ranges in parallel. A folder big enough for several ranges
+   * (see `rangesFor`) queues the ranges after the first as tasks of the run, ahead of the folders
+   * not yet started, each on connections of its own. This worker copies the first range and then
+   * takes over, on its own connections, every range no free slot has started yet, so a range
+   * never waits for a slot while its folder's worker sits idle.
+   */
+  private async copyRanges(copy: MessageMeta[], index: ContentIndex, saved: FolderState): Promise<void> {
+    const lanes = this.ctx.lanes;
+    const [first = [], ...rest] = splitContiguous(copy, lanes ? this.rangesFor(copy, lanes.total) : 1, (m) => m.size + PER_MESSAGE_BYTES);
+    const extra = rest.map((part) => new RangeClaim(part));
+    // The source folder is needed after this range only to take over other ranges or to save
+    // messages too large for the destination.
+    const own: Handles = extra.length === 0 && this.oversized.length === 0 ? this.own : { src: this.src, dst: this.dst };
+    for (const r of extra) lanes?.spawn(() => r.run(() => this.withOwnHandles((h) => this.copyRange(r.part, h, index, undefined))) ?? Promise.resolve());
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.copyRange(first, own, index, saved);
+      for (const r of extra) {
+        if (this.ctx.signal?.aborted) throw new InterruptedError();
+        await r.run(() => this.copyRange(r.part, own, index, undefined));
+      }
+    } catch (err) {
+      failure = { error: err };
+      // Ranges not started yet never start; the ones under way are waited for, so a retry of
+      // the folder never runs beside an APPEND of the attempt that failed.
+      for (const r of extra) r.cancel();
+    }
+    const outcomes = await Promise.allSettled(extra.map((r) => r.done));
+    if (failure) throw failure.error;
+    for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+  }
+
+  /** How many ranges: at most one per slot, each with at least minMessagesPerRange messages or minBytesPerRange bytes. */
+  private rangesFor(copy: MessageMeta[], slots: number): number {
+    const { minMessagesPerRange, minBytesPerRange } = this.ctx.options;
+    const bytes = copy.reduce((a, m) => a + m.size, 0);
+    const byCount = Math.floor(copy.length / Math.max(1, minMessagesPerRange));
+    const byBytes = minBytesPerRange ? Math.floor(bytes / minBytesPerRange) : 0;
+    return Math.max(1, Math.min(slots, copy.length, Math.max(byCount, byBytes)));
+  }
+
+  /**
    * Copies one contiguous UID range in batches, fetching the next batch while the current one is
    * written. Only the lowest range (the one given `saved`) advances `doneThrough`, which must
    * never pass an unsettled UID; the others' rows are found settled on a rerun anyway.
    */
   private async copyRange(part: MessageMeta[], h: Handles, index: ContentIndex, saved: FolderState | undefined): Promise<void> {
-    const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
+    const chunks = [...batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes)];
+    const last = chunks[chunks.length - 1];
     const held: number[] = [];
     try {
       for await (const fetched of prefetched(chunks, async (chunk) => {
@@ -314,6 +394,10 @@ class FolderRun {
         await this.ctx.traffic?.beforeFetch(chunk.length, bytes, this.ctx.signal);
         const fetched = await this.fetch(h.src, chunk);
         this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + (m.local ? 0 : m.raw.length), 0));
+        // Fetched the last batch: the source connection goes back to the pool while the batch is
+        // written, so the next folder can open and scan on it meanwhile (runTransfer runs one
+        // folder more than there are connections).
+        if (chunk === last) await h.releaseSrc?.();
         return fetched;
       })) {
         if (this.ctx.signal?.aborted) throw new InterruptedError();
@@ -332,16 +416,11 @@ class FolderRun {
 
   /** A second pair of connections on the same two folders, for a parallel range. */
   private async withOwnHandles(fn: (h: Handles) => Promise<void>): Promise<void> {
-    const src = await this.ctx.source.openFolder(this.pair.source.name, 'read');
+    const h = await openBoth(this.ctx, this.pair);
     try {
-      const dst = await this.ctx.dest.openFolder(this.pair.dest.name, 'write');
-      try {
-        await fn({ src, dst });
-      } finally {
-        await dst.close();
-      }
+      await fn(h);
     } finally {
-      await src.close();
+      await Promise.all([h.dst.close(), h.releaseSrc?.()]);
     }
   }
 
@@ -475,14 +554,59 @@ const SETTLE_MS = 5_000;
 interface Handles {
   src: FolderHandle;
   dst: FolderHandle;
+  /** Closes `src` once, however often called; only where nothing needs `src` after the copy. */
+  releaseSrc?: () => Promise<void>;
 }
 
-/** Splits into at most `n` contiguous parts of near-equal length. */
-function splitContiguous<T>(items: T[], n: number): T[][] {
-  const size = Math.ceil(items.length / Math.max(1, n));
+/**
+ * What one message costs beyond its bytes, counted in bytes, when a folder is cut into ranges of
+ * similar cost: parsing, hashing and journaling a message take about as long as moving 64 KB.
+ */
+const PER_MESSAGE_BYTES = 64 * 1024;
+
+/** Splits into at most `n` contiguous, non-empty parts of near-equal total `weight` (default: one per item). */
+function splitContiguous<T>(items: T[], n: number, weight: (item: T) => number = () => 1): T[][] {
   const parts: T[][] = [];
-  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
-  return parts.length > 0 ? parts : [[]];
+  const total = items.reduce((a, item) => a + weight(item), 0);
+  const count = Math.max(1, Math.min(n, items.length));
+  let current: T[] = [];
+  let sum = 0;
+  for (const [i, item] of items.entries()) {
+    current.push(item);
+    sum += weight(item);
+    const left = items.length - i - 1;
+    const partsLeft = count - parts.length - 1;
+    // Close this part once it reaches its share, while every later part can still get an item.
+    if (partsLeft > 0 && (sum >= (total * (parts.length + 1)) / count || left === partsLeft)) {
+      parts.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0 || parts.length === 0) parts.push(current);
+  return parts;
+}
+
+/**
+ * One extra UID range of a folder: run by whoever claims it first, the queued task on connections
+ * of its own or the folder's worker on its own; `done` settles when it has run (or never ran).
+ */
+class RangeClaim {
+  private claimed = false;
+  done: Promise<void> = Promise.resolve();
+
+  constructor(readonly part: MessageMeta[]) {}
+
+  /** Runs `copy` unless the range was claimed already; returns what it started, if anything. */
+  run(copy: () => Promise<void>): Promise<void> | undefined {
+    if (this.claimed) return undefined;
+    this.claimed = true;
+    this.done = copy();
+    return this.done;
+  }
+
+  cancel(): void {
+    this.claimed = true;
+  }
 }
 
 interface Plan {

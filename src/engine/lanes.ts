@@ -1,26 +1,25 @@
+import type PQueue from 'p-queue';
+
 /**
- * Connection slots shared by all folder workers of a run: one per `--connections`. A folder takes
- * one to run; a big folder takes the idle ones too and copies UID ranges in parallel, so the
- * last big folder of a run does not crawl along on one connection while the others sit idle.
+ * The connection slots of a run: one per `--connections`, handed out by the run's queue (each
+ * task holds at most one connection per side). A big folder is split into UID ranges when it is
+ * planned, and its extra ranges become tasks of their own in this queue, ahead of the folders not
+ * yet started: they run as soon as any folder ends, not only when a slot happens to be idle at
+ * the moment the big folder starts (at the start of a run none is).
  */
 export class Lanes {
-  private used = 0;
+  constructor(
+    private readonly queue: PQueue,
+    /** How many slots there are: a folder is never split into more ranges. */
+    readonly total: number,
+  ) {}
 
-  constructor(private readonly total: number) {}
-
-  /** A folder worker starts (p-queue already bounds these to `total`). */
-  enter(): void {
-    this.used++;
-  }
-
-  leave(n = 1): void {
-    this.used -= n;
-  }
-
-  /** Takes up to `wanted` idle slots without waiting; returns how many it got. */
-  takeIdle(wanted: number): number {
-    const n = Math.max(0, Math.min(wanted, this.total - this.used));
-    this.used += n;
-    return n;
+  /**
+   * Runs `task` in the next free slot, before any folder still waiting for one. The caller learns
+   * the outcome from the task itself (see RangeClaim in folder-sync.ts): a rejection here is
+   * swallowed, and a task dropped by an aborted run never runs at all.
+   */
+  spawn(task: () => Promise<void>): void {
+    void this.queue.add(() => task().catch(() => undefined), { priority: 1 });
   }
 }

@@ -21,8 +21,15 @@ export interface RunOptions {
  * that concerns a whole side (authentication, quota) stops the run and leaves the rest for a rerun.
  */
 export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options: RunOptions): Promise<FolderReport[]> {
-  const queue = new PQueue({ concurrency: Math.max(1, options.connections) });
-  const lanes = new Lanes(Math.max(1, options.connections));
+  const connections = Math.max(1, options.connections);
+  // One folder more than there are connections: a folder gives its source connection back once
+  // its last batch is fetched (folder-sync.ts), and the extra folder opens and scans on it while
+  // that batch is written. Each folder takes at most one connection per side from the stores'
+  // pools; a deadlock would need every source connection held by a folder waiting for a
+  // destination one and every destination one by a folder waiting for a source one, 2 x
+  // `connections` folders, so this is safe from 2 connections on.
+  const queue = new PQueue({ concurrency: connections > 1 ? connections + 1 : 1 });
+  const lanes = new Lanes(queue, connections);
   const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate(), memory: ctx.memory ?? new ByteBudget(MEMORY_BUDGET_BYTES) };
   const reports: FolderReport[] = [];
   let fatal: unknown;
@@ -33,7 +40,6 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
     for (const pair of ordered) {
       void queue.add(async () => {
         if (fatal) return;
-        lanes.enter();
         try {
           const report = await withRetries(laneCtx, pair, options);
           reports.push(report);
@@ -47,8 +53,6 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
           }
           fatal ??= err;
           queue.clear();
-        } finally {
-          lanes.leave();
         }
       });
     }

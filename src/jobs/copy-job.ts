@@ -9,7 +9,6 @@ import { emptyReport, type FolderReport } from '../engine/report.js';
 import { runTransfer } from '../engine/run-transfer.js';
 import { TrafficControl, type TrafficLimits } from '../engine/traffic.js';
 import type { OversizeSink } from '../engine/oversize.js';
-import { FolderError } from '../errors/errors.js';
 import type { Store } from '../stores/store.js';
 import { finishResult, type JobResult } from './job-result.js';
 
@@ -58,7 +57,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
 
     const checkpoint = SqliteCheckpoint.open(req.statePath, req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label });
     try {
-      const { pairs, refused } = await ensureDestFolders(req, plan);
+      const { pairs, created } = destPairs(req, plan);
       for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
       req.emit({
         type: 'plan',
@@ -78,6 +77,8 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
             batchMessages: 250,
             batchBytes: 8 << 20,
             minMessagesPerRange: req.minMessagesPerRange ?? 500,
+            // Two batches' worth: a range shorter than that gains little from its own connections.
+            minBytesPerRange: 16 << 20,
           },
           emit: req.emit,
           signal: req.signal,
@@ -87,8 +88,9 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         pairs,
         { connections: req.connections, attempts: 6, retryDelayMs: req.retryDelayMs ?? 1000, signal: req.signal },
       );
-      await req.afterTransfer?.({ pairs, reports, checkpoint });
-      return finishResult({ ...base, folders: [...reports, ...refused], seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location });
+      // Only the pairs whose destination folder exists (as before, when a refused one was no pair).
+      await req.afterTransfer?.({ pairs: pairs.filter((p) => !p.createDest || created.has(p)), reports, checkpoint });
+      return finishResult({ ...base, folders: reports, seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location });
     } finally {
       checkpoint.close();
     }
@@ -97,27 +99,51 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
   }
 }
 
-/** Creates missing destination folders; a refused one is reported and the others go on. */
-async function ensureDestFolders(req: CopyJobRequest, plan: PlannedFolder[]): Promise<{ pairs: FolderPair[]; refused: FolderReport[] }> {
-  const pairs: FolderPair[] = [];
-  const refused: FolderReport[] = [];
-  const created = new Map<string, FolderInfo>();
-  for (const p of plan) {
-    const key = p.destComponents.join('\u0000');
-    let dest = p.dest ?? created.get(key);
-    if (!dest) {
-      try {
-        dest = await req.dest.createFolder(p.destComponents, { specialUse: p.specialUse, subscribe: p.subscribe });
-        created.set(key, dest);
-      } catch (err) {
-        if (!(err instanceof FolderError)) throw err;
-        refused.push({ ...emptyReport(p.source.name, p.destComponents.join('/')), found: p.source.status?.messages ?? 0, error: err.message });
-        continue;
-      }
+/**
+ * The folder pairs to run. A destination folder that is missing is created by its folder's worker
+ * (`FolderPair.createDest`) while it opens the source folder, rather than all of them one after the
+ * other before the transfer starts: at 40 ms RTT that took seconds before the first message moved.
+ * A folder is created after its parent in the plan, so no server has to invent the parent as a
+ * placeholder first; a refused folder is reported (runTransfer) and the others go on.
+ */
+function destPairs(req: CopyJobRequest, plan: PlannedFolder[]): { pairs: FolderPair[]; created: Set<FolderPair> } {
+  const keyOf = (components: string[]): string => components.join('\u0000');
+  const missing = new Map<string, PlannedFolder>();
+  for (const p of plan) if (!p.dest && !missing.has(keyOf(p.destComponents))) missing.set(keyOf(p.destComponents), p);
+  // Once per folder however many pairs and retries ask; a failure is not kept, so a retry tries again.
+  const creations = new Map<string, Promise<FolderInfo>>();
+  const create = (components: string[]): Promise<FolderInfo> => {
+    const key = keyOf(components);
+    let made = creations.get(key);
+    if (!made) {
+      const p = missing.get(key)!;
+      const parents = components.slice(0, -1).map((_, i) => components.slice(0, i + 1)).filter((c) => missing.has(keyOf(c)));
+      // A parent that is refused does not keep its children from being tried, as before.
+      made = Promise.allSettled(parents.map(create)).then(() => req.dest.createFolder(p.destComponents, { specialUse: p.specialUse, subscribe: p.subscribe }));
+      const mine = made;
+      made.catch(() => {
+        if (creations.get(key) === mine) creations.delete(key);
+      });
+      creations.set(key, made);
     }
-    pairs.push({ source: p.source, dest });
-  }
-  return { pairs, refused };
+    return made;
+  };
+  const created = new Set<FolderPair>();
+  const pairs = plan.map((p): FolderPair => {
+    if (p.dest) return { source: p.source, dest: p.dest };
+    const pair: FolderPair = {
+      source: p.source,
+      // Stands in until created: the name the report gives a folder that could not be created.
+      dest: { name: p.destComponents.join('/'), components: p.destComponents, delimiter: '/', specialUse: p.specialUse, subscribed: p.subscribe },
+      createDest: async () => {
+        const dest = await create(p.destComponents);
+        created.add(pair);
+        return dest;
+      },
+    };
+    return pair;
+  });
+  return { pairs, created };
 }
 
 /** The destination's hierarchy delimiter, as its INBOX (or any folder) reports it. */
