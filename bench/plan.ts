@@ -17,12 +17,13 @@ export const RTT_MS = 40;
 /** mailferry's default, used wherever the issue names no connection count. */
 const DEFAULT_CONNECTIONS = 4;
 
-export const migrate = [1, 4, 8].map(mailferryMigrate);
+const MIGRATE_CONNECTIONS = [1, 4, 8];
+export const migrate = MIGRATE_CONNECTIONS.map((n) => mailferryMigrate(n));
 export const [, migrateDefault, migrate8] = migrate as [Tool, Tool, Tool];
 export const backupMaildir = mailferryBackup('maildir', DEFAULT_CONNECTIONS);
 const backupMbox = mailferryBackup('mbox', DEFAULT_CONNECTIONS);
 
-export const CASES: Case[] = [
+const PLANNED: Case[] = [
   // Full corpus on loopback.
   ...[...migrate, backupMaildir, backupMbox, mbsync, doveadmBackup].map((tool) => ({ tool, corpus: MAIN, rttMs: 0 })),
   // OfflineIMAP takes ~10x longer than the others, so it gets the subset only (as in performance.md).
@@ -33,5 +34,18 @@ export const CASES: Case[] = [
   { tool: migrateDefault, corpus: SCALE_BASE, rttMs: 0 },
   { tool: migrateDefault, corpus: SCALE, rttMs: 0 },
 ];
+
+/**
+ * BENCH_BASELINE=<path to another build's dist/main.js>: every migrate case runs that build too,
+ * right after this tree's, as `baseline: mailferry migrate, N conn`: an A/B comparison
+ * interleaved run by run on the same machine state. No target is computed from those rows.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
+
+export const CASES: Case[] = PLANNED.flatMap((c) => {
+  const connections = MIGRATE_CONNECTIONS[migrate.indexOf(c.tool)];
+  if (!BASELINE || connections === undefined) return [c];
+  return [c, { ...c, tool: mailferryMigrate(connections, { main: BASELINE, label: 'baseline' }) }];
+});
 
 export const caseLabel = (c: Case): string => `${c.tool.name} @ ${c.rttMs} ms on ${c.corpus.name}`;

@@ -6,6 +6,7 @@
  *
  * BENCH_RUNS (default 3): repetitions of every row. BENCH_ONLY: a regular expression; only the
  * cases whose label ("<tool> @ <rtt> ms on <corpus>") matches are run, for profiling one of them.
+ * BENCH_BASELINE: another build's dist/main.js, run beside every migrate case (see plan.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
     const rows = await runAll(server, proxy, cases, loaded);
     const results: Results = {
       date: new Date(started).toISOString(),
-      command: `BENCH_RUNS=${RUNS}${ONLY ? ` BENCH_ONLY='${ONLY.source}'` : ''} npm run bench`,
+      command: `BENCH_RUNS=${RUNS}${ONLY ? ` BENCH_ONLY='${ONLY.source}'` : ''}${process.env.BENCH_BASELINE ? ` BENCH_BASELINE=${process.env.BENCH_BASELINE}` : ''} npm run bench`,
       runsPerCase: RUNS,
       totalWallSeconds: (Date.now() - started) / 1000,
       loadAverage: { start: loadAtStart, end: loadavg()[0]! },

@@ -11,19 +11,24 @@ import { dropAccountMail, freshAccount } from './accounts.js';
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const url = (ctx: RunContext, user: string): string => `imap://${user}@${ctx.endpoint.host}:${ctx.endpoint.port}`;
 
-/** Account to account; the checkpoint lives in the repetition's directory. */
-export function mailferryMigrate(connections: number): Tool {
-  const name = `mailferry migrate, ${connections} conn`;
+/**
+ * Account to account; the checkpoint lives in the repetition's directory. `build`: another build
+ * of mailferry to run instead of this tree's dist/ (BENCH_BASELINE, see plan.ts), named apart so
+ * that no target is computed from it.
+ */
+export function mailferryMigrate(connections: number, build?: { main: string; label: string }): Tool {
+  const name = `${build ? `${build.label}: ` : ''}mailferry migrate, ${connections} conn`;
+  const main = build?.main ?? MAIN;
   return {
     name,
-    unavailable: async () => commandMissing('migrate'),
+    unavailable: async () => commandMissing('migrate', main),
     async prepare(ctx) {
       const dest = await freshAccount(ctx);
       return {
         command: {
           command: process.execPath,
           args: [
-            MAIN, 'migrate', '--from', url(ctx, ctx.source.user), '--to', url(ctx, dest), '--from-ca', ctx.server.caFile, '--to-ca', ctx.server.caFile,
+            main, 'migrate', '--from', url(ctx, ctx.source.user), '--to', url(ctx, dest), '--from-ca', ctx.server.caFile, '--to-ca', ctx.server.caFile,
             '--state', join(ctx.workDir, 'state.sqlite'), '--connections', String(connections), '--quiet', '--json',
           ],
           env: { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD },
@@ -72,7 +77,7 @@ function expectReported(m: Measurement, phase: Phase, messages: number, name: st
   if (copied !== expected) throw new Error(`${name} ${phase}: reported ${copied} messages copied, expected ${expected}`);
 }
 
-function commandMissing(command: string): string | undefined {
-  const help = spawnSync(process.execPath, [MAIN, command, '--help'], { stdio: 'ignore' });
+function commandMissing(command: string, main = MAIN): string | undefined {
+  const help = spawnSync(process.execPath, [main, command, '--help'], { stdio: 'ignore' });
   return help.status === 0 ? undefined : `${command} not built`;
 }
