@@ -29,7 +29,7 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
   // destination one and every destination one by a folder waiting for a source one, 2 x
   // `connections` folders, so this is safe from 2 connections on.
   const queue = new PQueue({ concurrency: connections > 1 ? connections + 1 : 1 });
-  const lanes = new Lanes(queue, connections);
+  const lanes = new Lanes(queue, connections, pairs.reduce((a, p) => a + (p.source.status?.messages ?? 0), 0) / connections);
   const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate(), memory: ctx.memory ?? new ByteBudget(MEMORY_BUDGET_BYTES) };
   const reports: FolderReport[] = [];
   let fatal: unknown;

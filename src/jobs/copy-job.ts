@@ -77,8 +77,6 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
             batchMessages: 250,
             batchBytes: 8 << 20,
             minMessagesPerRange: req.minMessagesPerRange ?? 500,
-            // Two batches' worth: a range shorter than that gains little from its own connections.
-            minBytesPerRange: 16 << 20,
           },
           emit: req.emit,
           signal: req.signal,
