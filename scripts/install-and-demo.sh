@@ -27,7 +27,9 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-npx mailferry sandbox --env-out "$tmp/env" >"$tmp/sandbox.log" 2>&1 &
+# node itself, not npx: $pid must be the sandbox, whose SIGTERM handler stops its Dovecot (killing
+# npx would leave both running).
+node dist/main.js sandbox --env-out "$tmp/env" >"$tmp/sandbox.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 240); do
   [ -s "$tmp/env" ] && break
