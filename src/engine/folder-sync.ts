@@ -79,14 +79,14 @@ export async function syncFolder(
   }
   // Without a journal for this folder the pass is a full one: its scan of the source need not
   // wait for the destination folder to be opened (or created).
-  const { src, dst, releaseSrc, scanned } = await openBoth(ctx, pair, state === undefined);
+  const { src, dst, scanned } = await openBoth(ctx, pair, state === undefined);
   try {
     report.destination = pair.dest.name;
     report.found = src.status.messages;
-    await new FolderRun(ctx, pair, { src, dst, releaseSrc }, state, report, scanned).run();
+    await new FolderRun(ctx, pair, src, dst, state, report, scanned).run();
   } finally {
     await scanned?.catch(() => undefined);
-    await Promise.all([dst.close(), releaseSrc()]);
+    await Promise.all([dst.close(), src.close()]);
   }
   return report;
 }
@@ -97,7 +97,7 @@ export async function syncFolder(
  * With `scanSource`, the source folder's full scan starts as soon as it is open. If one fails, the
  * other is closed again.
  */
-async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false): Promise<Required<Handles> & { scanned?: Promise<MessageMeta[]> }> {
+async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false): Promise<Handles & { scanned?: Promise<MessageMeta[]> }> {
   const openDest = async (): Promise<FolderHandle> => {
     if (pair.createDest) pair.dest = await pair.createDest();
     return ctx.dest.openFolder(pair.dest.name, 'write');
@@ -107,11 +107,7 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
   // Observed by whoever awaits it; this only keeps a failure meanwhile from crashing the process.
   scanned?.catch(() => undefined);
   const [src, dst] = await Promise.allSettled([openSrc, openDest()]);
-  if (src.status === 'fulfilled' && dst.status === 'fulfilled') {
-    const handle = src.value;
-    let closing: Promise<void> | undefined;
-    return { src: handle, dst: dst.value, releaseSrc: () => (closing ??= handle.close()), scanned };
-  }
+  if (src.status === 'fulfilled' && dst.status === 'fulfilled') return { src: src.value, dst: dst.value, scanned };
   // A connection goes back to the pool only once its command is answered.
   await scanned?.catch(() => undefined);
   if (src.status === 'fulfilled') await src.value.close();
@@ -155,23 +151,20 @@ class FolderRun {
   private destFloor: number;
   /** Left out for their size before fetching; saved to the oversize directory after the copy. */
   private readonly oversized: MessageMeta[] = [];
-  private readonly src: FolderHandle;
-  private readonly dst: FolderHandle;
 
   constructor(
     private readonly ctx: SyncContext,
     private readonly pair: FolderPair,
-    private readonly own: Handles,
+    private readonly src: FolderHandle,
+    private readonly dst: FolderHandle,
     private readonly state: FolderState | undefined,
     private readonly report: FolderReport,
     /** The source folder's full scan, when it was started with the opening (see syncFolder). */
     private readonly scanned?: Promise<MessageMeta[]>,
   ) {
-    this.src = own.src;
-    this.dst = own.dst;
-    this.uidValidity = own.src.status.uidValidity;
+    this.uidValidity = src.status.uidValidity;
     this.filter = filterFor(ctx);
-    this.destFloor = own.dst.status.uidNext;
+    this.destFloor = dst.status.uidNext;
   }
 
   async run(): Promise<void> {
@@ -197,14 +190,12 @@ class FolderRun {
       messages: copy.length,
       bytes: copy.reduce((a, m) => a + m.size, 0),
     });
-    // As of opening; read now, as the copy may give the source folder back before it ends.
-    const opened = this.src.status;
     await this.copyRanges(copy, index, saved);
     await this.saveOversized();
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
-    saved.srcUidNext = opened.uidNext;
-    saved.srcModseq = opened.highestModseq;
-    saved.doneThrough = Math.max(saved.doneThrough, opened.uidNext - 1);
+    saved.srcUidNext = this.src.status.uidNext;
+    saved.srcModseq = this.src.status.highestModseq;
+    saved.doneThrough = Math.max(saved.doneThrough, this.src.status.uidNext - 1);
     this.ctx.checkpoint.saveFolder(saved);
   }
 
@@ -343,9 +334,7 @@ class FolderRun {
     const lanes = this.ctx.lanes;
     const [first = [], ...rest] = splitContiguous(copy, lanes ? this.rangesFor(copy.length, lanes) : 1, (m) => m.size + PER_MESSAGE_BYTES);
     const extra = rest.map((part) => new RangeClaim(part));
-    // The source folder is needed after this range only to take over other ranges or to save
-    // messages too large for the destination.
-    const own: Handles = extra.length === 0 && this.oversized.length === 0 ? this.own : { src: this.src, dst: this.dst };
+    const own: Handles = { src: this.src, dst: this.dst };
     for (const r of extra) lanes?.spawn(() => r.run(() => this.withOwnHandles((h) => this.copyRange(r.part, h, index, undefined))) ?? Promise.resolve());
     let failure: { error: unknown } | undefined;
     try {
@@ -382,8 +371,7 @@ class FolderRun {
    * never pass an unsettled UID; the others' rows are found settled on a rerun anyway.
    */
   private async copyRange(part: MessageMeta[], h: Handles, index: ContentIndex, saved: FolderState | undefined): Promise<void> {
-    const chunks = [...batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes)];
-    const last = chunks[chunks.length - 1];
+    const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
     const held: number[] = [];
     try {
       for await (const fetched of prefetched(chunks, async (chunk) => {
@@ -394,10 +382,6 @@ class FolderRun {
         await this.ctx.traffic?.beforeFetch(chunk.length, bytes, this.ctx.signal);
         const fetched = await this.fetch(h.src, chunk);
         this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + (m.local ? 0 : m.raw.length), 0));
-        // Fetched the last batch: the source connection goes back to the pool while the batch is
-        // written, so the next folder can open and scan on it meanwhile (runTransfer runs one
-        // folder more than there are connections).
-        if (chunk === last) await h.releaseSrc?.();
         return fetched;
       })) {
         if (this.ctx.signal?.aborted) throw new InterruptedError();
@@ -420,7 +404,7 @@ class FolderRun {
     try {
       await fn(h);
     } finally {
-      await Promise.all([h.dst.close(), h.releaseSrc?.()]);
+      await Promise.all([h.dst.close(), h.src.close()]);
     }
   }
 
@@ -554,8 +538,6 @@ const SETTLE_MS = 5_000;
 interface Handles {
   src: FolderHandle;
   dst: FolderHandle;
-  /** Closes `src` once, however often called; only where nothing needs `src` after the copy. */
-  releaseSrc?: () => Promise<void>;
 }
 
 /**

@@ -22,13 +22,7 @@ export interface RunOptions {
  */
 export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options: RunOptions): Promise<FolderReport[]> {
   const connections = Math.max(1, options.connections);
-  // One folder more than there are connections: a folder gives its source connection back once
-  // its last batch is fetched (folder-sync.ts), and the extra folder opens and scans on it while
-  // that batch is written. Each folder takes at most one connection per side from the stores'
-  // pools; a deadlock would need every source connection held by a folder waiting for a
-  // destination one and every destination one by a folder waiting for a source one, 2 x
-  // `connections` folders, so this is safe from 2 connections on.
-  const queue = new PQueue({ concurrency: connections > 1 ? connections + 1 : 1 });
+  const queue = new PQueue({ concurrency: connections });
   const lanes = new Lanes(queue, connections, pairs.reduce((a, p) => a + (p.source.status?.messages ?? 0), 0) / connections);
   const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate(), memory: ctx.memory ?? new ByteBudget(MEMORY_BUDGET_BYTES) };
   const reports: FolderReport[] = [];
