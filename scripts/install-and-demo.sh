@@ -40,7 +40,7 @@ done
 # shellcheck disable=SC1091
 . "$tmp/env"
 demo() {
-  npx mailferry migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" --state "$tmp/state.sqlite"
+  node dist/main.js migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" --state "$tmp/state.sqlite"
 }
 echo "== demo: migrate alice -> bob on the sandbox Dovecot"
 demo
