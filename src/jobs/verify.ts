@@ -13,8 +13,6 @@ export interface VerifyRequest {
   selection: FolderSelection;
   quick: boolean;
   connections: number;
-  /** Flags the destination's profile never receives (`flags.drop`): their absence is no difference. */
-  droppedFlags?: string[];
 }
 
 export interface VerifyResult {
@@ -47,7 +45,8 @@ export async function verify(req: VerifyRequest): Promise<VerifyResult> {
 
 async function compareOne(req: VerifyRequest, source: FolderInfo, dest: FolderInfo | undefined, wanted: string): Promise<FolderComparison> {
   try {
-    const dropped = req.droppedFlags ?? [];
+    // A flag the destination never keeps (its profile drops it) is no difference.
+    const dropped = req.dest.caps.droppedFlags ?? [];
     const src = (await readSide(req.source, source.name, req.quick)).map((m) => (dropped.length > 0 ? { ...m, flags: withoutDropped(m.flags, dropped) } : m));
     const dst = dest ? await readSide(req.dest, dest.name, req.quick) : [];
     return compareFolder(source.name, dest?.name ?? `${wanted} (absent)`, src, dst, req.quick);

@@ -18,6 +18,8 @@ export interface StoreCaps {
   maxMessageSize?: number;
   /** Messages carry labels (Gmail X-GM-EXT-1): `AppendRequest.labels` and `setLabels` are kept. */
   labels?: boolean;
+  /** Flags and keywords the store never keeps (its provider profile drops them, e.g. `$MDNSent`). */
+  droppedFlags?: string[];
 }
 
 export type AppendOutcome = { ok: true; uid?: number } | { ok: false; reason: string; message: string };

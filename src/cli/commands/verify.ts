@@ -45,7 +45,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
       const policy = connectionPolicy(argv, run.connections, ctx);
       const source = await openSide('source', specs.source, policy, ctx.logger, run.selection);
       const dest = await openSide('dest', specs.dest, policy, ctx.logger);
-      const result = await verify({ source, dest, selection: run.selection, quick: argv.quick, connections: policy.connections, droppedFlags: specs.dest.profile?.flags.drop });
+      const result = await verify({ source, dest, selection: run.selection, quick: argv.quick, connections: policy.connections });
       if (argv.json) ctx.out(JSON.stringify({ ...result, exitCode: result.equal ? 0 : 1 }, null, 2));
       else ctx.out(argv.quiet ? verifyText(result).split('\n').pop()! : verifyText(result));
       ctx.exitStatus = exitStatus(result.equal ? 'ok' : 'partial');

@@ -50,6 +50,7 @@ export class ImapStore implements Store {
       changedSince: has('CONDSTORE') || has('QRESYNC'),
       maxMessageSize: sizes.length > 0 ? Math.min(...sizes) : undefined,
       labels: has('X-GM-EXT-1'),
+      droppedFlags: this.account.provider.dropFlags,
     };
     this.prefix = client.namespace?.prefix ?? '';
     this.release(client);
