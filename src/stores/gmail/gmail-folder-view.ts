@@ -48,7 +48,9 @@ export class GmailFolderView extends DelegatingHandle {
     }
     try {
       for await (const m of this.inner.fetch(remote)) {
-        this.seen.set(m.uid, m);
+        // Only the metadata is remembered: the bytes live in the spool, or nowhere.
+        const { raw: _raw, ...meta } = m;
+        this.seen.set(m.uid, meta);
         if (m.emailId !== undefined && (claimed.delete(m.emailId) || this.spool.claim(m.emailId))) {
           await this.spool.put(m.emailId, m.raw, viewCount(m, this.mode) - 1);
         }
