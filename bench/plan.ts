@@ -36,7 +36,7 @@ const PLANNED: Case[] = [
 ];
 
 /**
- * BENCH_BASELINE=<path to another build's dist/main.js>: every migrate case runs that build too,
+ * BENCH_BASELINE=<path to another build's dist/bin/main.js>: every migrate case runs that build too,
  * right after this tree's, as `baseline: mailferry migrate, N conn`: an A/B comparison
  * interleaved run by run on the same machine state. No target is computed from those rows.
  */

@@ -6,7 +6,7 @@
  *
  * BENCH_RUNS (default 3): repetitions of every row. BENCH_ONLY: a regular expression; only the
  * cases whose label ("<tool> @ <rtt> ms on <corpus>") matches are run, for profiling one of them.
- * BENCH_BASELINE: another build's dist/main.js, run beside every migrate case (see plan.ts).
+ * BENCH_BASELINE: another build's dist/bin/main.js, run beside every migrate case (see plan.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

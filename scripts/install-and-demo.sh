@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 # node itself, not npx: $pid must be the sandbox, whose SIGTERM handler stops its Dovecot (killing
 # npx would leave both running).
-node dist/main.js sandbox --env-out "$tmp/env" >"$tmp/sandbox.log" 2>&1 &
+node dist/bin/main.js sandbox --env-out "$tmp/env" >"$tmp/sandbox.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 240); do
   [ -s "$tmp/env" ] && break
@@ -40,7 +40,7 @@ done
 # shellcheck disable=SC1091
 . "$tmp/env"
 demo() {
-  node dist/main.js migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" --state "$tmp/state.sqlite"
+  node dist/bin/main.js migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO" --state "$tmp/state.sqlite"
 }
 echo "== demo: migrate alice -> bob on the sandbox Dovecot"
 demo

@@ -8,7 +8,7 @@ import { accountMessages, maildirMessages, mboxMessages } from '../verify.js';
 import { expectCopy, PASSWORD, type Phase, type RunContext, type Tool } from '../tool.js';
 import { dropAccountMail, freshAccount } from './accounts.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/bin/main.js', import.meta.url));
 const url = (ctx: RunContext, user: string): string => `imap://${user}@${ctx.endpoint.host}:${ctx.endpoint.port}`;
 
 /**

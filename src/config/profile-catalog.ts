@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { UsageError } from '../errors/errors.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { profileSchema, type Profile } from './profile-schema.js';
 
-/** profiles/ at the package root: two levels up from both src/config and dist/config. */
-const BUILTIN_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
+/** profiles/ at the package root. */
+const BUILTIN_DIR = join(PACKAGE_ROOT, 'profiles');
 const FALLBACK = 'generic';
 
 type Json = Record<string, unknown>;

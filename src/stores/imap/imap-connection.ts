@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { ImapFlowOptions } from 'imapflow';
 import { ImapFlow } from './imapflow-client.js';
@@ -8,9 +9,9 @@ import type { ImapCredentials } from '../../auth/imap-credentials.js';
 import type { SpecialUseNames } from '../../config/profile-schema.js';
 import { AuthError, ConnectionError } from '../../errors/errors.js';
 import { classifyImapError, isServerRefusal } from './imap-errors.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 
-// Same depth under src/ and dist/, so this finds the package's own manifest either way.
-const VERSION: string = createRequire(import.meta.url)('../../../package.json').version;
+const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface ImapAccount {
   endpoint: ImapEndpoint;
