@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { asctime, fromLine, headerEnd, quote, unquote } from '../../src/stores/mbox/mboxrd.js';
+import { asctime, fromLine, headerEnd, quoteParts, unquote } from '../../src/stores/mbox/mboxrd.js';
 import { splitMbox } from '../support/mbox-reader.js';
 import { prng } from '../support/prng.js';
+
+const quote = (message: Buffer): Buffer => Buffer.concat(quoteParts(message));
 
 describe('mboxrd quoting (correctness.md §4.1)', () => {
   it('adds one > to every line matching ^>*From and nothing else', () => {
@@ -17,6 +19,19 @@ describe('mboxrd quoting (correctness.md §4.1)', () => {
       const body = Array.from({ length: Math.floor(random() * 12) }, () => lines[Math.floor(random() * lines.length)]).join(eol);
       const message = Buffer.from(random() < 0.5 ? body + eol : body);
       expect(unquote(quote(message)).equals(message)).toBe(true);
+    }
+  });
+
+  it('quoting the header section and the body apart is quoting the whole message (property test)', () => {
+    const random = prng(7_2009);
+    const lines = ['From a@b', '>From x', 'Subject: s', '', 'text', ' From', 'From\r', '\r'];
+    for (let i = 0; i < 2000; i++) {
+      const eol = random() < 0.5 ? '\r\n' : '\n';
+      const message = Buffer.from(Array.from({ length: Math.floor(random() * 10) }, () => lines[Math.floor(random() * lines.length)]).join(eol) + eol);
+      const at = headerEnd(message);
+      const halves = Buffer.concat([...quoteParts(message.subarray(0, at)), ...quoteParts(message.subarray(at))]);
+      expect(halves.equals(quote(message))).toBe(true);
+      expect(headerEnd(quote(message))).toBe(Buffer.concat(quoteParts(message.subarray(0, at))).length);
     }
   });
 

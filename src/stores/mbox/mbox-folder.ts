@@ -10,7 +10,7 @@ import type { LocalFolder } from '../local/local-store.js';
 import { Serial } from '../local/serial.js';
 import type { AppendOutcome, ScanRange } from '../store.js';
 import { MboxIndex, type MessageRecord } from './mbox-index.js';
-import { fromLine, headerEnd, lineEndingAt, quote, unquote } from './mboxrd.js';
+import { fromLine, headerEnd, lineEndingAt, quoteParts, unquote } from './mboxrd.js';
 import { statusHeaders } from './status-headers.js';
 
 /** Suffixes of a compaction in progress (backup --mirror), beside the mbox and its index. */
@@ -89,11 +89,11 @@ export class MboxFolder implements LocalFolder {
       const chunks: Buffer[] = [];
       const records: MessageRecord[] = [];
       for (const m of messages) {
-        const { bytes, headers, newline } = encode(m);
+        const { parts, length, headers, newline } = encode(m);
         records.push({
           uid: this.index.takeUid(),
           offset,
-          length: bytes.length,
+          length,
           size: m.raw.length,
           sha256: createHash('sha256').update(m.raw).digest('hex'),
           flags: [...m.flags],
@@ -101,11 +101,12 @@ export class MboxFolder implements LocalFolder {
           headers,
           newline,
         });
-        chunks.push(bytes);
-        offset += bytes.length;
+        chunks.push(...parts);
+        offset += length;
       }
-      const data = Buffer.concat(chunks);
-      await this.mbox.write(data, 0, data.length, this.index.end);
+      // libuv writes every piece (looping over short writes and IOV_MAX); checked all the same.
+      const { bytesWritten } = await this.mbox.writev(chunks, this.index.end);
+      if (bytesWritten !== offset - this.index.end) throw new Error(`short write: ${bytesWritten} of ${offset - this.index.end} bytes`);
       await this.mbox.sync();
       await this.index.addMessages(records);
       return records.map((r): AppendOutcome => ({ ok: true, uid: r.uid }));
@@ -198,16 +199,23 @@ export class MboxFolder implements LocalFolder {
 /**
  * One message as stored: `From_` line, the message with a final newline (added if missing) and
  * `From ` lines quoted, the flag headers inserted where the header section ends, a blank line.
+ * As pieces of the message rather than a copy of it.
  */
-function encode(m: AppendRequest): { bytes: Buffer; headers: [number, number]; newline: boolean } {
+function encode(m: AppendRequest): { parts: Buffer[]; length: number; headers: [number, number]; newline: boolean } {
   const newline = m.raw.length > 0 && m.raw[m.raw.length - 1] !== 0x0a;
-  const quoted = quote(newline ? Buffer.concat([m.raw, Buffer.from('\n')]) : m.raw);
-  const at = headerEnd(quoted);
+  const raw = newline ? Buffer.concat([m.raw, LF]) : m.raw;
+  // The header section ends at a line start, and quoting only adds `>` to non-blank lines, so
+  // quoting both halves apart is quoting the whole, and the halves meet where the headers end.
+  const at = headerEnd(raw);
+  const head = quoteParts(raw.subarray(0, at));
   const from = fromLine(m.raw, m.internalDate);
-  const headers = statusHeaders(m.flags, lineEndingAt(quoted, at));
-  const bytes = Buffer.concat([from, quoted.subarray(0, at), headers, quoted.subarray(at), Buffer.from('\n')]);
-  return { bytes, headers: [from.length + at, headers.length], newline };
+  const headers = statusHeaders(m.flags, lineEndingAt(raw, at));
+  const parts = [from, ...head, headers, ...quoteParts(raw.subarray(at)), LF];
+  return { parts, length: byteLength(parts), headers: [from.length + byteLength(head), headers.length], newline };
 }
+
+const LF = Buffer.from('\n');
+const byteLength = (parts: Buffer[]): number => parts.reduce((n, p) => n + p.length, 0);
 
 /**
  * Completes a compaction whose marker exists (both new files are whole: move them in), or

@@ -10,17 +10,23 @@ const LF = 0x0a;
 const CR = 0x0d;
 const FROM_ = Buffer.from('From ');
 
-/** Quotes `From ` lines: the message can no longer be split inside. */
-export function quote(message: Buffer): Buffer {
+/**
+ * Quotes `From ` lines: the message can no longer be split inside. Returned as pieces of the
+ * message with the added `>` between them, never copied (a 20 MB message would be held twice).
+ */
+export function quoteParts(message: Buffer): Buffer[] {
   return requote(message, 1);
 }
 
-/** Undoes `quote`. */
+/** Undoes quoting. */
 export function unquote(content: Buffer): Buffer {
-  return requote(content, -1);
+  const parts = requote(content, -1);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-function requote(buf: Buffer, direction: 1 | -1): Buffer {
+const GT_BYTE = Buffer.from('>');
+
+function requote(buf: Buffer, direction: 1 | -1): Buffer[] {
   const parts: Buffer[] = [];
   let copied = 0;
   for (let line = 0; line < buf.length; ) {
@@ -29,7 +35,7 @@ function requote(buf: Buffer, direction: 1 | -1): Buffer {
     if (startsWithFrom(buf, i) && (direction === 1 || i > line)) {
       parts.push(buf.subarray(copied, line));
       if (direction === 1) {
-        parts.push(Buffer.from('>'));
+        parts.push(GT_BYTE);
         copied = line;
       } else {
         copied = line + 1;
@@ -38,9 +44,9 @@ function requote(buf: Buffer, direction: 1 | -1): Buffer {
     const next = buf.indexOf(LF, line);
     line = next < 0 ? buf.length : next + 1;
   }
-  if (parts.length === 0) return buf;
+  if (parts.length === 0) return [buf];
   parts.push(buf.subarray(copied));
-  return Buffer.concat(parts);
+  return parts;
 }
 
 function startsWithFrom(buf: Buffer, at: number): boolean {
