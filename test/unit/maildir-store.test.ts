@@ -150,13 +150,16 @@ describe('MaildirStore writes Maildir++ as Dovecot does', () => {
   });
 
   it('sets 0700 on directories and 0600 on files whatever the umask', async () => {
-    const old = process.umask(0);
-    try {
-      const s = await store();
-      const f = await s.createFolder(['A', 'B'], { subscribe: true });
-      await withFolder(s, f.name, (h) => h.append([message(1, ['kw'])]));
-    } finally {
-      process.umask(old);
+    // 000 would leave group and other bits, 277 would take the owner's write bit.
+    for (const [i, umask] of [0o000, 0o277].entries()) {
+      const old = process.umask(umask);
+      try {
+        const s = await store();
+        const f = await s.createFolder(['A', `B${i}`], { subscribe: true });
+        await withFolder(s, f.name, (h) => h.append([message(1, ['kw'])]));
+      } finally {
+        process.umask(old);
+      }
     }
     const modes: string[] = [];
     const walk = async (p: string): Promise<void> => {

@@ -39,9 +39,14 @@ export async function ensureDir(dir: string): Promise<void> {
   if (!st.isDirectory()) throw new FolderError(`${dir} exists and is not a directory (${st.isSymbolicLink() ? 'a symlink' : 'a file'})`, 'unsafe-path');
 }
 
-/** A new file opened for writing, 0600; fails if the name exists or is a symlink. */
+/**
+ * A new file opened for writing, 0600; fails if the name exists or is a symlink. Created with
+ * mode 0600 it can only lose bits to the umask, never gain any, so the chmod (one more file-system
+ * call per backed-up message) is needed only where the umask takes owner bits.
+ */
 export async function createExclusive(file: string): Promise<fs.FileHandle> {
   const handle = await fs.open(file, CREATE_FLAGS, FILE_MODE);
+  if ((process.umask() & FILE_MODE) === 0) return handle;
   try {
     await handle.chmod(FILE_MODE);
   } catch (err) {

@@ -119,8 +119,8 @@ export class MaildirFolder implements LocalFolder {
   }
 
   /**
-   * Each message: written to `tmp/` (O_EXCL, 0600), fsynced, given mtime = INTERNALDATE (which is
-   * what Dovecot serves as INTERNALDATE), renamed into `cur/` with its flags. Then `cur/` is
+   * Each message: written to `tmp/` (O_EXCL, 0600), given mtime = INTERNALDATE (which is what
+   * Dovecot serves as INTERNALDATE), fsynced, renamed into `cur/` with its flags. Then `cur/` is
    * fsynced and the new UIDs made durable, and only then are the outcomes returned, so the engine
    * commits its checkpoint after the messages are safe.
    */
@@ -137,8 +137,9 @@ export class MaildirFolder implements LocalFolder {
         const handle = await createExclusive(temp);
         try {
           await handle.writeFile(m.raw);
-          await handle.sync();
+          // Before the fsync, so the INTERNALDATE is as durable as the bytes.
           await handle.utimes(m.internalDate, m.internalDate);
+          await handle.sync();
         } finally {
           await handle.close();
         }
