@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +34,16 @@ export function stopAll(): void {
   for (const pgid of running) process.kill(-pgid, 'SIGKILL');
 }
 
-/** Runs a command under GNU time: wall clock, peak RSS and CPU of the client process alone. */
+/**
+ * Runs a command under GNU time: wall clock, peak RSS and CPU of the client process alone.
+ *
+ * Every measurement starts on a settled disk: `sync` first writes back what earlier runs left
+ * dirty (Dovecot writes without fsync) and lets ext4 finish the discards of removed
+ * destinations. Without it a run paid for its predecessors' writeback: the same command took
+ * 3.7 s or 6.9 s depending on what had run before it.
+ */
 export async function measure(cmd: Command): Promise<Measurement> {
+  spawnSync('sync', { stdio: 'ignore' });
   const dir = mkdtempSync(join(tmpdir(), 'mf-bench-time-'));
   const out = join(dir, 'time');
   const cpuBefore = machineCpuTicks();
