@@ -3,6 +3,7 @@ import { uidSet } from '../../src/stores/imap/uid-set.js';
 import { batches, prefetched } from '../../src/engine/batches.js';
 import { flagsForDest, sameFlags } from '../../src/engine/flags.js';
 import { skipReason } from '../../src/engine/filters.js';
+import { inParallel } from '../../src/stores/local/safe-fs.js';
 import type { MessageMeta } from '../../src/domain/types.js';
 
 const meta = (uid: number, size: number): MessageMeta => ({ uid, size, flags: [], internalDate: new Date(0) });
@@ -30,6 +31,22 @@ describe('prefetched', () => {
       if (v < 3) expect(started).toContain(v + 1);
     }
     expect(seen).toEqual([1, 2, 3]);
+  });
+});
+
+describe('inParallel', () => {
+  it('starts nothing after a failure, and rethrows it only once every item in flight has ended', async () => {
+    const started: number[] = [];
+    const ended: number[] = [];
+    const run = inParallel([1, 2, 3, 4, 5, 6], 3, async (n) => {
+      started.push(n);
+      await new Promise((resolve) => setTimeout(resolve, n === 2 ? 1 : 20));
+      if (n === 2) throw new Error('item 2 failed');
+      ended.push(n);
+    });
+    await expect(run).rejects.toThrow('item 2 failed');
+    expect(started).toEqual([1, 2, 3]);
+    expect(ended.sort()).toEqual([1, 3]);
   });
 });
 

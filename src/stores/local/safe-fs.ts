@@ -94,11 +94,25 @@ export async function isDirectory(p: string): Promise<boolean> {
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight (fsyncs overlap on the device queue). */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight (fsyncs overlap on the device queue).
+ * After a failure no item is started, and it returns (rethrowing the first error) only once none
+ * is running, so a caller's cleanup never races an item still in flight.
+ */
 export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
+    while (!failed && next < items.length) {
+      try {
+        await fn(items[next++]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
