@@ -37,10 +37,9 @@ export function stopAll(): void {
 /**
  * Runs a command under GNU time: wall clock, peak RSS and CPU of the client process alone.
  *
- * Every measurement starts on a settled disk: `sync` first writes back what earlier runs left
- * dirty (Dovecot writes without fsync) and lets ext4 finish the discards of removed
- * destinations. Without it a run paid for its predecessors' writeback: the same command took
- * 3.7 s or 6.9 s depending on what had run before it.
+ * Every measurement starts after a `sync`: what earlier runs left dirty (Dovecot writes without
+ * fsync, removed destinations) is written back first, rather than during the next tool's run,
+ * whose own fsyncs would wait for it.
  */
 export async function measure(cmd: Command): Promise<Measurement> {
   spawnSync('sync', { stdio: 'ignore' });
