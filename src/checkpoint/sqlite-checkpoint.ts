@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { Checkpoint, FolderState, MessageRow, MessageState } from '../engine/checkpoint.js';
 import { UsageError } from '../errors/errors.js';
+import { processRunning } from '../process-running.js';
 import { migrate } from './migrations.js';
 
 export interface CheckpointIdentity {
@@ -99,7 +100,7 @@ export class SqliteCheckpoint implements Checkpoint {
     const me = { pid: process.pid, host: hostname() };
     this.db.transaction(() => {
       const row = this.db.prepare<[], { pid: number; host: string; since: string }>('SELECT pid, host, since FROM lock').get();
-      if (row && !(row.host === me.host && !alive(row.pid)) && !(row.pid === me.pid && row.host === me.host)) {
+      if (row && !(row.host === me.host && !processRunning(row.pid)) && !(row.pid === me.pid && row.host === me.host)) {
         throw new UsageError(`checkpoint ${this.location} is in use by process ${row.pid} on ${row.host} since ${row.since}`);
       }
       this.db.prepare('DELETE FROM lock').run();
@@ -237,13 +238,4 @@ function toRow(r: MessageRecord): MessageRow {
     destFloor: r.dest_floor ?? undefined,
     intentAt: r.intent_at ?? undefined,
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

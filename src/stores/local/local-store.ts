@@ -7,6 +7,7 @@ import { isInbox, resolveInside } from './folder-path.js';
 import { guarded, localFailure } from './local-errors.js';
 import type { ManifestFile, ManifestFolder } from './manifest.js';
 import { ensureDirs } from './safe-fs.js';
+import { Serial } from './serial.js';
 
 /**
  * One folder on disk as a format opens it: a FolderHandle without the per-handle `status`. The
@@ -39,8 +40,8 @@ export abstract class LocalStore implements Store {
   private foldCase?: Promise<boolean>;
   /** Folders in use, by mode and path, with how many handles use each. */
   private readonly opened = new Map<string, { folder: Promise<LocalFolder>; users: number }>();
-  /** The creation under way, if any: the next one starts after it. */
-  private creating: Promise<unknown> = Promise.resolve();
+  /** Folder creations, one at a time. */
+  private readonly creations = new Serial();
 
   constructor(
     protected readonly manifest: ManifestFile,
@@ -84,9 +85,7 @@ export abstract class LocalStore implements Store {
    * each allocates a directory name and rewrites the one manifest.
    */
   createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
-    const created = this.creating.then(() => this.createOne(components, options));
-    this.creating = created.catch(() => undefined);
-    return created;
+    return this.creations.run(() => this.createOne(components, options));
   }
 
   private async createOne(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {

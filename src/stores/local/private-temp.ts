@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { processRunning } from '../../process-running.js';
 import { DIR_MODE } from './safe-fs.js';
 
 /**
@@ -26,19 +27,9 @@ async function removeAbandoned(root: string, prefix: string): Promise<void> {
   }
   for (const name of names) {
     const pid = name.startsWith(prefix) ? Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]) : 0;
-    if (!pid || pid === process.pid || running(pid)) continue;
+    if (!pid || pid === process.pid || processRunning(pid)) continue;
     const dir = path.join(root, name);
     const st = await fs.lstat(dir).catch(() => undefined);
     if (st?.isDirectory() && st.uid === process.getuid?.()) await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it runs, as another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
