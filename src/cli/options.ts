@@ -3,6 +3,7 @@ import { UsageError } from '../errors/errors.js';
 import type { MessageFilter } from '../engine/filters.js';
 import type { FolderSelection } from '../engine/folder-map.js';
 import { GMAIL_LABEL_OPTIONS } from '../stores/gmail/gmail-labels.js';
+import { parseDateOption } from './date-option.js';
 
 /**
  * Option tables, each declared once and shared by the commands that take it; docs/ lists the same
@@ -62,9 +63,10 @@ export const selectionOptions: Record<string, Options> = {
 };
 
 export const filterOptions: Record<string, Options> = {
-  since: { type: 'string', group: 'Messages:', describe: 'only messages received on or after this date (YYYY-MM-DD or ISO 8601)' },
-  before: { type: 'string', group: 'Messages:', describe: 'only messages received before this date' },
+  since: { type: 'string', group: 'Messages:', describe: 'only messages received on or after this date (YYYY-MM-DD or ISO 8601), or within this age: 30d, 6w, 3m, 1y (UTC days before the run)' },
+  before: { type: 'string', group: 'Messages:', describe: 'only messages received before this date, or older than this age (30d, 6w, 3m, 1y)' },
   'max-size': { type: 'number', group: 'Messages:', describe: 'leave out messages larger than this many bytes' },
+  'min-size': { type: 'number', group: 'Messages:', describe: 'leave out messages smaller than this many bytes' },
 };
 
 export const runOptions: Record<string, Options> = {
@@ -93,17 +95,21 @@ export function parseSelection(argv: { folder?: string[]; exclude?: string[]; ma
   };
 }
 
-export function parseFilter(argv: { since?: string; before?: string; 'max-size'?: number }): MessageFilter {
-  const maxSize = argv['max-size'];
-  if (maxSize !== undefined && (!Number.isFinite(maxSize) || maxSize < 0)) throw new UsageError(`--max-size: not a byte count: ${maxSize}`);
-  return { since: parseDate(argv.since, '--since'), before: parseDate(argv.before, '--before'), maxSize };
+export function parseFilter(
+  argv: { since?: string; before?: string; 'max-size'?: number; 'min-size'?: number },
+  runStart: Date = new Date(),
+): MessageFilter {
+  return {
+    since: parseDateOption(argv.since, '--since', runStart),
+    before: parseDateOption(argv.before, '--before', runStart),
+    maxSize: byteCount(argv['max-size'], 'max-size'),
+    minSize: byteCount(argv['min-size'], 'min-size'),
+  };
 }
 
-function parseDate(text: string | undefined, option: string): Date | undefined {
-  if (text === undefined) return undefined;
-  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`${option}: not a date: ${text} (use YYYY-MM-DD)`);
-  return date;
+function byteCount(value: number | undefined, option: string): number | undefined {
+  if (value !== undefined && (!Number.isFinite(value) || value < 0)) throw new UsageError(`--${option}: not a byte count: ${value}`);
+  return value;
 }
 
 export function positiveInt(value: number, option: string): number {

@@ -1,10 +1,11 @@
 import type { MessageMeta } from '../domain/types.js';
 
-/** The user's message filters (`--since`, `--before`, `--max-size`) plus the destination's limit. */
+/** The user's message filters (`--since`, `--before`, `--max-size`, `--min-size`) plus the destination's limit. */
 export interface MessageFilter {
   since?: Date;
   before?: Date;
   maxSize?: number;
+  minSize?: number;
   /** The destination's own largest message (APPENDLIMIT). */
   destMaxSize?: number;
 }
@@ -14,9 +15,10 @@ export function skipReason(meta: Pick<MessageMeta, 'size' | 'internalDate'>, fil
   if (filter.since && meta.internalDate < filter.since) return 'before-since';
   if (filter.before && meta.internalDate >= filter.before) return 'not-before';
   if (filter.maxSize !== undefined && meta.size > filter.maxSize) return 'over-max-size';
+  if (filter.minSize !== undefined && meta.size < filter.minSize) return 'under-min-size';
   if (filter.destMaxSize !== undefined && meta.size > filter.destMaxSize) return 'too-large';
   return undefined;
 }
 
 /** Reasons a later run with other filters may lift, so those rows are reconsidered each run. */
-export const FILTER_REASONS: ReadonlySet<string> = new Set(['before-since', 'not-before', 'over-max-size', 'too-large']);
+export const FILTER_REASONS: ReadonlySet<string> = new Set(['before-since', 'not-before', 'over-max-size', 'under-min-size', 'too-large']);

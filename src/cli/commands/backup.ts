@@ -38,7 +38,7 @@ type BackupArgs = SourceArgs & TrafficArgs & {
   to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
   connections: number; timeout: number;
   'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+  folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
 export function backupCommand(ctx: CliContext): CommandModule {

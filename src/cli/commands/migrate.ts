@@ -27,7 +27,7 @@ export const migrateOptions = {
 
 type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+  state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
 export function migrateCommand(ctx: CliContext): CommandModule {

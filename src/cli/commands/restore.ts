@@ -33,7 +33,7 @@ export const restoreOptions = {
 
 type RestoreArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; verify: boolean; recursive: boolean; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+  state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
 export function restoreCommand(ctx: CliContext): CommandModule {
