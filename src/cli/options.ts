@@ -4,6 +4,7 @@ import type { MessageFilter } from '../engine/filters.js';
 import type { FolderSelection } from '../engine/folder-map.js';
 import { GMAIL_LABEL_OPTIONS } from '../stores/gmail/gmail-labels.js';
 import { parseDateOption } from './date-option.js';
+import { isRegexMap, parseRegexMap } from '../engine/regex-map.js';
 
 /**
  * Option tables, each declared once and shared by the commands that take it; docs/ lists the same
@@ -59,7 +60,16 @@ export const connectionOptions: Record<string, Options> = {
 export const selectionOptions: Record<string, Options> = {
   folder: { type: 'string', array: true, group: 'Folders:', describe: 'copy only this source folder (repeatable)' },
   exclude: { type: 'string', array: true, group: 'Folders:', describe: 'leave out source folders matching this regular expression (repeatable)' },
-  map: { type: 'string', array: true, group: 'Folders:', describe: "put source folder SRC into destination folder DEST, written 'SRC=DEST' with / between levels (repeatable)" },
+  map: {
+    type: 'string', array: true, group: 'Folders:',
+    describe: "put source folder SRC into destination folder DEST, written 'SRC=DEST' with / between levels (repeatable); a SRC beginning with ^ is a regular expression, e.g. '^Work/(.*)$=Old/$1'",
+  },
+};
+
+/** A folder tree rather than the account's own layout: restore's and migrate's `--recursive` and `--into`. */
+export const treeOptions: Record<string, Options> = {
+  recursive: { type: 'boolean', default: false, group: 'Folders:', describe: 'with --folder: also take the subfolders of each folder named' },
+  into: { type: 'string', group: 'Folders:', describe: "put every folder under this destination folder, keeping its own path below it, with / between levels, e.g. 'Imported'" },
 };
 
 export const filterOptions: Record<string, Options> = {
@@ -87,12 +97,24 @@ export function parseSelection(argv: { folder?: string[]; exclude?: string[]; ma
         throw new UsageError(`--exclude ${re}: not a valid regular expression`);
       }
     }),
-    map: (argv.map ?? []).map((m) => {
+    map: (argv.map ?? []).filter((m) => !isRegexMap(m)).map((m) => {
       const eq = m.indexOf('=');
       if (eq <= 0 || eq === m.length - 1) throw new UsageError(`--map ${m}: expected SRC=DEST`);
       return { from: m.slice(0, eq), to: m.slice(eq + 1) };
     }),
+    regexMap: (argv.map ?? []).filter(isRegexMap).map(parseRegexMap),
   };
+}
+
+/** --folder/--exclude/--map plus `treeOptions`' --recursive and --into. */
+export function parseTreeSelection(argv: { folder?: string[]; exclude?: string[]; map?: string[]; recursive: boolean; into?: string }): FolderSelection {
+  const selection = parseSelection(argv);
+  if (argv.recursive && selection.include.length === 0) throw new UsageError('--recursive needs --folder: it adds the subfolders of the folders named');
+  if (argv.into === undefined) return { ...selection, recursive: argv.recursive };
+  const into = argv.into.split('/').filter((level) => level.length > 0);
+  if (into.length === 0) throw new UsageError(`--into ${JSON.stringify(argv.into)}: give a folder name, e.g. 'Restored'`);
+  if (selection.map.length + (selection.regexMap?.length ?? 0) > 0) throw new UsageError('--into and --map exclude each other: --into keeps every folder\'s own path under the prefix');
+  return { ...selection, recursive: argv.recursive, into };
 }
 
 export function parseFilter(

@@ -1,5 +1,6 @@
 import type { FolderInfo, SpecialUse } from '../domain/types.js';
 import { UsageError } from '../errors/errors.js';
+import { checkRegexMapped, expandRegexMaps, type RegexMap } from './regex-map.js';
 
 export interface FolderSelection {
   /** `--folder`: only these source folders (name as listed, or '/'-separated). */
@@ -8,6 +9,8 @@ export interface FolderSelection {
   exclude: RegExp[];
   /** `--map SRC=DEST`: DEST is '/'-separated whatever the destination's delimiter. */
   map: Array<{ from: string; to: string }>;
+  /** `--map '^PATTERN=DEST'`: regular-expression maps (see regex-map.ts), after the literal ones. */
+  regexMap?: RegexMap[];
   /** `--recursive`: `include` also takes each named folder's subfolders. */
   recursive?: boolean;
   /** `--into PREFIX`: put every folder under these components (restore), keeping its own path. */
@@ -33,7 +36,8 @@ const DELIMITER_SUBSTITUTE = '_';
  * with the destination's delimiter (a component that contains that delimiter has it replaced, and
  * the plan says so, rather than silently creating a deeper hierarchy).
  */
-export function planFolders(source: FolderInfo[], dest: FolderInfo[], destDelimiter: string, sel: FolderSelection): PlannedFolder[] {
+export function planFolders(source: FolderInfo[], dest: FolderInfo[], destDelimiter: string, selection: FolderSelection): PlannedFolder[] {
+  const { selection: sel, mapped } = expandRegexMaps(source, selection);
   for (const name of sel.include) {
     if (!source.some((f) => matches(f, name))) throw new UsageError(`--folder ${name}: no such folder at the source`);
   }
@@ -71,6 +75,7 @@ export function planFolders(source: FolderInfo[], dest: FolderInfo[], destDelimi
     }
     planned.push({ source: f, dest: existing, destComponents: components, specialUse: f.specialUse, subscribe: f.subscribed, note });
   }
+  checkRegexMapped(planned, destDelimiter, mapped);
   return planned;
 }
 

@@ -5,7 +5,7 @@ import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions,
+  accountOptions, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 export const migrateOptions = {
@@ -15,6 +15,7 @@ export const migrateOptions = {
   ...accountOptions('to', 'destination'),
   ...signInOptions('to'),
   ...selectionOptions,
+  ...treeOptions,
   ...filterOptions,
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
   'oversize-dir': { type: 'string', group: 'Messages:', describe: 'save messages too large for the destination as .eml files here (0600) instead of only listing them' },
@@ -26,7 +27,7 @@ export const migrateOptions = {
 } as const;
 
 type MigrateArgs = SideArgs & TrafficArgs & {
-  connections: number; timeout: number; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
@@ -46,7 +47,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
       await runReported(ctx, argv, async (emit) => {
         const { specs, run } = profiledSides(
           argv,
-          { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
+          { connections: positiveInt(argv.connections, 'connections'), selection: parseTreeSelection(argv), traffic: parseTraffic(argv) },
           (line) => ctx.logger.info(line),
         );
         return migrate({

@@ -1,13 +1,11 @@
 import type { Argv, CommandModule, Options } from 'yargs';
-import { UsageError } from '../../errors/errors.js';
-import type { FolderSelection } from '../../engine/folder-map.js';
 import { runReported } from '../reported-run.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
+  accountOptions, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 /** The source is a local file: nothing is downloaded, so there is no download cap. */
@@ -21,8 +19,7 @@ export const restoreOptions = {
   ...accountOptions('to', 'destination'),
   ...signInOptions('to'),
   ...selectionOptions,
-  recursive: { type: 'boolean', default: false, group: 'Folders:', describe: 'with --folder: also restore the subfolders of each folder named' },
-  into: { type: 'string', group: 'Folders:', describe: "put the restored folders under this destination folder, with / between levels, e.g. 'Restored/2026-11-25'" },
+  ...treeOptions,
   ...filterOptions,
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the restore, compare the restored folders with the backup (as mailferry verify does); differences exit 1' },
   ...restoreTrafficOptions,
@@ -53,7 +50,7 @@ export function restoreCommand(ctx: CliContext): CommandModule {
       await runReported(ctx, argv, async (emit) => {
         const { specs, run } = profiledSides(
           argv,
-          { connections: positiveInt(argv.connections, 'connections'), selection: restoreSelection(argv), traffic: parseTraffic(argv) },
+          { connections: positiveInt(argv.connections, 'connections'), selection: parseTreeSelection(argv), traffic: parseTraffic(argv) },
           (line) => ctx.logger.info(line),
         );
         return restore({
@@ -72,15 +69,4 @@ export function restoreCommand(ctx: CliContext): CommandModule {
       });
     },
   };
-}
-
-/** --folder/--exclude/--map plus restore's --recursive and --into. */
-function restoreSelection(argv: RestoreArgs): FolderSelection {
-  const selection = parseSelection(argv);
-  if (argv.recursive && selection.include.length === 0) throw new UsageError('--recursive needs --folder: it adds the subfolders of the folders named');
-  if (argv.into === undefined) return { ...selection, recursive: argv.recursive };
-  const into = argv.into.split('/').filter((level) => level.length > 0);
-  if (into.length === 0) throw new UsageError(`--into ${JSON.stringify(argv.into)}: give a folder name, e.g. 'Restored'`);
-  if (selection.map.length > 0) throw new UsageError('--into and --map exclude each other: --into keeps every folder\'s own path under the prefix');
-  return { ...selection, recursive: argv.recursive, into };
 }
