@@ -6,13 +6,14 @@ import { ContentIndex } from './content-index.js';
 import type { EmitEvent } from './events.js';
 import { FILTER_REASONS, skipReason, type MessageFilter } from './filters.js';
 import { sha256 } from './hash.js';
-import { emptyReport, type FolderReport } from './report.js';
+import { emptyReport, type FolderReport, type MessageFailure } from './report.js';
 import { batches, prefetched } from './batches.js';
 import type { Lanes } from './lanes.js';
 import type { PauseGate } from './pause-gate.js';
 import type { TrafficControl } from './traffic.js';
 import type { OversizeSink } from './oversize.js';
 import type { ByteBudget } from './byte-budget.js';
+import type { ErrorBudget } from './error-budget.js';
 import { flagsForDest, sameFlags } from './flags.js';
 
 export interface SyncOptions {
@@ -55,6 +56,8 @@ export interface SyncContext {
   oversize?: OversizeSink;
   /** Bytes of fetched messages all workers together may hold. */
   memory?: ByteBudget;
+  /** `--errors-max`: failed messages after which the run stops. */
+  errors?: ErrorBudget;
 }
 
 /**
@@ -385,6 +388,7 @@ class FolderRun {
         return fetched;
       })) {
         if (this.ctx.signal?.aborted) throw new InterruptedError();
+        this.ctx.errors?.check();
         await this.transferBatch(h.dst, fetched.items, fetched.requested, index, () => {
           if (!saved) return;
           saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
@@ -469,6 +473,7 @@ class FolderRun {
     );
     let bytes = 0;
     const refused: MessageData[] = [];
+    const failures: MessageFailure[] = [];
     const results = pending.map((row, i): MessageRow => {
       const o = outcomes[i];
       if (o?.ok) {
@@ -486,7 +491,9 @@ class FolderRun {
         return { ...row, state: 'skipped', reason };
       }
       this.report.failed++;
-      this.report.failures.push({ uid: row.srcUid, reason, message });
+      const failure = { uid: row.srcUid, reason, message };
+      failures.push(failure);
+      this.report.failures.push(failure);
       return { ...row, state: 'failed', reason };
     });
     this.ctx.traffic?.afterAppend(appendBytes);
@@ -498,6 +505,7 @@ class FolderRun {
     for (const m of refused) await this.keepOversized(m);
     this.report.bytes += bytes;
     this.progress(items.length, bytes);
+    if (failures.length > 0) this.ctx.errors?.add(folder, failures);
   }
 
   /** Lists (and with a sink, saves) a message the destination cannot take for its size. */

@@ -64,6 +64,13 @@ export class DailyLimitError extends MailferryError {
   }
 }
 
+/** `--errors-max N` messages have failed: stop, leaving every failed message to be retried by a rerun. */
+export class ErrorsMaxError extends MailferryError {
+  constructor(message: string) {
+    super(message, 'errorsMax');
+  }
+}
+
 /** The run was stopped by a signal; the checkpoint holds what was done. */
 export class InterruptedError extends MailferryError {
   constructor(message = 'interrupted; rerun the same command to resume') {

@@ -8,6 +8,7 @@ import type { FolderPair } from '../engine/folder-sync.js';
 import { emptyReport, type FolderReport } from '../engine/report.js';
 import { runTransfer } from '../engine/run-transfer.js';
 import { TrafficControl, type TrafficLimits } from '../engine/traffic.js';
+import { ErrorBudget } from '../engine/error-budget.js';
 import type { OversizeSink } from '../engine/oversize.js';
 import type { Store } from '../stores/store.js';
 import { finishResult, type JobResult } from './job-result.js';
@@ -26,6 +27,8 @@ export interface CopyJobRequest {
   oversize?: OversizeSink;
   /** Rate limits and daily caps (`--max-bytes-per-second`, `--daily-limit-down`, ...). */
   traffic?: TrafficLimits;
+  /** `--errors-max`: stop once this many messages have failed. */
+  errorsMax?: number;
   /** First back-off after a broken connection (tests shorten it). */
   retryDelayMs?: number;
   /** Below this many messages per extra connection a folder is not split (tests lower it). */
@@ -82,6 +85,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
           signal: req.signal,
           oversize: req.oversize,
           traffic: new TrafficControl(req.traffic ?? {}, checkpoint, { source: req.source.label, dest: req.dest.label }),
+          errors: req.errorsMax === undefined ? undefined : new ErrorBudget(req.errorsMax),
         },
         pairs,
         { connections: req.connections, attempts: 6, retryDelayMs: req.retryDelayMs ?? 1000, signal: req.signal },

@@ -41,7 +41,8 @@ export async function imapStoreFor(side: Side, spec: ImapSideSpec, policy: Conne
   return side === 'source' ? new GmailLabelView(store, spec.gmailLabels ?? 'auto') : store;
 }
 
-async function plainImapStore(side: Side, spec: ImapSideSpec, policy: ConnectionPolicy, logger: StderrLogger): Promise<ImapStore> {
+/** The account itself, without the label view: for what is about the server (`--check-login`). */
+export async function plainImapStore(side: Side, spec: ImapSideSpec, policy: ConnectionPolicy, logger: StderrLogger): Promise<ImapStore> {
   const word = SIDE_WORD[side];
   const option = `--${word}`;
   const endpoint = parseAccountUrl(spec.url, option);

@@ -24,6 +24,8 @@ export interface MigrateRequest {
   dryRun: boolean;
   /** Compare both accounts after the transfer (full, by SHA-256). */
   verify: boolean;
+  /** `--errors-max`: stop once this many messages have failed. */
+  errorsMax?: number;
   logger: StderrLogger;
   emit: EmitEvent;
   signal?: AbortSignal;
@@ -45,6 +47,7 @@ export async function migrate(req: MigrateRequest): Promise<JobResult> {
     syncFlags: req.syncFlags,
     connections: req.policy.connections,
     dryRun: req.dryRun,
+    errorsMax: req.errorsMax,
     emit: req.emit,
     signal: req.signal,
   });

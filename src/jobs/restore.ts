@@ -23,6 +23,8 @@ export interface RestoreRequest {
   dryRun: boolean;
   /** Compare the restored folders with the backup afterwards (full, by SHA-256). */
   verify: boolean;
+  /** `--errors-max`: stop once this many messages have failed. */
+  errorsMax?: number;
   logger: StderrLogger;
   emit: EmitEvent;
   signal?: AbortSignal;
@@ -56,6 +58,7 @@ export async function restore(req: RestoreRequest): Promise<JobResult> {
     syncFlags: false,
     connections: req.policy.connections,
     dryRun: req.dryRun,
+    errorsMax: req.errorsMax,
     emit: req.emit,
     signal: req.signal,
   });

@@ -3,6 +3,7 @@ import { runReported } from '../reported-run.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
+import { checkLoginMode, justFoldersMode } from './migrate-modes.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
   accountOptions, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
@@ -20,6 +21,9 @@ export const migrateOptions = {
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
   'oversize-dir': { type: 'string', group: 'Messages:', describe: 'save messages too large for the destination as .eml files here (0600) instead of only listing them' },
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
+  'errors-max': { type: 'number', group: 'Run:', describe: 'stop once this many messages have failed (exit 7); a rerun retries them and resumes' },
+  'just-folders': { type: 'boolean', default: false, group: 'Run:', describe: 'only create the destination folders (as mapped), copy no message; lists what was created' },
+  'check-login': { type: 'boolean', default: false, group: 'Run:', describe: 'only log in to both accounts and print the capabilities and namespace of each that matter; exit 3 or 4 when a login fails' },
   ...trafficOptions,
   ...connectionOptions,
   ...profileFileOption,
@@ -27,7 +31,7 @@ export const migrateOptions = {
 } as const;
 
 type MigrateArgs = SideArgs & TrafficArgs & {
-  connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
@@ -39,17 +43,31 @@ export function migrateCommand(ctx: CliContext): CommandModule {
       y
         .options(migrateOptions)
         .example('MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 migrate --from imaps://alice%40old.example@imap.old.example --to imaps://alice@imap.new.example', 'move an account')
-        .example('$0 migrate --from ... --to ... --folder INBOX --since 2024-01-01 --dry-run', 'preview one folder'),
+        .example('$0 migrate --from ... --to ... --folder INBOX --since 2024-01-01 --dry-run', 'preview one folder')
+        .example("$0 migrate --from ... --to ... --map '^Work/(.*)$=Old/$1' --since 1y", "the last year's mail, Work's subfolders under Old")
+        .example('$0 migrate --from ... --to ... --into Imported', 'the whole account under the folder Imported')
+        .example('$0 migrate --from ... --to ... --check-login', 'check both logins and what each server offers'),
     handler: async (raw) => {
-      const { migrate } = await import('../../jobs/migrate.js');
       const argv = raw as unknown as MigrateArgs;
       ctx.debug = argv.debug;
-      await runReported(ctx, argv, async (emit) => {
-        const { specs, run } = profiledSides(
+      const errorsMax = argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max');
+      const sides = (): ReturnType<typeof profiledSides> =>
+        profiledSides(
           argv,
           { connections: positiveInt(argv.connections, 'connections'), selection: parseTreeSelection(argv), traffic: parseTraffic(argv) },
           (line) => ctx.logger.info(line),
         );
+      if (argv['check-login']) {
+        const { specs, run } = sides();
+        return checkLoginMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx));
+      }
+      if (argv['just-folders']) {
+        const { specs, run } = sides();
+        return justFoldersMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx), run.selection, argv['dry-run']);
+      }
+      const { migrate } = await import('../../jobs/migrate.js');
+      await runReported(ctx, argv, async (emit) => {
+        const { specs, run } = sides();
         return migrate({
           accounts: specs,
           policy: connectionPolicy(argv, run.connections, ctx),
@@ -61,6 +79,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
           statePath: argv.state,
           dryRun: argv['dry-run'],
           verify: argv.verify,
+          errorsMax,
           logger: ctx.logger,
           emit,
           signal: ctx.signal,

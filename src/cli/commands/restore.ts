@@ -22,6 +22,7 @@ export const restoreOptions = {
   ...treeOptions,
   ...filterOptions,
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the restore, compare the restored folders with the backup (as mailferry verify does); differences exit 1' },
+  'errors-max': { type: 'number', group: 'Run:', describe: 'stop once this many messages have failed (exit 7); a rerun retries them and resumes' },
   ...restoreTrafficOptions,
   ...connectionOptions,
   ...profileFileOption,
@@ -29,7 +30,7 @@ export const restoreOptions = {
 } as const;
 
 type RestoreArgs = SideArgs & TrafficArgs & {
-  connections: number; timeout: number; verify: boolean; recursive: boolean; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  connections: number; timeout: number; verify: boolean; recursive: boolean; 'errors-max'?: number; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
@@ -62,6 +63,7 @@ export function restoreCommand(ctx: CliContext): CommandModule {
           statePath: argv.state,
           dryRun: argv['dry-run'],
           verify: argv.verify,
+          errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),
           logger: ctx.logger,
           emit,
           signal: ctx.signal,

@@ -8,6 +8,12 @@ import { openClient, type ImapAccount } from './imap-connection.js';
 import { ImapFolderHandle } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
 
+export interface ServerInfo {
+  capabilities: string[];
+  /** delimiter null: a flat namespace, without hierarchy. */
+  namespace?: { prefix: string; delimiter: string | null };
+}
+
 const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
 
 /**
@@ -54,6 +60,14 @@ export class ImapStore implements Store {
     };
     this.prefix = client.namespace?.prefix ?? '';
     this.release(client);
+  }
+
+  /** What `--check-login` shows: the capabilities after login (`NAME` or `NAME=VALUE`) and the personal namespace. */
+  async serverInfo(): Promise<ServerInfo> {
+    return this.withClient('reading its capabilities', async (client) => ({
+      capabilities: [...client.capabilities.entries()].map(([name, value]) => (value === true ? name : `${name}=${String(value)}`)),
+      namespace: client.namespace ? { prefix: client.namespace.prefix, delimiter: client.namespace.delimiter ?? null } : undefined,
+    }));
   }
 
   async listFolders(): Promise<FolderInfo[]> {
