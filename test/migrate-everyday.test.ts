@@ -89,6 +89,20 @@ describe('--since/--before as an age, and --min-size', () => {
     expect(diff.duplicates).toBe(0);
   });
 
+  it('backup takes the same filters: --before 3650d --min-size 3000 keeps exactly the old, big enough messages', async () => {
+    const boundary = daysAgo(3650);
+    const dir = join(work, 'filtered-backup');
+    const run = await runCli(['backup', '--from', url('src'), '--to', dir, '--json', '--before', '3650d', '--min-size', '3000', '--map', '^Work/(.*)$=Old/$1'], env);
+    expect(run.code).toBe(0);
+    const all = [...source.values()].flat();
+    const kept = all.filter((t) => t.internalDate < boundary && t.size >= 3000);
+    const small = all.filter((t) => t.internalDate < boundary && t.size < 3000);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.totals).toMatchObject({ copied: kept.length, skipped: all.length - kept.length, failed: 0 });
+    expect(summary.folders.reduce((n: number, f: { skipped: Record<string, number> }) => n + (f.skipped['under-min-size'] ?? 0), 0)).toBe(small.length);
+    expect(summary.folders.find((f: { source: string }) => f.source === 'Work/Projects').destination).toMatch(/Old.Projects/);
+  });
+
   it('an age that is no age is a one-line usage error (exit 2)', async () => {
     const run = await migrate('src', 'filtered', 'bad-age.sqlite', ['--before', '3 weeks']);
     expect(run.code).toBe(2);
