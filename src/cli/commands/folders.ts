@@ -1,7 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/errors.js';
 import type { FolderListing } from '../../jobs/folders.js';
+import { displayWidth, padToWidth } from '../../reporting/display-width.js';
 import { stripControl } from '../../reporting/logger.js';
+import { counted } from '../../reporting/plural.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
@@ -67,10 +69,11 @@ function foldersText(l: FolderListing): string {
     rows.push(['folder', 'use', 'subscribed', 'messages', 'size']);
     for (const f of l.folders) rows.push([f.name, f.specialUse ?? '', f.subscribed ? 'yes' : 'no', String(f.messages), mb(f.bytes)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
-  const lines = rows.map((r) => r.map((c, i) => stripControl(c).padEnd(widths[i]!)).join('  ').trimEnd());
+  const cells = rows.map((r) => r.map(stripControl));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => displayWidth(r[i]!))));
+  const lines = cells.map((r) => r.map((c, i) => padToWidth(c, widths[i]!)).join('  ').trimEnd());
   const total = l.folders.reduce((a, f) => a + f.messages, 0);
-  lines.push(`${l.folders.length} folders, ${total} messages at ${l.source}${l.destination ? `; destination ${l.destination}` : ''}`);
+  lines.push(`${counted(l.folders.length, 'folder')}, ${counted(total, 'message')} at ${l.source}${l.destination ? `; destination ${l.destination}` : ''}`);
   return lines.join('\n');
 }
 
