@@ -131,7 +131,8 @@ class BarsDisplay implements Display {
   }
 }
 
-function label(name: string): string {
+/** A folder's name in the bars' name column: 24 terminal cells, whatever the characters. */
+export function label(name: string): string {
   return fitToWidth(stripControl(name), 24);
 }
 
