@@ -6,7 +6,7 @@ import { stripControl } from '../../reporting/logger.js';
 import { counted } from '../../reporting/plural.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsViewOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
@@ -16,12 +16,16 @@ export const foldersOptions = {
   ...accountOptions('from', 'source'),
   ...readableSideOption('from', 'source'),
   ...signInOptions('from'),
-  ...gmailLabelsOption,
+  ...gmailLabelsViewOption,
   to: { type: 'string', group: 'Destination:', describe: 'also show where each folder would go at this destination (an account URL, or a path as for --from), with its counts' },
   ...toOptional,
   ...signInOptions('to'),
   ...selectionOptions,
+  // The shared descriptions say "copy"; this command copies nothing.
+  folder: { ...selectionOptions.folder, describe: 'list only this source folder (repeatable)' },
+  map: { ...selectionOptions.map, describe: "show source folder SRC going to destination folder DEST, written 'SRC=DEST' with / between levels (repeatable)" },
   ...connectionOptions,
+  connections: { ...connectionOptions.connections, describe: 'connections per account; folders are read this many at a time' },
   ...profileFileOption,
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the listing as JSON' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
