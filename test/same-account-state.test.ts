@@ -102,6 +102,7 @@ describe('a backup directory reached another way', () => {
     const again = await backup(ways.tls('src'));
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/warning: backup .* was made for imap:\/\/src@127\.0\.0\.1:\d+; using it for imaps:\/\/src@localhost:\d+/);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(again.stdout).totals).toMatchObject({ copied: 0, failed: 0 });
     expect(await messageFiles()).toBe(files);
   });

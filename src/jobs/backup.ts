@@ -74,7 +74,8 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
     source,
     dest,
     statePath: path.join(root, STATE_FILE),
-    checkpointIdentity: { source: source.label, dest: `backup:${format}` },
+    // The manifest's account: the same as the source's, or accepted above as reached another way.
+    checkpointIdentity: { source: manifest.manifest.source, dest: `backup:${format}` },
     selection: req.selection,
     filter: req.filter,
     syncFlags: true,
