@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCorpus } from '../src/sandbox/corpus.js';
@@ -14,7 +15,7 @@ import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 /** How mailferry behaves as a Unix command: pipes, -q, option values, unknown commands, wide text. */
 
 const PASSWORD = 'pw-Conventions-7';
-const USERS = ['src', 'pipe', 'quiet', 'restored', 'dash'];
+const USERS = ['src', 'pipe', 'quiet', 'restored', 'dash', 'bars'];
 let server: DovecotServer;
 const work = mkdtempSync(join(tmpdir(), 'mf-conventions-'));
 const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD };
@@ -168,5 +169,24 @@ describe('folders lines up its columns by display width', () => {
     const run = await runCli(['folders', '--from', url('src'), '--from-ca', server.caFile, '--to', url('dash'), '--to-ca', server.caFile, '--folder', 'Plain'], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^1 folder, 20 messages at /m);
+  });
+});
+
+describe('the progress bars line up by display width', () => {
+  it('on a terminal, every folder bar starts after a 24-cell name column, Japanese and emoji names too', async () => {
+    // script(1) gives the run a terminal; the rate limit keeps the bars on screen long enough to be drawn.
+    const command = [process.execPath, MAIN, ...migrateArgs('bars', ['--max-messages-per-second', '30', '--connections', '2'])].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env, COLUMNS: '160', LINES: '40' }, maxBuffer: 64 << 20 });
+    // eslint-disable-next-line no-control-regex
+    const screen = stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split(/\r|\n/);
+    const bars = screen.filter((line) => /^.* \[[█░]+\] \d+\/\d+/.test(line));
+    const drawn = new Set<string>();
+    for (const line of bars) {
+      const name = line.slice(0, line.indexOf(' ['));
+      expect(stringWidth(name), line).toBe(24);
+      drawn.add(name.trim());
+    }
+    expect([...drawn]).toEqual(expect.arrayContaining(['日本語のフォルダ', '📨 Mail bag']));
+    await expectSameAccounts('src', 'bars');
   });
 });
