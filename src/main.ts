@@ -2,10 +2,13 @@
 import type { CliContext } from './cli/context.js';
 import { MailferryError } from './errors/errors.js';
 import { exitStatus } from './errors/exit-codes.js';
+import { tolerateClosedPipe } from './reporting/closed-pipe.js';
 import { StderrLogger } from './reporting/logger.js';
 
 /** The only module that ends the process: everything else throws typed errors or returns. */
 async function main(): Promise<number> {
+  tolerateClosedPipe(process.stdout);
+  tolerateClosedPipe(process.stderr);
   const debug = process.argv.includes('--debug');
   const logger = new StderrLogger(debug ? 'debug' : process.argv.includes('--quiet') || process.argv.includes('-q') ? 'warn' : 'info');
   const abort = new AbortController();

@@ -56,7 +56,7 @@ describe('mailferry verify', () => {
 
     const full = await runCli(['verify', ...sides('vsrc', 'vdst')], env);
     expect(full.code).toBe(1);
-    expect(full.stdout).toMatch(/^INBOX -> INBOX: .*1 missing, 1 duplicated, 1 flag differences, 1 date differences$/m);
+    expect(full.stdout).toMatch(/^INBOX -> INBOX: .*1 missing, 1 duplicated, 1 flag difference, 1 date difference$/m);
     expect(full.stdout).toMatch(/^ {2}missing {5}UID 1, /m);
     expect(full.stdout).toMatch(/^ {2}duplicated {2}UID \d+, /m);
     expect(full.stdout).toMatch(/^ {2}flags {7}UID 3, .* vs \(\$Checked .*\\Flagged.*\) at UID 3$/m);

@@ -6,6 +6,7 @@ import { archivePath, isArchiveOf, type ArchivePlan } from './archive-pattern.js
 import { listTree, sha256File, type TreeEntry } from './backup-tree.js';
 import { readArchive } from './read-archive.js';
 import { writeArchive } from './write-archive.js';
+import { counted } from '../reporting/plural.js';
 
 export interface ArchiveOutcome {
   path: string;
@@ -46,7 +47,7 @@ async function verify(file: string, plan: ArchivePlan, entries: readonly TreeEnt
       throw new ArchiveError(`${file}: ${e.name} does not read back as it is in the backup`);
     }
   }
-  if (archived.size !== entries.length) throw new ArchiveError(`${file} holds ${archived.size} entries, the backup ${entries.length}`);
+  if (archived.size !== entries.length) throw new ArchiveError(`${file} holds ${counted(archived.size, 'entry', 'entries')}, the backup ${entries.length}`);
 }
 
 /** Newest first by modification time: the archive just written is always kept. */

@@ -1,6 +1,7 @@
 import { AuthError, InterruptedError } from '../errors/errors.js';
 import { redeem, refusedSignIn, type Granted, type OAuthClient } from './oauth-client.js';
 import { postForm } from './token-endpoint.js';
+import { counted } from '../reporting/plural.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** RFC 8628 §3.2: the interval when the device endpoint names none; §3.5: slow_down adds 5 s. */
@@ -23,7 +24,7 @@ export async function deviceFlow(client: OAuthClient, deviceUrl: string, tell: (
   }
   const expiresIn = typeof f.expires_in === 'number' ? f.expires_in : 900;
   let interval = typeof f.interval === 'number' && f.interval >= 0 ? f.interval : DEFAULT_INTERVAL_S;
-  tell(`To sign in, open ${verifyAt} and enter the code ${f.user_code} (valid for ${Math.round(expiresIn / 60)} minutes).`);
+  tell(`To sign in, open ${verifyAt} and enter the code ${f.user_code} (valid for ${counted(Math.round(expiresIn / 60), 'minute')}).`);
 
   const deadline = Date.now() + expiresIn * 1000;
   for (;;) {

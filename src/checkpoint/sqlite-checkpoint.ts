@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { Checkpoint, FolderState, MessageRow, MessageState } from '../engine/checkpoint.js';
@@ -59,7 +59,11 @@ export class SqliteCheckpoint implements Checkpoint {
     this.db = db;
   }
 
-  static open(path: string, identity: CheckpointIdentity): SqliteCheckpoint {
+  /**
+   * `owner`: the accounts the checkpoint names when the caller has judged them to be this run's,
+   * reached another way (jobs/checkpoint-owner.ts); any other pair is refused.
+   */
+  static open(path: string, identity: CheckpointIdentity, owner?: CheckpointIdentity): SqliteCheckpoint {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     let db: Database.Database;
     try {
@@ -72,22 +76,42 @@ export class SqliteCheckpoint implements Checkpoint {
     db.pragma('synchronous = NORMAL');
     migrate(db);
     const cp = new SqliteCheckpoint(path, db);
-    cp.checkIdentity(identity);
-    cp.lock();
+    try {
+      cp.checkIdentity(identity, owner);
+      cp.lock();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     return cp;
   }
 
-  private checkIdentity(identity: CheckpointIdentity): void {
-    const get = this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
-    const source = get.get('source')?.value;
-    const dest = get.get('dest')?.value;
+  /** The pair of accounts a checkpoint file names, or undefined when there is none yet. */
+  static ownerOf(path: string): CheckpointIdentity | undefined {
+    if (!existsSync(path)) return undefined;
+    let db: Database.Database;
+    try {
+      db = new Database(path, { timeout: 0, fileMustExist: true });
+    } catch (err) {
+      throw new UsageError(`cannot open checkpoint ${path}: ${(err as Error).message}`);
+    }
+    try {
+      const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+      return hasMeta ? readIdentity(db) : undefined;
+    } finally {
+      db.close();
+    }
+  }
+
+  private checkIdentity(identity: CheckpointIdentity, owner?: CheckpointIdentity): void {
+    const { source, dest } = readIdentity(this.db) ?? {};
     if (source === undefined) {
       const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       this.db.transaction(() => {
         put.run('source', identity.source);
         put.run('dest', identity.dest);
       })();
-    } else if (source !== identity.source || dest !== identity.dest) {
+    } else if ((source !== identity.source || dest !== identity.dest) && (source !== owner?.source || dest !== owner?.dest)) {
       throw new UsageError(`checkpoint ${this.location} belongs to ${source} -> ${dest}, not ${identity.source} -> ${identity.dest}`);
     }
   }
@@ -238,4 +262,11 @@ function toRow(r: MessageRecord): MessageRow {
     destFloor: r.dest_floor ?? undefined,
     intentAt: r.intent_at ?? undefined,
   };
+}
+
+function readIdentity(db: Database.Database): CheckpointIdentity | undefined {
+  const get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+  const source = get.get('source')?.value;
+  const dest = get.get('dest')?.value;
+  return source === undefined || dest === undefined ? undefined : { source, dest };
 }

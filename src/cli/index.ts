@@ -1,29 +1,42 @@
-import yargs from 'yargs';
+import yargs, { type CommandModule, type Options } from 'yargs';
 import { UsageError } from '../errors/errors.js';
 import { exitCodeTable } from '../errors/exit-codes.js';
 import type { CliContext } from './context.js';
-import { backupCommand } from './commands/backup.js';
-import { migrateCommand } from './commands/migrate.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { verifyCommand } from './commands/verify.js';
-import { foldersCommand } from './commands/folders.js';
-import { profilesCommand } from './commands/profiles.js';
-import { loginCommand } from './commands/login.js';
-import { restoreCommand } from './commands/restore.js';
+import { bindOptionValues } from './option-values.js';
+import { backupCommand, backupOptions } from './commands/backup.js';
+import { migrateCommand, migrateOptions } from './commands/migrate.js';
+import { sandboxCommand, sandboxOptions } from './commands/sandbox.js';
+import { verifyCommand, verifyOptions } from './commands/verify.js';
+import { foldersCommand, foldersOptions } from './commands/folders.js';
+import { profilesCommand, profilesOptions } from './commands/profiles.js';
+import { loginCommand, loginOptions } from './commands/login.js';
+import { restoreCommand, restoreOptions } from './commands/restore.js';
+
+/** Each command's option table, to give its options their values as getopt would (option-values.ts). */
+const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
+  migrate: migrateOptions,
+  backup: backupOptions,
+  restore: restoreOptions,
+  verify: verifyOptions,
+  folders: foldersOptions,
+  profiles: profilesOptions,
+  login: loginOptions,
+  sandbox: sandboxOptions,
+};
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
-  await yargs(args)
+  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand].map((c) => c(ctx));
+  // No top-level option takes a value, so the first word that is not an option names the command
+  // (`help` is yargs' own). Checked before yargs, which shows the top-level help for
+  // `NOSUCHCOMMAND --help`.
+  const name = args.find((a) => !a.startsWith('-'));
+  if (name !== undefined && name !== 'help' && !commands.some((c) => commandName(c) === name)) throw new UsageError(`unknown command: ${name} (mailferry --help lists the commands)`);
+  const table = name !== undefined && Object.hasOwn(OPTION_TABLES, name) ? OPTION_TABLES[name] : undefined;
+  await commands
+    .reduce((y, c) => y.command(c), yargs(table ? bindOptionValues(args, table) : args))
     .scriptName('mailferry')
     .usage('$0 <command> [options]\n\nMove, back up and restore email over IMAP: exactly once, resumable.')
-    .command(migrateCommand(ctx))
-    .command(backupCommand(ctx))
-    .command(restoreCommand(ctx))
-    .command(verifyCommand(ctx))
-    .command(foldersCommand(ctx))
-    .command(profilesCommand(ctx))
-    .command(loginCommand(ctx))
-    .command(sandboxCommand(ctx))
     .demandCommand(1, 'name a command: mailferry --help lists them')
     .strict()
     .exitProcess(false)
@@ -40,3 +53,5 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
 }
 
 const showsHelp = (args: string[]): boolean => args.includes('--help');
+
+const commandName = (c: CommandModule): string => String(c.command).split(' ')[0]!;

@@ -46,6 +46,15 @@ export const gmailLabelsOption: Record<string, Options> = {
   },
 };
 
+/** The same option for the commands that only read (verify, folders): how the labels are seen, not copied. */
+export const gmailLabelsViewOption: Record<string, Options> = {
+  'gmail-labels': {
+    ...gmailLabelsOption['gmail-labels'],
+    describe:
+      "how a Gmail source's labels are seen: folders (each label a folder of its messages; unlabelled mail in Archive), keywords (each message once, in INBOX, Sent, Drafts or Archive, its labels as keywords), labels (All Mail, each message with its labels); auto: labels toward Gmail, else folders",
+  },
+};
+
 export const profileFileOption: Record<string, Options> = {
   'profile-file': { type: 'string', group: 'Profiles:', describe: 'JSON file of provider profiles that override or extend the built-in ones (see docs/profiles.md)' },
 };
@@ -83,7 +92,7 @@ export const runOptions: Record<string, Options> = {
   state: { type: 'string', group: 'Run:', describe: 'checkpoint file (default: $XDG_STATE_HOME/mailferry/<pair>.sqlite)' },
   'dry-run': { type: 'boolean', default: false, group: 'Run:', describe: 'print the folder mapping and counts; write nothing' },
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print one JSON summary on stdout at the end' },
-  quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'no progress output, only warnings and errors' },
+  quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'silent on a good run: no progress and no summary, only warnings and errors (a dry run still prints its plan, --json its document)' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted) and show stack traces' },
 };
 

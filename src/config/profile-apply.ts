@@ -1,6 +1,7 @@
 import type { Sides } from '../domain/types.js';
 import type { FolderSelection } from '../engine/folder-map.js';
 import type { TrafficLimits } from '../engine/traffic.js';
+import { counted } from '../reporting/plural.js';
 import type { Profile } from './profile-schema.js';
 import type { ProfileCatalog } from './profile-catalog.js';
 
@@ -51,7 +52,7 @@ export function applyProfiles(profiles: Sides<Profile>, requested: { connections
   for (const p of [source, dest]) {
     const cap = p.limits.connections;
     if (cap != null && cap < connections) {
-      notices.push(`profile ${p.name} allows ${cap} connections per account: --connections lowered from ${connections} to ${cap} (one number serves both sides)`);
+      notices.push(`profile ${p.name} allows ${counted(cap, 'connection')} per account: --connections lowered from ${connections} to ${cap} (one number serves both sides)`);
       connections = cap;
     }
   }

@@ -17,6 +17,7 @@ import { runCopyJob } from './copy-job.js';
 import { imapStoreFor, type ConnectionPolicy, type ImapSideSpec } from './imap-side.js';
 import type { JobResult } from './job-result.js';
 import { mirrorDeletions } from './mirror.js';
+import { matchAccount } from './same-account.js';
 
 export interface BackupRequest {
   account: ImapSideSpec;
@@ -56,9 +57,9 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
   const existing = await existingBackup(root);
   const { format, layout } = chooseFormat(req, root, existing);
   const source = await imapStoreFor('source', req.account, req.policy, req.logger);
-  if (existing && existing.manifest.source !== source.label) {
-    throw new UsageError(`${root} is a backup of ${existing.manifest.source}, not of ${source.label}; use another directory`);
-  }
+  const match = existing ? await matchAccount(existing.manifest.source, source.label, `backup ${root}`) : undefined;
+  if (match?.kind === 'refused') throw new UsageError(`${root} is a backup of ${existing!.manifest.source}, not of ${source.label}${match.why}; use another directory`);
+  if (match?.kind === 'reached-another-way') req.emit({ type: 'notice', message: match.notice });
   const manifest = existing ?? ManifestFile.fresh(root, { source: source.label, format, layout });
   if (!req.dryRun) {
     if (!existing) await createDirectory(root, manifest);
@@ -73,7 +74,8 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
     source,
     dest,
     statePath: path.join(root, STATE_FILE),
-    checkpointIdentity: { source: source.label, dest: `backup:${format}` },
+    // The manifest's account: the same as the source's, or accepted above as reached another way.
+    checkpointIdentity: { source: manifest.manifest.source, dest: `backup:${format}` },
     selection: req.selection,
     filter: req.filter,
     syncFlags: true,

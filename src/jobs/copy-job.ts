@@ -11,6 +11,7 @@ import { TrafficControl, type TrafficLimits } from '../engine/traffic.js';
 import { ErrorBudget } from '../engine/error-budget.js';
 import type { OversizeSink } from '../engine/oversize.js';
 import type { Store } from '../stores/store.js';
+import { acceptedOwner } from './checkpoint-owner.js';
 import { finishResult, type JobResult } from './job-result.js';
 
 export interface CopyJobRequest {
@@ -58,7 +59,9 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       return finishResult({ ...base, folders, seconds: (Date.now() - started) / 1000 });
     }
 
-    const checkpoint = SqliteCheckpoint.open(req.statePath, req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label });
+    const identity = req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label };
+    const owner = await acceptedOwner(req.statePath, identity, (message) => req.emit({ type: 'notice', message }));
+    const checkpoint = SqliteCheckpoint.open(req.statePath, identity, owner);
     try {
       const { pairs, created } = destPairs(req, plan);
       for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });

@@ -3,7 +3,9 @@ import type { EngineEvent } from '../engine/events.js';
 import type { FolderReport } from '../engine/report.js';
 import type { JobResult } from '../jobs/job-result.js';
 import { EXIT_CODES } from '../errors/exit-codes.js';
+import { fitToWidth, padToWidth } from './display-width.js';
 import { stripControl, type Logger } from './logger.js';
+import { counted } from './plural.js';
 import { verifyText } from './verify-report.js';
 
 export interface Reporter {
@@ -34,6 +36,9 @@ export function createReporter(opts: ReporterOptions): Reporter {
     },
     finish(result) {
       live?.stop();
+      // -q: nothing on a good run (warnings and errors went to stderr as they came); a dry run's
+      // plan is what was asked for, and a run that failed still says what it did.
+      if (opts.quiet && !opts.json && !result.dryRun && result.exit === 'ok') return;
       opts.out(opts.json ? JSON.stringify(jsonSummary(result), null, 2) : textSummary(result));
     },
     abort() {
@@ -88,7 +93,7 @@ class BarsDisplay implements Display {
     { format: '{name} [{bar}] {value}/{total} {detail}', hideCursor: true, clearOnComplete: true, stream: process.stderr, fps: 5 },
     cliProgress.Presets.shades_classic,
   );
-  private readonly total = this.bars.create(0, 0, { name: 'total'.padEnd(24), detail: '' });
+  private readonly total = this.bars.create(0, 0, { name: padToWidth('total', 24), detail: '' });
   private readonly folders = new Map<string, cliProgress.SingleBar>();
   private readonly counter = new Counter();
 
@@ -126,9 +131,9 @@ class BarsDisplay implements Display {
   }
 }
 
-function label(name: string): string {
-  const clean = stripControl(name);
-  return (clean.length > 24 ? '…' + clean.slice(-23) : clean).padEnd(24);
+/** A folder's name in the bars' name column: 24 terminal cells, whatever the characters. */
+export function label(name: string): string {
+  return fitToWidth(stripControl(name), 24);
 }
 
 function mb(bytes: number): string {
@@ -170,13 +175,13 @@ function textSummary(result: JobResult): string {
   const lines: string[] = [];
   if (result.dryRun) {
     lines.push(`dry run: ${result.source} -> ${result.destination} (nothing written)`);
-    for (const f of result.folders) lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}  (${f.found} messages)`);
-    lines.push(`${t.folders} folders, ${t.found} messages`);
+    for (const f of result.folders) lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}  (${counted(f.found, 'message')})`);
+    lines.push(`${counted(t.folders, 'folder')}, ${counted(t.found, 'message')}`);
     return lines.join('\n');
   }
   for (const f of result.folders) {
     const skipped = Object.entries(f.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
-    const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? `${f.flagsUpdated} flag updates` : '', f.removed ? `${f.removed} removed` : '', f.error ? `ERROR ${f.error}` : '']
+    const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? counted(f.flagsUpdated, 'flag update') : '', f.removed ? `${f.removed} removed` : '', f.error ? `ERROR ${f.error}` : '']
       .filter(Boolean)
       .join(', ');
     if (f.copied + f.present + f.failed + f.flagsUpdated + (f.removed ?? 0) + Object.keys(f.skipped).length > 0 || f.error) {
@@ -187,7 +192,7 @@ function textSummary(result: JobResult): string {
   if (result.archive) lines.push(`archive: ${result.archive}`);
   if (result.verify) lines.push(verifyText(result.verify));
   lines.push(
-    `${result.command}: ${t.copied} copied (${mb(t.bytes)}), ${t.present} already there, ${t.skipped} skipped, ${t.failed} failed, ${t.flagsUpdated} flag updates; ${t.folders} folders, ${t.found} messages at the source, ${result.seconds.toFixed(1)} s`,
+    `${result.command}: ${t.copied} copied (${mb(t.bytes)}), ${t.present} already there, ${t.skipped} skipped, ${t.failed} failed, ${counted(t.flagsUpdated, 'flag update')}; ${counted(t.folders, 'folder')}, ${counted(t.found, 'message')} at the source, ${result.seconds.toFixed(1)} s`,
   );
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import type { FolderComparison, MessageRef } from '../engine/verify.js';
 import type { VerifyResult } from '../jobs/verify.js';
 import { stripControl } from './logger.js';
+import { counted } from './plural.js';
 
 /** Human-readable verify report: a line per folder, then each difference naming the message. */
 export function verifyText(result: VerifyResult): string {
@@ -20,23 +21,23 @@ export function verifyText(result: VerifyResult): string {
     }
   }
   const mode = result.quick ? 'quick (Message-ID, size, date, flags)' : 'full (SHA-256, flags, date)';
-  lines.push(`verify ${mode}: ${result.equal ? 'EQUAL' : 'DIFFERENT'}; ${result.folders.length} folders, ${result.seconds.toFixed(1)} s`);
+  lines.push(`verify ${mode}: ${result.equal ? 'EQUAL' : 'DIFFERENT'}; ${counted(result.folders.length, 'folder')}, ${result.seconds.toFixed(1)} s`);
   return lines.join('\n');
 }
 
 function summary(f: FolderComparison): string {
-  const parts: Array<[number, string]> = [
-    [f.missing.length, 'missing'],
-    [f.extra.length, 'extra'],
-    [f.duplicated.length, 'duplicated'],
-    [f.flagDiffs.length, 'flag differences'],
-    [f.dateDiffs.length, 'date differences'],
+  const parts: Array<[number, string, string]> = [
+    [f.missing.length, 'missing', 'missing'],
+    [f.extra.length, 'extra', 'extra'],
+    [f.duplicated.length, 'duplicated', 'duplicated'],
+    [f.flagDiffs.length, 'flag difference', 'flag differences'],
+    [f.dateDiffs.length, 'date difference', 'date differences'],
   ];
-  return parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(', ');
+  return parts.filter(([n]) => n > 0).map(([n, one, many]) => counted(n, one, many)).join(', ');
 }
 
 function name(m: MessageRef): string {
-  const bits = [`UID ${m.uid}`, m.messageId ? `Message-ID ${m.messageId}` : 'no Message-ID', m.subject ? `"${m.subject}"` : '', `${m.size} bytes`];
+  const bits = [`UID ${m.uid}`, m.messageId ? `Message-ID ${m.messageId}` : 'no Message-ID', m.subject ? `"${m.subject}"` : '', counted(m.size, 'byte')];
   return clean(bits.filter(Boolean).join(', '));
 }
 

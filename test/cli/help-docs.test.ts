@@ -36,6 +36,12 @@ describe('every option in --help is documented', () => {
     expect(options.filter((o) => !doc('profiles.md').includes(`--${o}`))).toEqual([]);
   });
 
+  it.each(['verify', 'folders'])('mailferry %s --help says nothing of copying, which it never does', async (command) => {
+    const run = await runCli([command, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/\bcop(y|ies|ied|ying)\b/i);
+  });
+
   it('docs/exit-codes.md lists the exit-code table exactly', async () => {
     const text = doc('exit-codes.md');
     for (const c of Object.values(EXIT_CODES)) expect(text).toContain(`| ${c.status} | ${c.meaning} |`);

@@ -1,10 +1,12 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/errors.js';
 import type { FolderListing } from '../../jobs/folders.js';
+import { displayWidth, padToWidth } from '../../reporting/display-width.js';
 import { stripControl } from '../../reporting/logger.js';
+import { counted } from '../../reporting/plural.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsViewOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
@@ -14,12 +16,16 @@ export const foldersOptions = {
   ...accountOptions('from', 'source'),
   ...readableSideOption('from', 'source'),
   ...signInOptions('from'),
-  ...gmailLabelsOption,
+  ...gmailLabelsViewOption,
   to: { type: 'string', group: 'Destination:', describe: 'also show where each folder would go at this destination (an account URL, or a path as for --from), with its counts' },
   ...toOptional,
   ...signInOptions('to'),
   ...selectionOptions,
+  // The shared descriptions say "copy"; this command copies nothing.
+  folder: { ...selectionOptions.folder, describe: 'list only this source folder (repeatable)' },
+  map: { ...selectionOptions.map, describe: "show source folder SRC going to destination folder DEST, written 'SRC=DEST' with / between levels (repeatable)" },
   ...connectionOptions,
+  connections: { ...connectionOptions.connections, describe: 'connections per account; folders are read this many at a time' },
   ...profileFileOption,
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the listing as JSON' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
@@ -67,10 +73,11 @@ function foldersText(l: FolderListing): string {
     rows.push(['folder', 'use', 'subscribed', 'messages', 'size']);
     for (const f of l.folders) rows.push([f.name, f.specialUse ?? '', f.subscribed ? 'yes' : 'no', String(f.messages), mb(f.bytes)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
-  const lines = rows.map((r) => r.map((c, i) => stripControl(c).padEnd(widths[i]!)).join('  ').trimEnd());
+  const cells = rows.map((r) => r.map(stripControl));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => displayWidth(r[i]!))));
+  const lines = cells.map((r) => r.map((c, i) => padToWidth(c, widths[i]!)).join('  ').trimEnd());
   const total = l.folders.reduce((a, f) => a + f.messages, 0);
-  lines.push(`${l.folders.length} folders, ${total} messages at ${l.source}${l.destination ? `; destination ${l.destination}` : ''}`);
+  lines.push(`${counted(l.folders.length, 'folder')}, ${counted(total, 'message')} at ${l.source}${l.destination ? `; destination ${l.destination}` : ''}`);
   return lines.join('\n');
 }
 

@@ -37,9 +37,13 @@ export function sandboxCommand(ctx: CliContext): CommandModule {
           { folders: corpusFolders(opts) },
         );
         const url = (u: string): string => `imap://${u}@${server.host}:${server.port}`;
+        // Implicit TLS on its own port, with the sandbox CA's certificate (for 127.0.0.1 and localhost).
+        const tlsUrl = (u: string): string => `imaps://${u}@${server.host}:${server.tlsPort}`;
         const exports = [
           `export MAILFERRY_SANDBOX_FROM='${url('alice')}'`,
           `export MAILFERRY_SANDBOX_TO='${url('bob')}'`,
+          `export MAILFERRY_SANDBOX_FROM_TLS='${tlsUrl('alice')}'`,
+          `export MAILFERRY_SANDBOX_TO_TLS='${tlsUrl('bob')}'`,
           `export MAILFERRY_SANDBOX_CA='${server.caFile}'`,
           `export MAILFERRY_FROM_PASSWORD='${users[0]!.password}'`,
           `export MAILFERRY_TO_PASSWORD='${users[1]!.password}'`,
@@ -47,12 +51,14 @@ export function sandboxCommand(ctx: CliContext): CommandModule {
         ctx.out(
           [
             `sandbox Dovecot is running in ${server.dir} (Ctrl-C stops it and deletes everything)`,
-            `  alice (${seeded.messages} sample messages): ${url('alice')}`,
-            `  bob   (empty):                ${url('bob')}`,
+            `  alice (${seeded.messages} sample messages): ${url('alice')}  or  ${tlsUrl('alice')}`,
+            `  bob   (empty):                ${url('bob')}  or  ${tlsUrl('bob')}`,
+            `  imap:// on port ${server.port} (STARTTLS), imaps:// on port ${server.tlsPort}; CA: ${server.caFile}`,
             '',
-            'In another shell:',
+            'In another shell (mailferry is on PATH after npm install -g mailferry; in a clone, use npx mailferry):',
             ...exports.map((e) => `  ${e}`),
             `  mailferry migrate --from "$MAILFERRY_SANDBOX_FROM" --to "$MAILFERRY_SANDBOX_TO"`,
+            `  # or over implicit TLS: mailferry migrate --from "$MAILFERRY_SANDBOX_FROM_TLS" --to "$MAILFERRY_SANDBOX_TO_TLS" --from-ca "$MAILFERRY_SANDBOX_CA" --to-ca "$MAILFERRY_SANDBOX_CA"`,
           ].join('\n'),
         );
         // Written last: a script waiting for this file may use the server as soon as it appears.

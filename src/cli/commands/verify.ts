@@ -3,7 +3,7 @@ import { exitStatus } from '../../errors/exit-codes.js';
 import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsViewOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
@@ -11,13 +11,17 @@ export const verifyOptions = {
   ...accountOptions('from', 'source'),
   ...readableSideOption('from', 'source'),
   ...signInOptions('from'),
-  ...gmailLabelsOption,
+  ...gmailLabelsViewOption,
   ...accountOptions('to', 'destination'),
   ...readableSideOption('to', 'destination'),
   ...signInOptions('to'),
   ...selectionOptions,
+  // The shared descriptions say "copy"; this command copies nothing.
+  folder: { ...selectionOptions.folder, describe: 'compare only this source folder (repeatable)' },
+  map: { ...selectionOptions.map, describe: "compare source folder SRC with destination folder DEST, written 'SRC=DEST' with / between levels (repeatable)" },
   quick: { type: 'boolean', default: false, group: 'Run:', describe: 'compare by Message-ID, size, date and flags without reading bodies' },
   ...connectionOptions,
+  connections: { ...connectionOptions.connections, describe: 'connections per account; folders are compared this many at a time' },
   ...profileFileOption,
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the report as JSON on stdout' },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'print only the last line of the report' },

@@ -11,7 +11,8 @@ import type { ImapFlow as ImapFlowClass } from 'imapflow';
  * on the handler module at each call, and wrap that lookup: a command whose exec options say
  * `literalPlus: true` (multi-append.ts sets it only when the server advertises LITERAL+) is
  * compiled with it. If a future imapflow moves the compiler, the wrap finds nothing and APPEND
- * simply keeps the slower synchronizing literals; multi-append.test checks that it applies.
+ * simply keeps the slower synchronizing literals; test/unit/imapflow-internals.test.ts checks that it
+ * applies (imapflow is pinned to the exact version in package.json for this).
  */
 const require = createRequire(import.meta.url);
 const handler = require('imapflow/lib/handler/imap-handler.js') as { compiler?: Compiler };
