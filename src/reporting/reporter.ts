@@ -4,6 +4,7 @@ import type { FolderReport } from '../engine/report.js';
 import type { JobResult } from '../jobs/job-result.js';
 import { EXIT_CODES } from '../errors/exit-codes.js';
 import { stripControl, type Logger } from './logger.js';
+import type { RunSummary } from './run-summary.js';
 import { verifyText } from './verify-report.js';
 
 export interface Reporter {
@@ -135,7 +136,7 @@ function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-export function jsonSummary(result: JobResult): object {
+export function jsonSummary(result: JobResult): RunSummary {
   return {
     command: result.command,
     source: result.source,

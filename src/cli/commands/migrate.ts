@@ -1,4 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { MigrateRequest } from '../../jobs/migrate.js';
+import type { JobIo } from '../job-io.js';
 import { runReported } from '../reported-run.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
@@ -25,7 +27,7 @@ export const migrateOptions = {
   ...runOptions,
 } as const;
 
-type MigrateArgs = SideArgs & TrafficArgs & {
+export type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
 };
@@ -43,28 +45,31 @@ export function migrateCommand(ctx: CliContext): CommandModule {
       const { migrate } = await import('../../jobs/migrate.js');
       const argv = raw as unknown as MigrateArgs;
       ctx.debug = argv.debug;
-      await runReported(ctx, argv, async (emit) => {
-        const { specs, run } = profiledSides(
-          argv,
-          { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
-          (line) => ctx.logger.info(line),
-        );
-        return migrate({
-          accounts: specs,
-          policy: connectionPolicy(argv, run.connections, ctx),
-          selection: run.selection,
-          filter: parseFilter(argv),
-          traffic: run.traffic,
-          oversizeDir: argv['oversize-dir'],
-          syncFlags: argv['sync-flags'],
-          statePath: argv.state,
-          dryRun: argv['dry-run'],
-          verify: argv.verify,
-          logger: ctx.logger,
-          emit,
-          signal: ctx.signal,
-        });
-      });
+      await runReported(ctx, argv, async (emit) => migrate(migrateRequest(argv, { ...ctx, emit })));
     },
+  };
+}
+
+/** The migrate job as these options ask for it; the library API builds it the same way. */
+export function migrateRequest(argv: MigrateArgs, io: JobIo): MigrateRequest {
+  const { specs, run } = profiledSides(
+    argv,
+    { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
+    (line) => io.logger.info(line),
+  );
+  return {
+    accounts: specs,
+    policy: connectionPolicy(argv, run.connections, io),
+    selection: run.selection,
+    filter: parseFilter(argv),
+    traffic: run.traffic,
+    oversizeDir: argv['oversize-dir'],
+    syncFlags: argv['sync-flags'],
+    statePath: argv.state,
+    dryRun: argv['dry-run'],
+    verify: argv.verify,
+    logger: io.logger,
+    emit: io.emit,
+    signal: io.signal,
   };
 }
