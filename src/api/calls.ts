@@ -6,7 +6,7 @@ import { restoreOptions, restoreRequest, type RestoreArgs } from '../cli/command
 import { verifyOptions, verifyRequest, type VerifyArgs } from '../cli/commands/verify.js';
 import type { JobIo } from '../cli/job-io.js';
 import type { EmitEvent } from '../engine/events.js';
-import { InterruptedError } from '../errors/errors.js';
+import { InterruptedError, UsageError } from '../errors/errors.js';
 import { backup as backupJob } from '../jobs/backup.js';
 import { listFolders as listFoldersJob, type FolderListing } from '../jobs/folders.js';
 import { migrate as migrateJob } from '../jobs/migrate.js';
@@ -42,9 +42,7 @@ export function verify(options: VerifyOptions): Run<VerifySummary> {
 
 /** A side's folders with counts and sizes; with `to`, the folder each would be copied to. */
 export function listFolders(options: ListFoldersOptions): Run<FolderListing> {
-  return call('folders', foldersOptions, options, options.to === undefined ? ['from'] : ['from', 'to'], async (argv: FoldersArgs, io) =>
-    listFoldersJob(await foldersRequest(argv, io)),
-  );
+  return call('folders', foldersOptions, options, ['from', 'to'], async (argv: FoldersArgs, io) => listFoldersJob(await foldersRequest(argv, io)));
 }
 
 /** The API's own keys, beside the command's options. */
@@ -59,13 +57,16 @@ function call<Args, Result>(
   command: string,
   table: Record<string, Options>,
   options: CallOptions & object,
+  /** The sides that may be accounts, whose passwords the call takes. */
   words: Word[],
   job: (argv: Args, io: JobIo) => Promise<Result>,
 ): Run<Result> {
   return new Run(async (emit: EmitEvent) => {
-    const passwordKeys = (['from', 'to'] as const).flatMap((w) => [`${w}Password`, `${w}PasswordEnv`]);
+    const passwordKeys = words.flatMap((w) => [`${w}Password`, `${w}PasswordEnv`]);
     const argv = argvFromOptions(command, table, options, [...CALL_KEYS, ...passwordKeys]);
     argv.passwords = sidePasswords(command, options as Record<string, unknown>, words);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new UsageError(`${command}: option signal: expected an AbortSignal`);
+    if (options.log !== undefined && typeof options.log !== 'function') throw new UsageError(`${command}: option log: expected a function`);
     if (options.signal?.aborted) throw new InterruptedError();
     const logger = new StderrLogger(argv.debug ? 'debug' : 'info', options.log ?? (() => undefined));
     // argvFromOptions gives what yargs gives the command's handler.

@@ -21,6 +21,7 @@ export function apiOptionNames(table: Record<string, Options>): string[] {
  * passwords as values) and are left to the caller.
  */
 export function argvFromOptions(command: string, table: Record<string, Options>, options: object, extra: readonly string[]): Record<string, unknown> {
+  if (typeof options !== 'object' || options === null) throw new UsageError(`${command}: expected an object of options`);
   const given = options as Record<string, unknown>;
   const known = new Map(Object.entries(table).filter(([name]) => !PRINTING_OPTIONS.has(name)).map(([name, spec]) => [camelCase(name), { name, spec }]));
   for (const key of Object.keys(given)) {

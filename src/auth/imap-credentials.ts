@@ -15,7 +15,7 @@ export type ImapCredentials =
     }
   | { kind: 'oauth2'; tokens: AccessTokenSource };
 
-/** The sign-in options of one side, as given on the command line. */
+/** The sign-in options of one side, as given on the command line (or to the library API). */
 export interface SignInSpec {
   /** The password itself, as a program hands it over (the library API); no other source is then read. */
   password?: string;

@@ -6,7 +6,8 @@ import { foldersOptions } from '../../src/cli/commands/folders.js';
 import { migrateOptions } from '../../src/cli/commands/migrate.js';
 import { restoreOptions } from '../../src/cli/commands/restore.js';
 import { verifyOptions } from '../../src/cli/commands/verify.js';
-import { UsageError } from '../../src/errors/errors.js';
+import { InterruptedError, UsageError } from '../../src/errors/errors.js';
+import { backup, listFolders, migrate, verify } from '../../src/index.js';
 
 /** Every key of an options type, listed: the compiler refuses a missing or an extra one. */
 type Keys<T> = Record<keyof T, true>;
@@ -78,5 +79,27 @@ describe('argvFromOptions checks options as the command line does', () => {
 
   it('leaves the keys the API itself reads to the caller', () => {
     expect(argvFromOptions('migrate', migrateOptions, { ...base, signal: undefined }, ['signal'])).not.toHaveProperty('signal');
+  });
+});
+
+describe('a call refuses what it cannot use before it connects to anything', () => {
+  const sides = { from: 'imap://a@127.0.0.1:1', to: 'imap://b@127.0.0.1:1', fromPassword: 'x', toPassword: 'y' };
+
+  it.each([
+    ['no options', () => backup(undefined as unknown as BackupOptions), 'backup: expected an object of options'],
+    ['a signal that is no AbortSignal', () => migrate({ ...sides, signal: 'stop' as unknown as AbortSignal }), 'migrate: option signal: expected an AbortSignal'],
+    ['a log that is no function', () => migrate({ ...sides, log: 'stderr' as unknown as () => void }), 'migrate: option log: expected a function'],
+    ['a password for a side that is a directory', () => backup({ from: sides.from, to: '/tmp/backup', toPassword: 'y' } as BackupOptions), 'backup: unknown option toPassword'],
+    ['an unset password variable', () => verify({ ...sides, fromPassword: undefined, fromPasswordEnv: 'MAILFERRY_TEST_UNSET' }), 'verify: option fromPasswordEnv: $MAILFERRY_TEST_UNSET is not set'],
+  ])('%s: UsageError', async (_what, start, message) => {
+    await expect(start()).rejects.toThrow(new UsageError(message));
+  });
+
+  it('an already aborted signal: InterruptedError, exit code 130', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await listFolders({ from: sides.from, fromPassword: 'x', signal: controller.signal }).then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect((error as InterruptedError).exitCode).toBe(130);
   });
 });
