@@ -140,7 +140,7 @@ afterAll(async () => {
 
 // beforeAll compiles the consumer (tsc --strict, no skipLibCheck) while Dovecot is seeded.
 describe('mailferry as a library, installed from its npm tarball and typed by its .d.ts', () => {
-  it('migrates with progress events, resumes an aborted run exactly once, and exposes nothing internal', async () => {
+  it('migrates with progress events, resumes an aborted run exactly once, and exposes nothing internal; the command still works', async () => {
 
     const url = (user: string): string => `imap://${user}@${server.host}:${server.port}`;
     const consumer = await run(process.execPath, ['consumer.js'], {
@@ -177,6 +177,10 @@ describe('mailferry as a library, installed from its npm tarball and typed by it
     expect(out.log.join('\n')).not.toContain(SRC_PASSWORD);
     expect(out.refused).toEqual({ name: 'UsageError', exitCode: 2, message: '--connections: expected a whole number of at least 1, got 0' });
     expect(out.deepImport).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+
+    // The command is still installed beside the library, and finds its profiles in the package.
+    const bin = await run(join(project, 'node_modules/.bin/mailferry'), ['profiles'], { cwd: project });
+    expect(bin.stdout).toMatch(/^gmail\s+imap\.gmail\.com/m);
 
     const diff = diffSnapshots(await snapshotAccount({ host: server.host, port: server.port, user: 'src', password: SRC_PASSWORD }), await snapshotAccount({ host: server.host, port: server.port, user: 'dst', password: DST_PASSWORD }));
     expect(diff.details).toEqual([]);

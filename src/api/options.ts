@@ -90,7 +90,7 @@ export interface RateOptions {
 }
 
 export interface RunOptions {
-  /** Print nothing, write nothing: the result lists the folder mapping and counts. Default false. */
+  /** Write nothing: the result lists the folder mapping and counts. Default false. */
   dryRun?: boolean;
 }
 
