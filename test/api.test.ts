@@ -24,11 +24,12 @@ const project = join(work, 'consumer');
 /**
  * A program that uses mailferry as a user would: installed from the packed tarball, typed by its
  * .d.ts. It migrates, aborted after the first progress event, then again to resume, compares
- * both accounts, lists folders with the IMAP conversation logged, and tries what must fail. It
- * prints one JSON line: nothing else may reach stdout or stderr.
+ * both accounts, lists folders with the IMAP conversation logged, backs the source up and
+ * restores the backup into a third account, and tries what must fail. It prints one JSON line:
+ * nothing else may reach stdout or stderr.
  */
 const CONSUMER = `
-import { InterruptedError, MailferryError, UsageError, listFolders, migrate, verify, type MigrateOptions, type RunEvent, type RunSummary } from 'mailferry';
+import { InterruptedError, MailferryError, UsageError, backup, listFolders, migrate, restore, verify, type MigrateOptions, type RunEvent, type RunSummary } from 'mailferry';
 
 const env = (name: string): string => process.env[name] ?? '';
 const options: MigrateOptions = {
@@ -65,6 +66,9 @@ const comparison = await verify({ from: options.from, fromPasswordEnv: 'MF_SRC_P
 const log: string[] = [];
 const listing = await listFolders({ from: options.from, fromPasswordEnv: 'MF_SRC_PW', fromCa: options.fromCa, debug: true, log: (line) => log.push(line) });
 
+const backedUp = await backup({ from: options.from, fromPasswordEnv: 'MF_SRC_PW', fromCa: options.fromCa, to: env('MF_BACKUP') });
+const restored = await restore({ from: env('MF_BACKUP'), to: env('MF_RESTORE_TO'), toPassword: env('MF_DST_PW'), toCa: options.toCa, state: env('MF_STATE') + '.restore' });
+
 let refused: { name: string; exitCode: number; message: string } | undefined;
 try {
   await migrate({ ...options, connections: 0 });
@@ -84,7 +88,7 @@ process.stdout.write(JSON.stringify({
   aborted, firstEvents, summary, progressMessages, foldersDone: foldersDone.length,
   verify: { equal: comparison.equal, exitCode: comparison.exitCode },
   listed: listing.folders.reduce((n, f) => n + f.messages, 0),
-  log, refused, deepImport,
+  backup: backedUp.totals, restore: restored.totals, log, refused, deepImport,
 }) + '\\n');
 `;
 
@@ -126,7 +130,7 @@ async function compileConsumer(): Promise<void> {
 
 beforeAll(async () => {
   const serverReady = (async () => {
-    server = await startDovecot({ users: [{ name: 'src', password: SRC_PASSWORD }, { name: 'dst', password: DST_PASSWORD }] });
+    server = await startDovecot({ users: [{ name: 'src', password: SRC_PASSWORD }, { name: 'dst', password: DST_PASSWORD }, { name: 'restored', password: DST_PASSWORD }] });
     const opts = { seed: 31, messages: MESSAGES };
     await seedAccount({ host: server.host, port: server.port, user: 'src', password: SRC_PASSWORD }, generateCorpus(opts), { folders: corpusFolders(opts) });
   })();
@@ -140,7 +144,7 @@ afterAll(async () => {
 
 // beforeAll compiles the consumer (tsc --strict, no skipLibCheck) while Dovecot is seeded.
 describe('mailferry as a library, installed from its npm tarball and typed by its .d.ts', () => {
-  it('migrates with progress events, resumes an aborted run exactly once, and exposes nothing internal; the command still works', async () => {
+  it('migrates with progress events, resumes an aborted run exactly once, backs up and restores, and exposes nothing internal; the command still works', async () => {
 
     const url = (user: string): string => `imap://${user}@${server.host}:${server.port}`;
     const consumer = await run(process.execPath, ['consumer.js'], {
@@ -151,6 +155,8 @@ describe('mailferry as a library, installed from its npm tarball and typed by it
         MF_TO: url('dst'),
         MF_CA: server.caFile,
         MF_STATE: join(work, 'state.sqlite'),
+        MF_BACKUP: join(work, 'backup'),
+        MF_RESTORE_TO: url('restored'),
         MF_SRC_PW: SRC_PASSWORD,
         MF_DST_PW: DST_PASSWORD,
       },
@@ -172,6 +178,9 @@ describe('mailferry as a library, installed from its npm tarball and typed by it
     expect(out.verify).toEqual({ equal: true, exitCode: 0 });
     expect(out.listed).toBe(MESSAGES);
 
+    expect(out.backup).toMatchObject({ copied: MESSAGES, failed: 0 });
+    expect(out.restore).toMatchObject({ copied: MESSAGES, failed: 0 });
+
     // The IMAP conversation went to the caller's log, the password redacted.
     expect(out.log.some((line: string) => line.includes('AUTHENTICATE'))).toBe(true);
     expect(out.log.join('\n')).not.toContain(SRC_PASSWORD);
@@ -182,9 +191,13 @@ describe('mailferry as a library, installed from its npm tarball and typed by it
     const bin = await run(join(project, 'node_modules/.bin/mailferry'), ['profiles'], { cwd: project });
     expect(bin.stdout).toMatch(/^gmail\s+imap\.gmail\.com/m);
 
-    const diff = diffSnapshots(await snapshotAccount({ host: server.host, port: server.port, user: 'src', password: SRC_PASSWORD }), await snapshotAccount({ host: server.host, port: server.port, user: 'dst', password: DST_PASSWORD }));
-    expect(diff.details).toEqual([]);
-    expect(diff.duplicates).toBe(0);
-    expect(diff.equal).toBe(true);
+    const account = (user: string, password: string) => snapshotAccount({ host: server.host, port: server.port, user, password });
+    const source = await account('src', SRC_PASSWORD);
+    for (const user of ['dst', 'restored']) {
+      const diff = diffSnapshots(source, await account(user, DST_PASSWORD));
+      expect(diff.details).toEqual([]);
+      expect(diff.duplicates).toBe(0);
+      expect(diff.equal).toBe(true);
+    }
   });
 });
