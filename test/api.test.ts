@@ -97,14 +97,21 @@ const TSCONFIG = {
   files: ['consumer.ts'],
 };
 
+/**
+ * npm as a user runs it: under `npm test` the environment holds the outer npm's settings
+ * (npm_config_local_prefix among them), which would point the inner npm at the repository.
+ */
+const npm = (args: string[], cwd: string) =>
+  run('npm', args, { cwd, env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_'))) });
+
 /** `npm pack`, then install the tarball into a fresh project the way a user would. */
 async function installPackage(): Promise<void> {
   // The build is the test suite's (npm test builds first): packing must not rebuild under it.
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: REPO });
+  const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], REPO);
   const tarball = join(work, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await run('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], { cwd: project });
+  await npm(['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], project);
   // better-sqlite3's install script compiles SQLite for minutes when it cannot download a
   // prebuilt binary (no internet here): the repository's own build serves when it is the same version.
   const version = (dir: string): string => (JSON.parse(readFileSync(join(dir, 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }).version;
@@ -113,7 +120,7 @@ async function installPackage(): Promise<void> {
     mkdirSync(join(installed, 'better-sqlite3', 'build', 'Release'), { recursive: true });
     copyFileSync(join(REPO, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(installed, 'better-sqlite3/build/Release/better_sqlite3.node'));
   } else {
-    await run('npm', ['rebuild', 'better-sqlite3'], { cwd: project });
+    await npm(['rebuild', 'better-sqlite3'], project);
   }
   mkdirSync(join(installed, '@types'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules/@types/node'), join(installed, '@types/node'));
