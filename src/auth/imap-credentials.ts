@@ -15,8 +15,10 @@ export type ImapCredentials =
     }
   | { kind: 'oauth2'; tokens: AccessTokenSource };
 
-/** The sign-in options of one side, as given on the command line. */
+/** The sign-in options of one side, as given on the command line (or to the library API). */
 export interface SignInSpec {
+  /** The password itself, as a program hands it over (the library API); no other source is then read. */
+  password?: string;
   passwordFile?: string;
   passwordCommand?: string;
   authzid?: string;
@@ -46,6 +48,7 @@ export async function resolveCredentials(
   if (oauth) {
     const clash = [
       spec.oauth2TokenCommand !== undefined && spec.oauth2 !== undefined && `${option}-oauth2`,
+      spec.password !== undefined && 'a password',
       spec.passwordFile !== undefined && `${option}-password-file`,
       spec.passwordCommand !== undefined && `${option}-password-command`,
       endpoint.password !== undefined && 'a password in the URL',
@@ -63,7 +66,8 @@ export async function resolveCredentials(
     return { kind: 'oauth2', tokens };
   }
   if (spec.authzid === '') throw new UsageError(`${option}-authzid: empty user`);
-  const password = await resolvePassword(
+  if (spec.password === '') throw new UsageError(`${option}: the password given is empty`);
+  const password = spec.password ?? await resolvePassword(
     {
       envVar: `MAILFERRY_${word.toUpperCase()}_PASSWORD`,
       file: spec.passwordFile,

@@ -11,7 +11,7 @@ export interface ConnectionArgs {
   debug: boolean;
 }
 
-export function connectionPolicy(argv: ConnectionArgs, connections: number, ctx: CliContext): ConnectionPolicy {
+export function connectionPolicy(argv: ConnectionArgs, connections: number, ctx: Pick<CliContext, 'stdinIsTTY'>): ConnectionPolicy {
   return {
     insecureTls: argv['insecure-tls'],
     allowPlaintext: argv['allow-plaintext'],

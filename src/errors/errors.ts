@@ -1,4 +1,4 @@
-import type { ExitKind } from './exit-codes.js';
+import { exitStatus, type ExitKind } from './exit-codes.js';
 
 /**
  * Every error mailferry expects to happen carries the exit kind it maps to. Anything else that
@@ -12,6 +12,11 @@ export class MailferryError extends Error {
   ) {
     super(message, options);
     this.name = new.target.name;
+  }
+
+  /** The status the command exits with for this error (docs/exit-codes.md). */
+  get exitCode(): number {
+    return exitStatus(this.kind);
   }
 }
 

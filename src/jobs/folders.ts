@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
 import type { FolderInfo, SpecialUse } from '../domain/types.js';
 import { planFolders, type FolderSelection } from '../engine/folder-map.js';
+import { InterruptedError } from '../errors/errors.js';
 import type { Store } from '../stores/store.js';
 import { destDelimiter } from './copy-job.js';
 
@@ -18,15 +19,29 @@ export interface FolderListing {
   destination?: string;
 }
 
+export interface FoldersRequest {
+  source: Store;
+  /** With a destination: the folder each source folder would be copied to, and what it holds. */
+  dest?: Store;
+  selection: FolderSelection;
+  connections: number;
+  /** Stops before the next folder is measured (InterruptedError). */
+  signal?: AbortSignal;
+}
+
 /**
  * Lists a side's folders with counts and sizes; with a destination, also the folder each one
  * would be copied to (migrate's mapping) and what that folder holds now. Read-only.
  */
-export async function listFolders(source: Store, dest: Store | undefined, selection: FolderSelection, connections: number): Promise<FolderListing> {
+export async function listFolders({ source, dest, selection, connections, signal }: FoldersRequest): Promise<FolderListing> {
   const stores = dest ? [source, dest] : [source];
   try {
     await Promise.all(stores.map((s) => s.connect()));
     const queue = new PQueue({ concurrency: Math.max(1, connections) });
+    const measure = (store: Store, f: FolderInfo): Promise<FolderLine> => {
+      if (signal?.aborted) throw new InterruptedError();
+      return measureFolder(store, f);
+    };
     const srcFolders = await source.listFolders(dest?.caps);
     if (!dest) {
       const lines = await Promise.all(srcFolders.map((f) => queue.add(() => measure(source, f))));
@@ -50,7 +65,7 @@ export async function listFolders(source: Store, dest: Store | undefined, select
   }
 }
 
-async function measure(store: Store, f: FolderInfo): Promise<FolderLine> {
+async function measureFolder(store: Store, f: FolderInfo): Promise<FolderLine> {
   const handle = await store.openFolder(f.name, 'read');
   try {
     const metas = await handle.scan({});

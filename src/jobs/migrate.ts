@@ -52,5 +52,5 @@ export async function migrate(req: MigrateRequest): Promise<JobResult> {
     signal: req.signal,
   });
   if (!req.verify || req.dryRun) return result;
-  return withVerify(result, await verify({ source, dest, selection: req.selection, quick: false, connections: req.policy.connections }));
+  return withVerify(result, await verify({ source, dest, selection: req.selection, quick: false, connections: req.policy.connections, signal: req.signal }));
 }

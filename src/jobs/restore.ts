@@ -63,5 +63,5 @@ export async function restore(req: RestoreRequest): Promise<JobResult> {
     signal: req.signal,
   });
   if (!req.verify || req.dryRun) return result;
-  return withVerify(result, await verify({ source, dest, selection: req.selection, quick: false, connections: req.policy.connections }));
+  return withVerify(result, await verify({ source, dest, selection: req.selection, quick: false, connections: req.policy.connections, signal: req.signal }));
 }

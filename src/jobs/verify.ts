@@ -3,7 +3,7 @@ import type { FolderInfo } from '../domain/types.js';
 import { planFolders, type FolderSelection } from '../engine/folder-map.js';
 import { compareFolder, isEqual, readFolder, type FolderComparison } from '../engine/verify.js';
 import { withoutDropped } from '../engine/flags.js';
-import { FolderError } from '../errors/errors.js';
+import { FolderError, InterruptedError } from '../errors/errors.js';
 import type { Store } from '../stores/store.js';
 import { destDelimiter } from './copy-job.js';
 
@@ -13,6 +13,8 @@ export interface VerifyRequest {
   selection: FolderSelection;
   quick: boolean;
   connections: number;
+  /** Stops before the next folder is compared (InterruptedError). */
+  signal?: AbortSignal;
 }
 
 export interface VerifyResult {
@@ -35,7 +37,14 @@ export async function verify(req: VerifyRequest): Promise<VerifyResult> {
     const [srcFolders, dstFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
     const plan = planFolders(srcFolders, dstFolders, destDelimiter(dstFolders), req.selection);
     const queue = new PQueue({ concurrency: Math.max(1, req.connections) });
-    const folders = await Promise.all(plan.map((p) => queue.add(() => compareOne(req, p.source, p.dest, p.destComponents.join('/')))));
+    const folders = await Promise.all(
+      plan.map((p) =>
+        queue.add(() => {
+          if (req.signal?.aborted) throw new InterruptedError();
+          return compareOne(req, p.source, p.dest, p.destComponents.join('/'));
+        }),
+      ),
+    );
     folders.sort((a, b) => a.source.localeCompare(b.source));
     return { source: req.source.label, destination: req.dest.label, quick: req.quick, folders, equal: folders.every(isEqual), seconds: (Date.now() - started) / 1000 };
   } finally {

@@ -6,6 +6,7 @@ import { EXIT_CODES } from '../errors/exit-codes.js';
 import { fitToWidth, padToWidth } from './display-width.js';
 import { stripControl, type Logger } from './logger.js';
 import { counted } from './plural.js';
+import type { RunSummary } from './run-summary.js';
 import { verifyText } from './verify-report.js';
 
 export interface Reporter {
@@ -140,7 +141,7 @@ function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-export function jsonSummary(result: JobResult): object {
+export function jsonSummary(result: JobResult): RunSummary {
   return {
     command: result.command,
     source: result.source,

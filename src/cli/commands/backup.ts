@@ -1,4 +1,6 @@
 import type { Argv, CommandModule, Options } from 'yargs';
+import type { BackupRequest } from '../../jobs/backup.js';
+import type { JobIo } from '../job-io.js';
 import { runReported } from '../reported-run.js';
 import type { MaildirLayout } from '../../stores/local/folder-path.js';
 import type { BackupFormat } from '../../stores/local/manifest.js';
@@ -34,7 +36,7 @@ export const backupOptions = {
   ...backupRunOptions,
 } as const;
 
-type BackupArgs = SourceArgs & TrafficArgs & {
+export type BackupArgs = SourceArgs & TrafficArgs & {
   to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
   connections: number; timeout: number;
   'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
@@ -54,30 +56,33 @@ export function backupCommand(ctx: CliContext): CommandModule {
       const { backup } = await import('../../jobs/backup.js');
       const argv = raw as unknown as BackupArgs;
       ctx.debug = argv.debug;
-      await runReported(ctx, argv, async (emit) => {
-        const { spec, run } = profiledSource(
-          argv,
-          { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
-          (line) => ctx.logger.info(line),
-        );
-        return backup({
-          account: spec,
-          policy: connectionPolicy(argv, run.connections, ctx),
-          dir: argv.to,
-          format: argv.format,
-          layout: argv.layout,
-          archive: argv.archive,
-          keep: argv.keep === undefined ? undefined : positiveInt(argv.keep, 'keep'),
-          mirror: argv.mirror,
-          selection: run.selection,
-          filter: parseFilter(argv),
-          traffic: run.traffic,
-          dryRun: argv['dry-run'],
-          logger: ctx.logger,
-          emit,
-          signal: ctx.signal,
-        });
-      });
+      await runReported(ctx, argv, async (emit) => backup(backupRequest(argv, { ...ctx, emit })));
     },
+  };
+}
+
+/** The backup job as these options ask for it; the library API builds it the same way. */
+export function backupRequest(argv: BackupArgs, io: JobIo): BackupRequest {
+  const { spec, run } = profiledSource(
+    argv,
+    { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv), traffic: parseTraffic(argv) },
+    (line) => io.logger.info(line),
+  );
+  return {
+    account: spec,
+    policy: connectionPolicy(argv, run.connections, io),
+    dir: argv.to,
+    format: argv.format,
+    layout: argv.layout,
+    archive: argv.archive,
+    keep: argv.keep === undefined ? undefined : positiveInt(argv.keep, 'keep'),
+    mirror: argv.mirror,
+    selection: run.selection,
+    filter: parseFilter(argv),
+    traffic: run.traffic,
+    dryRun: argv['dry-run'],
+    logger: io.logger,
+    emit: io.emit,
+    signal: io.signal,
   };
 }

@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/errors.js';
-import type { FolderListing } from '../../jobs/folders.js';
+import type { FolderListing, FoldersRequest } from '../../jobs/folders.js';
 import { displayWidth, padToWidth } from '../../reporting/display-width.js';
+import type { JobIo } from '../job-io.js';
 import { stripControl } from '../../reporting/logger.js';
 import { counted } from '../../reporting/plural.js';
 import type { CliContext } from '../context.js';
@@ -31,7 +32,7 @@ export const foldersOptions = {
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
 } as const;
 
-type FoldersArgs = Omit<SideArgs, 'to'> & { to?: string; json: boolean; debug: boolean; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
+export type FoldersArgs = Omit<SideArgs, 'to'> & { to?: string; json: boolean; debug: boolean; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
 
 export function foldersCommand(ctx: CliContext): CommandModule {
   return {
@@ -39,26 +40,31 @@ export function foldersCommand(ctx: CliContext): CommandModule {
     describe: 'list folders with special-use, message count and size; with --to, the mapping migrate would use',
     builder: (y: Argv) => y.options(foldersOptions),
     handler: async (raw) => {
-      const { openSide } = await import('../../jobs/open-side.js');
       const { listFolders } = await import('../../jobs/folders.js');
       const argv = raw as unknown as FoldersArgs;
       ctx.debug = argv.debug;
-      if (!argv.to && (argv.map?.length || argv.folder?.length || argv.exclude?.length)) throw new UsageError('--folder, --exclude and --map need --to');
-      // Without --to nothing is mapped or left out: every folder is listed, so nothing to tell.
-      const { specs, run } = profiledSides(
-        { ...argv, to: argv.to ?? '' },
-        { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv) },
-        (line) => {
-          if (argv.to) ctx.logger.info(line);
-        },
-      );
-      const policy = connectionPolicy(argv, run.connections, ctx);
-      const source = await openSide('source', specs.source, policy, ctx.logger, run.selection);
-      const dest = argv.to ? await openSide('dest', specs.dest, policy, ctx.logger) : undefined;
-      const listing = await listFolders(source, dest, run.selection, policy.connections);
+      const listing = await listFolders(await foldersRequest(argv, ctx));
       ctx.out(argv.json ? JSON.stringify(listing, null, 2) : foldersText(listing));
     },
   };
+}
+
+/** The listing as these options ask for it, the sides opened; the library API builds it the same way. */
+export async function foldersRequest(argv: FoldersArgs, io: Omit<JobIo, 'emit'>): Promise<FoldersRequest> {
+  const { openSide } = await import('../../jobs/open-side.js');
+  if (!argv.to && (argv.map?.length || argv.folder?.length || argv.exclude?.length)) throw new UsageError('--folder, --exclude and --map need --to');
+  // Without --to nothing is mapped or left out: every folder is listed, so nothing to tell.
+  const { specs, run } = profiledSides(
+    { ...argv, to: argv.to ?? '' },
+    { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv) },
+    (line) => {
+      if (argv.to) io.logger.info(line);
+    },
+  );
+  const policy = connectionPolicy(argv, run.connections, io);
+  const source = await openSide('source', specs.source, policy, io.logger, run.selection);
+  const dest = argv.to ? await openSide('dest', specs.dest, policy, io.logger) : undefined;
+  return { source, dest, selection: run.selection, connections: policy.connections, signal: io.signal };
 }
 
 function foldersText(l: FolderListing): string {

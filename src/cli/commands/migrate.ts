@@ -1,4 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { MigrateRequest } from '../../jobs/migrate.js';
+import type { JobIo } from '../job-io.js';
 import { runReported } from '../reported-run.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
@@ -30,7 +32,7 @@ export const migrateOptions = {
   ...runOptions,
 } as const;
 
-type MigrateArgs = SideArgs & TrafficArgs & {
+export type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
@@ -50,41 +52,45 @@ export function migrateCommand(ctx: CliContext): CommandModule {
     handler: async (raw) => {
       const argv = raw as unknown as MigrateArgs;
       ctx.debug = argv.debug;
-      const errorsMax = argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max');
-      const sides = (): ReturnType<typeof profiledSides> =>
-        profiledSides(
-          argv,
-          { connections: positiveInt(argv.connections, 'connections'), selection: parseTreeSelection(argv), traffic: parseTraffic(argv) },
-          (line) => ctx.logger.info(line),
-        );
       if (argv['check-login']) {
-        const { specs, run } = sides();
+        const { specs, run } = migrateSides(argv, ctx);
         return checkLoginMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx));
       }
       if (argv['just-folders']) {
-        const { specs, run } = sides();
+        const { specs, run } = migrateSides(argv, ctx);
         return justFoldersMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx), run.selection, argv['dry-run']);
       }
       const { migrate } = await import('../../jobs/migrate.js');
-      await runReported(ctx, argv, async (emit) => {
-        const { specs, run } = sides();
-        return migrate({
-          accounts: specs,
-          policy: connectionPolicy(argv, run.connections, ctx),
-          selection: run.selection,
-          filter: parseFilter(argv),
-          traffic: run.traffic,
-          oversizeDir: argv['oversize-dir'],
-          syncFlags: argv['sync-flags'],
-          statePath: argv.state,
-          dryRun: argv['dry-run'],
-          verify: argv.verify,
-          errorsMax,
-          logger: ctx.logger,
-          emit,
-          signal: ctx.signal,
-        });
-      });
+      await runReported(ctx, argv, async (emit) => migrate(migrateRequest(argv, { ...ctx, emit })));
     },
+  };
+}
+
+function migrateSides(argv: MigrateArgs, io: Pick<JobIo, 'logger'>): ReturnType<typeof profiledSides> {
+  return profiledSides(
+    argv,
+    { connections: positiveInt(argv.connections, 'connections'), selection: parseTreeSelection(argv), traffic: parseTraffic(argv) },
+    (line) => io.logger.info(line),
+  );
+}
+
+/** The migrate job as these options ask for it; the library API builds it the same way. */
+export function migrateRequest(argv: MigrateArgs, io: JobIo): MigrateRequest {
+  const { specs, run } = migrateSides(argv, io);
+  return {
+    accounts: specs,
+    policy: connectionPolicy(argv, run.connections, io),
+    selection: run.selection,
+    filter: parseFilter(argv),
+    traffic: run.traffic,
+    oversizeDir: argv['oversize-dir'],
+    syncFlags: argv['sync-flags'],
+    statePath: argv.state,
+    dryRun: argv['dry-run'],
+    verify: argv.verify,
+    errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),
+    logger: io.logger,
+    emit: io.emit,
+    signal: io.signal,
   };
 }

@@ -1,4 +1,6 @@
 import type { Argv, CommandModule, Options } from 'yargs';
+import type { RestoreRequest } from '../../jobs/restore.js';
+import type { JobIo } from '../job-io.js';
 import { runReported } from '../reported-run.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
@@ -29,7 +31,7 @@ export const restoreOptions = {
   ...runOptions,
 } as const;
 
-type RestoreArgs = SideArgs & TrafficArgs & {
+export type RestoreArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; verify: boolean; recursive: boolean; 'errors-max'?: number; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
@@ -48,27 +50,30 @@ export function restoreCommand(ctx: CliContext): CommandModule {
       const { restore } = await import('../../jobs/restore.js');
       const argv = raw as unknown as RestoreArgs;
       ctx.debug = argv.debug;
-      await runReported(ctx, argv, async (emit) => {
-        const { specs, run } = profiledSides(
-          argv,
-          { connections: positiveInt(argv.connections, 'connections'), selection: parseTreeSelection(argv), traffic: parseTraffic(argv) },
-          (line) => ctx.logger.info(line),
-        );
-        return restore({
-          sides: specs,
-          policy: connectionPolicy(argv, run.connections, ctx),
-          selection: run.selection,
-          filter: parseFilter(argv),
-          traffic: run.traffic,
-          statePath: argv.state,
-          dryRun: argv['dry-run'],
-          verify: argv.verify,
-          errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),
-          logger: ctx.logger,
-          emit,
-          signal: ctx.signal,
-        });
-      });
+      await runReported(ctx, argv, async (emit) => restore(restoreRequest(argv, { ...ctx, emit })));
     },
+  };
+}
+
+/** The restore job as these options ask for it; the library API builds it the same way. */
+export function restoreRequest(argv: RestoreArgs, io: JobIo): RestoreRequest {
+  const { specs, run } = profiledSides(
+    argv,
+    { connections: positiveInt(argv.connections, 'connections'), selection: parseTreeSelection(argv), traffic: parseTraffic(argv) },
+    (line) => io.logger.info(line),
+  );
+  return {
+    sides: specs,
+    policy: connectionPolicy(argv, run.connections, io),
+    selection: run.selection,
+    filter: parseFilter(argv),
+    traffic: run.traffic,
+    statePath: argv.state,
+    dryRun: argv['dry-run'],
+    verify: argv.verify,
+    errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),
+    logger: io.logger,
+    emit: io.emit,
+    signal: io.signal,
   };
 }

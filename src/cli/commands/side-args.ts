@@ -29,6 +29,8 @@ export interface SideArgs {
   'gmail-labels'?: GmailLabelOption;
   'insecure-tls': boolean;
   'allow-plaintext': boolean;
+  /** Passwords given as values: only the library API does (the command line never takes one). */
+  passwords?: Partial<Record<'from' | 'to', string>>;
 }
 
 /** The `--from*` half of SideArgs: what a command with a local destination (backup) takes. */
@@ -41,6 +43,7 @@ function sourceSpec(argv: SourceArgs, catalog: ProfileCatalog): ImapSideSpec & {
 function sideSpec(argv: SideArgs, word: 'from' | 'to', catalog: ProfileCatalog): ImapSideSpec & { profile: Profile } {
   return {
     url: argv[word],
+    password: argv.passwords?.[word],
     passwordFile: argv[`${word}-password-file`],
     passwordCommand: argv[`${word}-password-command`],
     caFile: argv[`${word}-ca`],

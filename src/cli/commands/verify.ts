@@ -1,5 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { VerifyRequest } from '../../jobs/verify.js';
+import type { JobIo } from '../job-io.js';
 import { exitStatus } from '../../errors/exit-codes.js';
+import { verifySummary } from '../../reporting/run-summary.js';
 import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
@@ -28,7 +31,7 @@ export const verifyOptions = {
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
 } as const;
 
-type VerifyArgs = SideArgs & { quick: boolean; json: boolean; quiet: boolean; debug: boolean; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
+export type VerifyArgs = SideArgs & { quick: boolean; json: boolean; quiet: boolean; debug: boolean; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
 
 export function verifyCommand(ctx: CliContext): CommandModule {
   return {
@@ -38,21 +41,26 @@ export function verifyCommand(ctx: CliContext): CommandModule {
       y.options(verifyOptions).example('$0 verify --from imaps://me@old.example --to imaps://me@new.example', 'check a migration'),
     handler: async (raw) => {
       const { verify } = await import('../../jobs/verify.js');
-      const { openSide } = await import('../../jobs/open-side.js');
       const argv = raw as unknown as VerifyArgs;
       ctx.debug = argv.debug;
-      const { specs, run } = profiledSides(
-        argv,
-        { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv) },
-        (line) => ctx.logger.info(line),
-      );
-      const policy = connectionPolicy(argv, run.connections, ctx);
-      const source = await openSide('source', specs.source, policy, ctx.logger, run.selection);
-      const dest = await openSide('dest', specs.dest, policy, ctx.logger);
-      const result = await verify({ source, dest, selection: run.selection, quick: argv.quick, connections: policy.connections });
-      if (argv.json) ctx.out(JSON.stringify({ ...result, exitCode: result.equal ? 0 : 1 }, null, 2));
+      const result = await verify(await verifyRequest(argv, ctx));
+      if (argv.json) ctx.out(JSON.stringify(verifySummary(result), null, 2));
       else ctx.out(argv.quiet ? verifyText(result).split('\n').pop()! : verifyText(result));
       ctx.exitStatus = exitStatus(result.equal ? 'ok' : 'partial');
     },
   };
+}
+
+/** The comparison as these options ask for it, both sides opened; the library API builds it the same way. */
+export async function verifyRequest(argv: VerifyArgs, io: Omit<JobIo, 'emit'>): Promise<VerifyRequest> {
+  const { openSide } = await import('../../jobs/open-side.js');
+  const { specs, run } = profiledSides(
+    argv,
+    { connections: positiveInt(argv.connections, 'connections'), selection: parseSelection(argv) },
+    (line) => io.logger.info(line),
+  );
+  const policy = connectionPolicy(argv, run.connections, io);
+  const source = await openSide('source', specs.source, policy, io.logger, run.selection);
+  const dest = await openSide('dest', specs.dest, policy, io.logger);
+  return { source, dest, selection: run.selection, quick: argv.quick, connections: policy.connections, signal: io.signal };
 }

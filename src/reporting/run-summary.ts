@@ -1,0 +1,32 @@
+import type { FolderReport, Totals } from '../engine/report.js';
+import { exitStatus } from '../errors/exit-codes.js';
+import type { VerifyResult } from '../jobs/verify.js';
+
+/** What `--json` prints at the end of migrate, backup and restore, and what the library API returns. */
+export interface RunSummary {
+  command: string;
+  source: string;
+  destination: string;
+  dryRun: boolean;
+  folders: FolderReport[];
+  totals: Totals;
+  seconds: number;
+  /** The status the command exits with: 0 all done, 1 some messages failed or differ (docs/exit-codes.md). */
+  exitCode: number;
+  /** The checkpoint file (absent in a dry run). */
+  checkpoint?: string;
+  /** The comparison run after the transfer (--verify). */
+  verify?: VerifyResult;
+  /** The archive written after the run (backup --archive). */
+  archive?: string;
+}
+
+/** What `verify --json` prints, and what the library API's verify returns. */
+export type VerifySummary = VerifyResult & {
+  /** 0 when both sides are equal, 1 when not. */
+  exitCode: number;
+};
+
+export function verifySummary(result: VerifyResult): VerifySummary {
+  return { ...result, exitCode: exitStatus(result.equal ? 'ok' : 'partial') };
+}
