@@ -4,7 +4,8 @@ import type { FolderHandle, Store } from '../stores/store.js';
 import type { Checkpoint, FolderState, MessageRow } from './checkpoint.js';
 import { ContentIndex } from './content-index.js';
 import type { EmitEvent } from './events.js';
-import { FILTER_REASONS, skipReason, type MessageFilter } from './filters.js';
+import { skipReason, type MessageFilter } from './filters.js';
+import { liftable, stillSkipped } from './skipped-rows.js';
 import { sha256 } from './hash.js';
 import { emptyReport, type FolderReport } from './report.js';
 import { batches, prefetched } from './batches.js';
@@ -75,6 +76,7 @@ export async function syncFolder(
   const state = ctx.checkpoint.folder(pair.source.name);
   if (isUnchanged(ctx, pair, state)) {
     report.found = pair.source.status?.messages ?? 0;
+    report.skipped = stillSkipped(ctx.checkpoint.rows(state!.srcName, state!.srcUidValidity, ['skipped']), filterFor(ctx));
     return report;
   }
   // Without a journal for this folder the pass is a full one: its scan of the source need not
@@ -116,7 +118,7 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
 }
 
 /** A no-change rerun must cost no SELECT: the listings' STATUS answers whether to look inside. */
-function isUnchanged(ctx: SyncContext, pair: FolderPair, state: FolderState | undefined): boolean {
+export function isUnchanged(ctx: Pick<SyncContext, 'checkpoint' | 'options' | 'dest'>, pair: FolderPair, state: FolderState | undefined): boolean {
   const s = pair.source.status;
   const d = pair.dest.status;
   if (!state || !s || !d || state.destName !== pair.dest.name) return false;
@@ -129,20 +131,9 @@ function isUnchanged(ctx: SyncContext, pair: FolderPair, state: FolderState | un
   return !open.some((r) => r.state !== 'skipped' || liftable(r, filter));
 }
 
-function filterFor(ctx: SyncContext): MessageFilter {
+/** The user's filters plus the destination's own size limit. */
+export function filterFor(ctx: Pick<SyncContext, 'options' | 'dest'>): MessageFilter {
   return { ...ctx.options.filter, destMaxSize: ctx.dest.caps.maxMessageSize ?? ctx.options.filter.destMaxSize };
-}
-
-/** A message left out by a filter that the current filters would let through. */
-function liftable(r: MessageRow, filter: MessageFilter): boolean {
-  // A size refusal by a server that states no limit is final: retrying it each run would only
-  // move the same big message again to be refused again.
-  const knownLimit = r.reason !== 'too-large' || filter.destMaxSize !== undefined;
-  return r.state === 'skipped' && FILTER_REASONS.has(r.reason ?? '') && knownLimit && !skipReason(rowMeta(r), filter);
-}
-
-function rowMeta(r: MessageRow): MessageMeta {
-  return { uid: r.srcUid, size: r.size, flags: r.flags, internalDate: new Date(r.internalDate) };
 }
 
 class FolderRun {
@@ -192,6 +183,7 @@ class FolderRun {
     });
     await this.copyRanges(copy, index, saved);
     await this.saveOversized();
+    this.countSkips();
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
     saved.srcUidNext = this.src.status.uidNext;
     saved.srcModseq = this.src.status.highestModseq;
@@ -307,14 +299,13 @@ class FolderRun {
     if (changes.length > 0) this.ctx.checkpoint.putFlags(state.srcName, this.uidValidity, changes);
   }
 
-  /** Records filter skips; returns what is left to copy. */
+  /** Records filter skips (counted at the end, see countSkips); returns what is left to copy. */
   private selectForCopy(todo: MessageMeta[]): MessageMeta[] {
     const skipped: MessageRow[] = [];
     const copy: MessageMeta[] = [];
     for (const m of todo) {
       const reason = skipReason(m, this.filter);
       if (reason) {
-        this.report.skipped[reason] = (this.report.skipped[reason] ?? 0) + 1;
         skipped.push({ ...metaRow(m), state: 'skipped', reason });
         if (reason === 'too-large') this.oversized.push(m);
       } else copy.push(m);
@@ -481,7 +472,6 @@ class FolderRun {
       const message = o ? o.message : 'no outcome';
       if (reason === 'too-large') {
         // Left out, not failed: the destination will never take it, and it is listed and kept.
-        this.report.skipped[reason] = (this.report.skipped[reason] ?? 0) + 1;
         refused.push(toAppend[i]!.meta);
         return { ...row, state: 'skipped', reason };
       }
@@ -516,6 +506,17 @@ class FolderRun {
       const fetched = await this.fetch(this.src, chunk);
       for (const m of fetched.items) await this.keepOversized(m);
     }
+  }
+
+  /**
+   * Skips as the journal holds them once the folder is through: each message once, however many
+   * attempts it took, and also those an earlier run left out that the current filters still
+   * leave out. Messages that vanished meanwhile are no rows, so their count is kept.
+   */
+  private countSkips(): void {
+    const expunged = this.report.skipped['source-expunged'];
+    this.report.skipped = stillSkipped(this.ctx.checkpoint.rows(this.pair.source.name, this.uidValidity, ['skipped']), this.filter);
+    if (expunged) this.report.skipped['source-expunged'] = expunged;
   }
 
   private countVanished(n: number): void {

@@ -165,17 +165,25 @@ export function jsonSummary(result: JobResult): object {
   };
 }
 
+/** `72 before-since, 3 over-max-size` */
+function skipText(f: FolderReport): string {
+  return Object.entries(f.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
+}
+
 function textSummary(result: JobResult): string {
   const t = result.totals;
   const lines: string[] = [];
   if (result.dryRun) {
     lines.push(`dry run: ${result.source} -> ${result.destination} (nothing written)`);
-    for (const f of result.folders) lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}  (${f.found} messages)`);
-    lines.push(`${t.folders} folders, ${t.found} messages`);
+    for (const f of result.folders) {
+      const would = [`would copy ${f.copied} (${mb(f.bytes)})`, skipText(f) ? `skip ${skipText(f)}` : '', f.error ? `ERROR ${f.error}` : ''].filter(Boolean).join(', ');
+      lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}  (${f.found} messages): ${stripControl(would)}`);
+    }
+    lines.push(`${t.folders} folders, ${t.found} messages at the source: would copy ${t.copied} (${mb(t.bytes)}), skip ${t.skipped}`);
     return lines.join('\n');
   }
   for (const f of result.folders) {
-    const skipped = Object.entries(f.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
+    const skipped = skipText(f);
     const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? `${f.flagsUpdated} flag updates` : '', f.removed ? `${f.removed} removed` : '', f.error ? `ERROR ${f.error}` : '']
       .filter(Boolean)
       .join(', ');
