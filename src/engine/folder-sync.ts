@@ -412,7 +412,8 @@ class FolderRun {
    * progress) in one after it.
    */
   private async transferBatch(dst: FolderHandle, items: MessageData[], requested: number[], index: ContentIndex, finish: () => void): Promise<void> {
-    if (items.length < requested.length) this.countVanished(requested.length - items.length);
+    const vanished = requested.length - items.length;
+    if (vanished > 0) this.countVanished(vanished);
     const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
     const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ size: h.meta.raw.length, sha256: h.sha256 }))) : [];
 
@@ -435,7 +436,7 @@ class FolderRun {
         this.ctx.traffic?.flush();
         finish();
       });
-      this.progress(items.length, 0);
+      this.progress(items.length + vanished, sizeOf(items));
       return;
     }
 
@@ -449,6 +450,8 @@ class FolderRun {
       this.ctx.checkpoint.putRows(folder, this.uidValidity, settled);
       this.ctx.checkpoint.putRows(folder, this.uidValidity, pending);
     });
+    // Those found already there are settled now, before the APPEND of the others.
+    this.progress(hashed.length - toAppend.length + vanished, sizeOf(hashed.map((h) => h.meta)) - sizeOf(toAppend.map((h) => h.meta)));
 
     const outcomes = await dst.append(
       toAppend.map((h) => ({
@@ -487,7 +490,7 @@ class FolderRun {
     });
     for (const m of refused) await this.keepOversized(m);
     this.report.bytes += bytes;
-    this.progress(items.length, bytes);
+    this.progress(toAppend.length, sizeOf(toAppend.map((h) => h.meta)));
   }
 
   /** Lists (and with a sink, saves) a message the destination cannot take for its size. */
@@ -525,6 +528,7 @@ class FolderRun {
   }
 
   private progress(messages: number, bytes: number): void {
+    if (messages === 0) return;
     this.ctx.emit({ type: 'progress', source: this.pair.source.name, messages, bytes });
   }
 
@@ -596,6 +600,10 @@ interface Plan {
   todo: MessageMeta[];
   index: ContentIndex;
   doneThrough: number;
+}
+
+function sizeOf(messages: MessageMeta[]): number {
+  return messages.reduce((a, m) => a + m.size, 0);
 }
 
 function metaRow(m: MessageMeta): Omit<MessageRow, 'state'> {

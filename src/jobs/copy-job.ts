@@ -80,6 +80,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         folders: pairs.length,
         messages: pairs.reduce((a, p) => a + (p.source.status?.messages ?? 0), 0),
         bytes: 0,
+        sources: pairs.map((p) => ({ source: p.source.name, messages: p.source.status?.messages ?? 0 })),
       });
       const reports = await runTransfer(
         {

@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
 import { connectPlain } from '../src/sandbox/seed.js';
-import { runCli } from './support/cli.js';
+import { MAIN, runCli } from './support/cli.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 
-// Filters, dry runs and maps as a user meets them (issue 14, items 2-4): a dry run counts what the
-// run would copy and leave out, a rerun with other filters still says what it leaves out, and a
-// --map that names no folder is refused like a --folder that names none.
+// What runs count and show, as a user meets them: a dry run counts what the run would copy and
+// leave out, a rerun with other filters still says what it leaves out, a --map that names no
+// folder is refused like a --folder that names none, and a folder's progress bar reaches N/N.
 
 const PASSWORD = 'pw-Filters-2';
-const USERS = ['src', 'dst', 'rdst'];
+const USERS = ['src', 'dst', 'rdst', 'pdst'];
 const SINCE = new Date('2020-01-01T00:00:00Z');
 const MAX_SIZE = 5000;
 let server: DovecotServer;
@@ -68,6 +69,8 @@ beforeAll(async () => {
       const date = new Date(Date.UTC(2017, 0, 1) + i * 55 * 86_400_000);
       await c.append('INBOX', Buffer.from(`Subject: message ${i}\r\nMessage-ID: <f${i}@test>\r\n\r\n${body}\r\n`), i % 3 === 0 ? ['\\Seen'] : [], date);
     }
+    await c.mailboxCreate('Big');
+    for (let i = 0; i < 400; i++) await c.append('Big', Buffer.from(`Subject: big ${i}\r\n\r\nbody ${i}\r\n`), [], new Date(Date.UTC(2024, 1, 1)));
     await c.mailboxCreate('Small');
     for (let i = 0; i < 7; i++) await c.append('Small', Buffer.from(`Subject: small ${i}\r\n\r\nhello ${i}\r\n`), [], new Date(Date.UTC(2024, 0, i + 1)));
     const lock = await c.getMailboxLock('INBOX');
@@ -164,5 +167,26 @@ describe('backup and restore dry runs', () => {
     expect(existsSync(join(work, 'restore.sqlite'))).toBe(false);
     const restored = await json(restoreArgs);
     expect(restored.inbox).toMatchObject({ copied: dryRestore.inbox.copied, skipped: dryRestore.inbox.skipped });
+  });
+});
+
+describe('progress on a terminal', () => {
+  it("a small folder's bar reaches N/N before it goes, while a bigger one goes on", async () => {
+    // 100 messages a second: Big's two batches (250 + 150) are fetched at 2.5 s and 4 s at the
+    // earliest, so Small (7 messages, on the second connection) is through well before the run ends.
+    const args = [
+      'migrate', '--from', url('src'), '--to', url('pdst'), '--from-ca', server.caFile, '--to-ca', server.caFile,
+      '--folder', 'Big', '--folder', 'Small', '--connections', '2', '--max-messages-per-second', '100', '--state', join(work, 'small.sqlite'),
+    ];
+    // script(1) runs the command on a pseudo-terminal, so mailferry draws its bars as for a user.
+    const command = [process.execPath, MAIN, ...args].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env, COLUMNS: '120' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const text = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(code, text).toBe(0);
+    expect(text).toMatch(/migrate: 407 copied/);
+    expect(text).toMatch(/Small\s*\[[^\]]*\] 7\/7/);
   });
 });
