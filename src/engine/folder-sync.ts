@@ -74,9 +74,9 @@ export async function syncFolder(
   report: FolderReport = emptyReport(pair.source.name, pair.dest.name),
 ): Promise<FolderReport> {
   const state = ctx.checkpoint.folder(pair.source.name);
-  if (isUnchanged(ctx, pair, state)) {
+  if (state && isUnchanged(ctx, pair, state)) {
     report.found = pair.source.status?.messages ?? 0;
-    report.skipped = stillSkipped(ctx.checkpoint.rows(state!.srcName, state!.srcUidValidity, ['skipped']), filterFor(ctx));
+    report.skipped = stillSkipped(ctx.checkpoint.rows(state.srcName, state.srcUidValidity, ['skipped']), filterFor(ctx));
     return report;
   }
   // Without a journal for this folder the pass is a full one: its scan of the source need not
