@@ -1,6 +1,6 @@
 import { InterruptedError } from '../errors/errors.js';
 import type { FolderInfo, MessageData, MessageMeta } from '../domain/types.js';
-import type { FolderHandle, Store } from '../stores/store.js';
+import type { AppendOutcome, FolderHandle, Store } from '../stores/store.js';
 import type { Checkpoint, FolderState, MessageRow } from './checkpoint.js';
 import { ContentIndex } from './content-index.js';
 import type { EmitEvent } from './events.js';
@@ -453,14 +453,28 @@ class FolderRun {
     // Those found already there are settled now, before the APPEND of the others.
     this.progress(hashed.length - toAppend.length + vanished, sizeOf(hashed.map((h) => h.meta)) - sizeOf(toAppend.map((h) => h.meta)));
 
-    const outcomes = await dst.append(
-      toAppend.map((h) => ({
-        raw: h.meta.raw,
-        flags: flagsForDest(h.meta.flags, dst.permanentFlags),
-        internalDate: h.meta.internalDate,
-        ...(keepsLabels && h.meta.labels?.length ? { labels: h.meta.labels } : {}),
-      })),
-    );
+    // Each message counts as soon as its answer is in; a store that answers the batch as a whole
+    // has them all counted when it returns. If the APPEND throws, the answered ones are uncounted
+    // again: they stay pending, and the retry settles (and counts) them.
+    const unanswered = new Set(toAppend.keys());
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await dst.append(
+        toAppend.map((h) => ({
+          raw: h.meta.raw,
+          flags: flagsForDest(h.meta.flags, dst.permanentFlags),
+          internalDate: h.meta.internalDate,
+          ...(keepsLabels && h.meta.labels?.length ? { labels: h.meta.labels } : {}),
+        })),
+        (i) => {
+          if (unanswered.delete(i)) this.progress(1, toAppend[i]!.meta.size);
+        },
+      );
+    } catch (err) {
+      const answered = [...toAppend.keys()].filter((i) => !unanswered.has(i));
+      this.progress(-answered.length, -sizeOf(answered.map((i) => toAppend[i]!.meta)));
+      throw err;
+    }
     let bytes = 0;
     const refused: MessageData[] = [];
     const results = pending.map((row, i): MessageRow => {
@@ -490,7 +504,7 @@ class FolderRun {
     });
     for (const m of refused) await this.keepOversized(m);
     this.report.bytes += bytes;
-    this.progress(toAppend.length, sizeOf(toAppend.map((h) => h.meta)));
+    this.progress(unanswered.size, sizeOf([...unanswered].map((i) => toAppend[i]!.meta)));
   }
 
   /** Lists (and with a sink, saves) a message the destination cannot take for its size. */

@@ -46,6 +46,14 @@ describe('the progress model, fed with the engine events', () => {
     expect(model.total()).toMatchObject({ messages: 9, totalMessages: 9, counting: 0 });
   });
 
+  it('counts each message as its APPEND is answered where the store answers one at a time, not per batch', async () => {
+    const source = new MemoryStore('mem://source');
+    for (let i = 0; i < 5; i++) source.add('INBOX', `Subject: ${i}\r\n\r\nbody ${i}\r\n`);
+    const events = await engineEvents(source, new FaultStore(new MemoryStore('mem://dest')), 'each.sqlite');
+    const steps = events.flatMap((e) => (e.type === 'progress' && e.source === 'INBOX' ? [e.messages] : []));
+    expect(steps).toEqual([1, 1, 1, 1, 1]);
+  });
+
   it('counts messages as they are settled: a rerun with nothing new ends 0/0, a folder found already there counts up too', async () => {
     const source = new MemoryStore('mem://source');
     for (let i = 0; i < 4; i++) source.add('INBOX', `Subject: ${i}\r\n\r\nbody ${i}\r\n`);
