@@ -21,6 +21,8 @@ export interface TotalProgress {
   /** Folders whose work is not known yet (not started, not done). */
   counting: number;
   folders: number;
+  /** Since the model was made (the run's start). */
+  seconds: number;
   /** Seconds left, once every folder is counted and something has moved. */
   etaSeconds?: number;
 }
@@ -77,7 +79,7 @@ export class ProgressModel {
   }
 
   total(): TotalProgress {
-    const t: TotalProgress = { messages: 0, bytes: 0, totalMessages: 0, totalBytes: 0, counting: 0, folders: this.folders.size };
+    const t: TotalProgress = { messages: 0, bytes: 0, totalMessages: 0, totalBytes: 0, counting: 0, folders: this.folders.size, seconds: (this.now() - this.started) / 1000 };
     for (const f of this.folders.values()) {
       t.messages += f.messages;
       t.bytes += f.bytes;
@@ -87,8 +89,7 @@ export class ProgressModel {
     }
     const done = work(t.messages, t.bytes);
     if (t.counting === 0 && done > 0) {
-      const elapsed = (this.now() - this.started) / 1000;
-      t.etaSeconds = (elapsed * Math.max(0, work(t.totalMessages, t.totalBytes) - done)) / done;
+      t.etaSeconds = (t.seconds * Math.max(0, work(t.totalMessages, t.totalBytes) - done)) / done;
     }
     return t;
   }

@@ -49,9 +49,9 @@ interface Display {
 }
 
 /** The run's progress in words: done of total, bytes, rate, and the ETA or what is still being counted. */
-function totalLine(model: ProgressModel, elapsedSeconds: number): { done: number; total: number; detail: string } {
+function totalLine(model: ProgressModel): { done: number; total: number; detail: string } {
   const t = model.total();
-  const rate = elapsedSeconds > 0 ? t.messages / elapsedSeconds : 0;
+  const rate = t.seconds > 0 ? t.messages / t.seconds : 0;
   const bytes = t.counting > 0 ? mb(t.bytes) : `${(t.bytes / 1e6).toFixed(1)} of ${mb(t.totalBytes)}`;
   const when = t.etaSeconds !== undefined ? `ETA ${t.etaSeconds.toFixed(0)} s` : t.counting > 0 ? `counting (${t.counting} of ${t.folders} folders not started)` : '';
   return { done: t.messages, total: t.totalMessages, detail: [bytes, `${rate.toFixed(0)} msg/s`, when].filter(Boolean).join(', ') };
@@ -59,13 +59,12 @@ function totalLine(model: ProgressModel, elapsedSeconds: number): { done: number
 
 class PlainDisplay implements Display {
   private readonly model = new ProgressModel();
-  private readonly started = Date.now();
   private readonly timer: NodeJS.Timeout;
 
   // Per-folder results are in the final summary; in between, one line every 10 s for cron logs.
   constructor(private readonly logger: Logger) {
     this.timer = setInterval(() => {
-      const line = totalLine(this.model, (Date.now() - this.started) / 1000);
+      const line = totalLine(this.model);
       this.logger.info(`progress: ${line.done}/${line.total} messages, ${line.detail}`);
     }, 10_000);
     this.timer.unref();
@@ -88,7 +87,6 @@ class BarsDisplay implements Display {
   private readonly total = this.bars.create(0, 0, { name: 'total'.padEnd(24), detail: '' });
   private readonly folders = new Map<string, cliProgress.SingleBar>();
   private readonly model = new ProgressModel();
-  private readonly started = Date.now();
   /** Finished folders' bars, shown full for a moment before they go. */
   private readonly lingering = new Set<NodeJS.Timeout>();
 
@@ -126,7 +124,7 @@ class BarsDisplay implements Display {
       default:
         break;
     }
-    const line = totalLine(this.model, (Date.now() - this.started) / 1000);
+    const line = totalLine(this.model);
     this.total.setTotal(line.total);
     this.total.update(line.done, { detail: line.detail });
   }
