@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { Checkpoint, FolderState, MessageRow, MessageState } from '../engine/checkpoint.js';
 import { UsageError } from '../errors/errors.js';
 import { processRunning } from '../process-running.js';
-import { migrate } from './migrations.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
 
 export interface CheckpointIdentity {
   /** Password-free labels of both sides; a checkpoint belongs to exactly one pair. */
@@ -55,8 +55,34 @@ export class SqliteCheckpoint implements Checkpoint {
   /** Set when the transaction under way records an APPEND intent (a `pending` row). */
   private intents = false;
 
-  private constructor(readonly location: string, db: Database.Database) {
+  private constructor(readonly location: string, db: Database.Database, private readonly readOnly = false) {
     this.db = db;
+  }
+
+  /**
+   * For a dry run: the checkpoint as it stands, read without writing anything (no lock, no schema
+   * upgrade); undefined when there is none yet. A read-only connection to a WAL database creates
+   * its `-wal` and `-shm` files when they are missing, so a checkpoint without them (closed
+   * cleanly: everything is in the main file) is read from a copy in memory.
+   */
+  static openReadOnly(path: string, identity: CheckpointIdentity, owner?: CheckpointIdentity): SqliteCheckpoint | undefined {
+    if (!existsSync(path)) return undefined;
+    let db: Database.Database;
+    try {
+      db = existsSync(`${path}-wal`) ? new Database(path, { readonly: true, fileMustExist: true }) : new Database(asRollbackJournal(readFileSync(path)));
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version === 0) {
+        // Created but never written to: nothing recorded yet.
+        db.close();
+        return undefined;
+      }
+      if (version > SCHEMA_VERSION) throw new Error(`checkpoint schema ${version} is newer than this mailferry understands (${SCHEMA_VERSION})`);
+    } catch (err) {
+      throw new UsageError(`cannot open checkpoint ${path}: ${(err as Error).message}`);
+    }
+    const cp = new SqliteCheckpoint(path, db, true);
+    cp.checkIdentity(identity, owner);
+    return cp;
   }
 
   /**
@@ -106,6 +132,7 @@ export class SqliteCheckpoint implements Checkpoint {
   private checkIdentity(identity: CheckpointIdentity, owner?: CheckpointIdentity): void {
     const { source, dest } = readIdentity(this.db) ?? {};
     if (source === undefined) {
+      if (this.readOnly) return;
       const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
       this.db.transaction(() => {
         put.run('source', identity.source);
@@ -233,7 +260,7 @@ export class SqliteCheckpoint implements Checkpoint {
 
   close(): void {
     if (!this.db.open) return;
-    this.db.prepare('DELETE FROM lock WHERE pid = ?').run(process.pid);
+    if (!this.readOnly) this.db.prepare('DELETE FROM lock WHERE pid = ?').run(process.pid);
     this.db.close();
   }
 
@@ -247,6 +274,15 @@ export class SqliteCheckpoint implements Checkpoint {
     if (id === undefined) throw new Error(`checkpoint: folder ${srcName} saved before its rows`);
     return id;
   }
+}
+
+/**
+ * A copy of a WAL database file marked as a rollback-journal one (header bytes 18 and 19: 2 means
+ * WAL, 1 legacy), as a database in memory must be; without a `-wal` file the main file holds it all.
+ */
+function asRollbackJournal(file: Buffer): Buffer {
+  if (file.length >= 20 && file[18] === 2 && file[19] === 2) file[18] = file[19] = 1;
+  return file;
 }
 
 function toRow(r: MessageRecord): MessageRow {

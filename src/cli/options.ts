@@ -90,7 +90,7 @@ export const filterOptions: Record<string, Options> = {
 
 export const runOptions: Record<string, Options> = {
   state: { type: 'string', group: 'Run:', describe: 'checkpoint file (default: $XDG_STATE_HOME/mailferry/<pair>.sqlite)' },
-  'dry-run': { type: 'boolean', default: false, group: 'Run:', describe: 'print the folder mapping and counts; write nothing' },
+  'dry-run': { type: 'boolean', default: false, group: 'Run:', describe: 'print the folder mapping and what the run would copy and skip; write nothing' },
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print one JSON summary on stdout at the end' },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'silent on a good run: no progress and no summary, only warnings and errors (a dry run still prints its plan, --json its document)' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted) and show stack traces' },

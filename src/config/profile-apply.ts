@@ -62,7 +62,7 @@ export function applyProfiles(profiles: Sides<Profile>, requested: { connections
     exclude.push(...source.folders.exclude.map((re) => new RegExp(re)));
     notices.push(`profile ${source.name} leaves out source folders matching ${source.folders.exclude.join(', ')}`);
   }
-  const map = [...requested.selection.map, ...dest.quirks.reservedFolderNames.map((name) => ({ from: name, to: `${name}_renamed` }))];
+  const map = [...requested.selection.map, ...dest.quirks.reservedFolderNames.map((name) => ({ from: name, to: `${name}_renamed`, ifPresent: true }))];
   if (requested.traffic === undefined) return { connections, selection: { ...requested.selection, exclude, map }, notices };
   const traffic: TrafficLimits = { ...requested.traffic };
   const fill = (key: keyof TrafficLimits, option: string, candidates: Array<[Profile, number | null | undefined]>): void => {

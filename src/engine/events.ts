@@ -5,8 +5,14 @@ import type { FolderReport } from './report.js';
  * bars, plain lines, JSON) subscribe. The engine itself never prints.
  */
 export type EngineEvent =
-  | { type: 'plan'; folders: number; messages: number; bytes: number }
+  /** The folders of the run, each with its message count as listed (an upper bound of its work). */
+  | { type: 'plan'; folders: number; messages: number; bytes: number; sources: Array<{ source: string; messages: number }> }
+  /** An attempt at a folder knows its work: the messages (and their bytes) it has still to settle. */
   | { type: 'folder-start'; source: string; destination: string; messages: number; bytes: number }
+  /**
+   * Messages settled (copied, found already there, refused, failed, vanished), with their bytes as
+   * scanned; negative for answered APPENDs taken back when the rest of their batch failed.
+   */
   | { type: 'progress'; source: string; messages: number; bytes: number }
   | { type: 'folder-done'; report: FolderReport }
   | { type: 'notice'; message: string };

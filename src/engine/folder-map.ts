@@ -7,8 +7,11 @@ export interface FolderSelection {
   include: string[];
   /** `--exclude`: leave out source folders whose name matches. */
   exclude: RegExp[];
-  /** `--map SRC=DEST`: DEST is '/'-separated whatever the destination's delimiter. */
-  map: Array<{ from: string; to: string }>;
+  /**
+   * `--map SRC=DEST`: DEST is '/'-separated whatever the destination's delimiter. A map that
+   * matches no source folder is refused, unless it only applies `ifPresent` (a profile's own).
+   */
+  map: Array<{ from: string; to: string; ifPresent?: boolean }>;
   /** `--map '^PATTERN=DEST'`: regular-expression maps (see regex-map.ts), after the literal ones. */
   regexMap?: RegexMap[];
   /** `--recursive`: `include` also takes each named folder's subfolders. */
@@ -40,6 +43,10 @@ export function planFolders(source: FolderInfo[], dest: FolderInfo[], destDelimi
   const { selection: sel, mapped } = expandRegexMaps(source, selection);
   for (const name of sel.include) {
     if (!source.some((f) => matches(f, name))) throw new UsageError(`--folder ${name}: no such folder at the source`);
+  }
+  // A map that applies to nothing is a typo as surely as a --folder that names nothing.
+  for (const m of sel.map) {
+    if (!m.ifPresent && !source.some((f) => matches(f, m.from))) throw new UsageError(`--map ${m.from}=${m.to}: no such folder at the source`);
   }
   const included = (f: FolderInfo): boolean =>
     sel.include.length === 0 || sel.include.some((n) => matches(f, n) || (!!sel.recursive && isBelow(f, n, source)));

@@ -1,10 +1,11 @@
 import { InterruptedError } from '../errors/errors.js';
 import type { FolderInfo, MessageData, MessageMeta } from '../domain/types.js';
-import type { FolderHandle, Store } from '../stores/store.js';
+import type { AppendOutcome, FolderHandle, Store } from '../stores/store.js';
 import type { Checkpoint, FolderState, MessageRow } from './checkpoint.js';
 import { ContentIndex } from './content-index.js';
 import type { EmitEvent } from './events.js';
-import { FILTER_REASONS, skipReason, type MessageFilter } from './filters.js';
+import { skipReason, type MessageFilter } from './filters.js';
+import { liftable, stillSkipped } from './skipped-rows.js';
 import { sha256 } from './hash.js';
 import { emptyReport, type FolderReport, type MessageFailure } from './report.js';
 import { batches, prefetched } from './batches.js';
@@ -76,8 +77,9 @@ export async function syncFolder(
   report: FolderReport = emptyReport(pair.source.name, pair.dest.name),
 ): Promise<FolderReport> {
   const state = ctx.checkpoint.folder(pair.source.name);
-  if (isUnchanged(ctx, pair, state)) {
+  if (state && isUnchanged(ctx, pair, state)) {
     report.found = pair.source.status?.messages ?? 0;
+    report.skipped = stillSkipped(ctx.checkpoint.rows(state.srcName, state.srcUidValidity, ['skipped']), filterFor(ctx));
     return report;
   }
   // Without a journal for this folder the pass is a full one: its scan of the source need not
@@ -119,7 +121,7 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
 }
 
 /** A no-change rerun must cost no SELECT: the listings' STATUS answers whether to look inside. */
-function isUnchanged(ctx: SyncContext, pair: FolderPair, state: FolderState | undefined): boolean {
+export function isUnchanged(ctx: Pick<SyncContext, 'checkpoint' | 'options' | 'dest'>, pair: FolderPair, state: FolderState | undefined): boolean {
   const s = pair.source.status;
   const d = pair.dest.status;
   if (!state || !s || !d || state.destName !== pair.dest.name) return false;
@@ -132,20 +134,9 @@ function isUnchanged(ctx: SyncContext, pair: FolderPair, state: FolderState | un
   return !open.some((r) => r.state !== 'skipped' || liftable(r, filter));
 }
 
-function filterFor(ctx: SyncContext): MessageFilter {
+/** The user's filters plus the destination's own size limit. */
+export function filterFor(ctx: Pick<SyncContext, 'options' | 'dest'>): MessageFilter {
   return { ...ctx.options.filter, destMaxSize: ctx.dest.caps.maxMessageSize ?? ctx.options.filter.destMaxSize };
-}
-
-/** A message left out by a filter that the current filters would let through. */
-function liftable(r: MessageRow, filter: MessageFilter): boolean {
-  // A size refusal by a server that states no limit is final: retrying it each run would only
-  // move the same big message again to be refused again.
-  const knownLimit = r.reason !== 'too-large' || filter.destMaxSize !== undefined;
-  return r.state === 'skipped' && FILTER_REASONS.has(r.reason ?? '') && knownLimit && !skipReason(rowMeta(r), filter);
-}
-
-function rowMeta(r: MessageRow): MessageMeta {
-  return { uid: r.srcUid, size: r.size, flags: r.flags, internalDate: new Date(r.internalDate) };
 }
 
 class FolderRun {
@@ -195,6 +186,7 @@ class FolderRun {
     });
     await this.copyRanges(copy, index, saved);
     await this.saveOversized();
+    this.countSkips();
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
     saved.srcUidNext = this.src.status.uidNext;
     saved.srcModseq = this.src.status.highestModseq;
@@ -310,14 +302,13 @@ class FolderRun {
     if (changes.length > 0) this.ctx.checkpoint.putFlags(state.srcName, this.uidValidity, changes);
   }
 
-  /** Records filter skips; returns what is left to copy. */
+  /** Records filter skips (counted at the end, see countSkips); returns what is left to copy. */
   private selectForCopy(todo: MessageMeta[]): MessageMeta[] {
     const skipped: MessageRow[] = [];
     const copy: MessageMeta[] = [];
     for (const m of todo) {
       const reason = skipReason(m, this.filter);
       if (reason) {
-        this.report.skipped[reason] = (this.report.skipped[reason] ?? 0) + 1;
         skipped.push({ ...metaRow(m), state: 'skipped', reason });
         if (reason === 'too-large') this.oversized.push(m);
       } else copy.push(m);
@@ -425,7 +416,8 @@ class FolderRun {
    * progress) in one after it.
    */
   private async transferBatch(dst: FolderHandle, items: MessageData[], requested: number[], index: ContentIndex, finish: () => void): Promise<void> {
-    if (items.length < requested.length) this.countVanished(requested.length - items.length);
+    const vanished = requested.length - items.length;
+    if (vanished > 0) this.countVanished(vanished);
     const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
     const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ size: h.meta.raw.length, sha256: h.sha256 }))) : [];
 
@@ -448,7 +440,7 @@ class FolderRun {
         this.ctx.traffic?.flush();
         finish();
       });
-      this.progress(items.length, 0);
+      this.progress(items.length + vanished, sizeOf(items));
       return;
     }
 
@@ -462,15 +454,31 @@ class FolderRun {
       this.ctx.checkpoint.putRows(folder, this.uidValidity, settled);
       this.ctx.checkpoint.putRows(folder, this.uidValidity, pending);
     });
+    // Those found already there are settled now, before the APPEND of the others.
+    this.progress(hashed.length - toAppend.length + vanished, sizeOf(hashed.map((h) => h.meta)) - sizeOf(toAppend.map((h) => h.meta)));
 
-    const outcomes = await dst.append(
-      toAppend.map((h) => ({
-        raw: h.meta.raw,
-        flags: flagsForDest(h.meta.flags, dst.permanentFlags),
-        internalDate: h.meta.internalDate,
-        ...(keepsLabels && h.meta.labels?.length ? { labels: h.meta.labels } : {}),
-      })),
-    );
+    // Each message counts as soon as its answer is in; a store that answers the batch as a whole
+    // has them all counted when it returns. If the APPEND throws, the answered ones are uncounted
+    // again: they stay pending, and the retry settles (and counts) them.
+    const unanswered = new Set(toAppend.keys());
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await dst.append(
+        toAppend.map((h) => ({
+          raw: h.meta.raw,
+          flags: flagsForDest(h.meta.flags, dst.permanentFlags),
+          internalDate: h.meta.internalDate,
+          ...(keepsLabels && h.meta.labels?.length ? { labels: h.meta.labels } : {}),
+        })),
+        (i) => {
+          if (unanswered.delete(i)) this.progress(1, toAppend[i]!.meta.size);
+        },
+      );
+    } catch (err) {
+      const answered = [...toAppend.keys()].filter((i) => !unanswered.has(i));
+      this.progress(-answered.length, -sizeOf(answered.map((i) => toAppend[i]!.meta)));
+      throw err;
+    }
     let bytes = 0;
     const refused: MessageData[] = [];
     const failures: MessageFailure[] = [];
@@ -486,7 +494,6 @@ class FolderRun {
       const message = o ? o.message : 'no outcome';
       if (reason === 'too-large') {
         // Left out, not failed: the destination will never take it, and it is listed and kept.
-        this.report.skipped[reason] = (this.report.skipped[reason] ?? 0) + 1;
         refused.push(toAppend[i]!.meta);
         return { ...row, state: 'skipped', reason };
       }
@@ -504,7 +511,7 @@ class FolderRun {
     });
     for (const m of refused) await this.keepOversized(m);
     this.report.bytes += bytes;
-    this.progress(items.length, bytes);
+    this.progress(unanswered.size, sizeOf([...unanswered].map((i) => toAppend[i]!.meta)));
     if (failures.length > 0) this.ctx.errors?.add(folder, failures);
   }
 
@@ -526,12 +533,24 @@ class FolderRun {
     }
   }
 
+  /**
+   * Skips as the journal holds them once the folder is through: each message once, however many
+   * attempts it took, and also those an earlier run left out that the current filters still
+   * leave out. Messages that vanished meanwhile are no rows, so their count is kept.
+   */
+  private countSkips(): void {
+    const expunged = this.report.skipped['source-expunged'];
+    this.report.skipped = stillSkipped(this.ctx.checkpoint.rows(this.pair.source.name, this.uidValidity, ['skipped']), this.filter);
+    if (expunged) this.report.skipped['source-expunged'] = expunged;
+  }
+
   private countVanished(n: number): void {
     // Expunged between scan and fetch: not an error, the next run no longer sees them.
     this.report.skipped['source-expunged'] = (this.report.skipped['source-expunged'] ?? 0) + n;
   }
 
   private progress(messages: number, bytes: number): void {
+    if (messages === 0) return;
     this.ctx.emit({ type: 'progress', source: this.pair.source.name, messages, bytes });
   }
 
@@ -603,6 +622,10 @@ interface Plan {
   todo: MessageMeta[];
   index: ContentIndex;
   doneThrough: number;
+}
+
+function sizeOf(messages: MessageMeta[]): number {
+  return messages.reduce((a, m) => a + m.size, 0);
 }
 
 function metaRow(m: MessageMeta): Omit<MessageRow, 'state'> {

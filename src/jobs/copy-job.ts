@@ -4,8 +4,9 @@ import type { Checkpoint } from '../engine/checkpoint.js';
 import type { EmitEvent } from '../engine/events.js';
 import type { MessageFilter } from '../engine/filters.js';
 import { planFolders, type FolderSelection, type PlannedFolder } from '../engine/folder-map.js';
-import type { FolderPair } from '../engine/folder-sync.js';
-import { emptyReport, type FolderReport } from '../engine/report.js';
+import type { FolderPair, SyncOptions } from '../engine/folder-sync.js';
+import { previewTransfer } from '../engine/preview.js';
+import type { FolderReport } from '../engine/report.js';
 import { runTransfer } from '../engine/run-transfer.js';
 import { TrafficControl, type TrafficLimits } from '../engine/traffic.js';
 import { ErrorBudget } from '../engine/error-budget.js';
@@ -54,13 +55,27 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
     const [sourceFolders, destFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
     const plan = planFolders(sourceFolders, destFolders, destDelimiter(destFolders), req.selection);
     const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun };
+    const identity = req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label };
+    const options: SyncOptions = {
+      filter: req.filter,
+      syncFlags: req.syncFlags,
+      // Two batches per worker are in memory: one being written, the next being fetched.
+      batchMessages: 250,
+      batchBytes: 8 << 20,
+      minMessagesPerRange: req.minMessagesPerRange ?? 500,
+    };
+    const owner = await acceptedOwner(req.statePath, identity, (message) => req.emit({ type: 'notice', message }));
     if (req.dryRun) {
-      const folders = plan.map((p) => ({ ...emptyReport(p.source.name, destName(p, destFolders)), found: p.source.status?.messages ?? 0 }));
-      return finishResult({ ...base, folders, seconds: (Date.now() - started) / 1000 });
+      const journal = SqliteCheckpoint.openReadOnly(req.statePath, identity, owner);
+      try {
+        const pairs = plan.map((p): FolderPair => ({ source: p.source, dest: p.dest ?? plannedDest(p, destFolders) }));
+        const folders = await previewTransfer({ source: req.source, dest: req.dest, checkpoint: journal, options, connections: req.connections }, pairs);
+        return finishResult({ ...base, folders, seconds: (Date.now() - started) / 1000 });
+      } finally {
+        journal?.close();
+      }
     }
 
-    const identity = req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label };
-    const owner = await acceptedOwner(req.statePath, identity, (message) => req.emit({ type: 'notice', message }));
     const checkpoint = SqliteCheckpoint.open(req.statePath, identity, owner);
     try {
       const { pairs, created } = destPairs(req, plan);
@@ -70,20 +85,14 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         folders: pairs.length,
         messages: pairs.reduce((a, p) => a + (p.source.status?.messages ?? 0), 0),
         bytes: 0,
+        sources: pairs.map((p) => ({ source: p.source.name, messages: p.source.status?.messages ?? 0 })),
       });
       const reports = await runTransfer(
         {
           source: req.source,
           dest: req.dest,
           checkpoint,
-          options: {
-            filter: req.filter,
-            syncFlags: req.syncFlags,
-            // Two batches per worker are in memory: one being written, the next being fetched.
-            batchMessages: 250,
-            batchBytes: 8 << 20,
-            minMessagesPerRange: req.minMessagesPerRange ?? 500,
-          },
+          options,
           emit: req.emit,
           signal: req.signal,
           oversize: req.oversize,
@@ -156,6 +165,8 @@ export function destDelimiter(folders: FolderInfo[]): string {
   return (folders.find((f) => f.name.toUpperCase() === 'INBOX') ?? folders[0])?.delimiter || '/';
 }
 
-function destName(p: PlannedFolder, destFolders: FolderInfo[]): string {
-  return p.dest?.name ?? p.destComponents.join(destDelimiter(destFolders));
+/** A destination folder a dry run would create, named as the destination would name it. */
+function plannedDest(p: PlannedFolder, destFolders: FolderInfo[]): FolderInfo {
+  const delimiter = destDelimiter(destFolders);
+  return { name: p.destComponents.join(delimiter), components: p.destComponents, delimiter, specialUse: p.specialUse, subscribed: p.subscribe };
 }

@@ -8,6 +8,7 @@ import { stripControl, type Logger } from './logger.js';
 import { counted } from './plural.js';
 import type { RunSummary } from './run-summary.js';
 import { verifyText } from './verify-report.js';
+import { ProgressModel } from './progress-model.js';
 
 export interface Reporter {
   emit(event: EngineEvent): void;
@@ -53,35 +54,30 @@ interface Display {
   stop(): void;
 }
 
-class Counter {
-  messages = 0;
-  bytes = 0;
-  totalMessages = 0;
-  readonly started = Date.now();
-
-  line(): string {
-    const secs = (Date.now() - this.started) / 1000;
-    const rate = secs > 0 ? this.messages / secs : 0;
-    return `${this.messages}/${this.totalMessages} messages, ${mb(this.bytes)}, ${rate.toFixed(0)} msg/s`;
-  }
+/** The run's progress in words: done of total, bytes, rate, and the ETA or what is still being counted. */
+function totalLine(model: ProgressModel): { done: number; total: number; detail: string } {
+  const t = model.total();
+  const rate = t.seconds > 0 ? t.messages / t.seconds : 0;
+  const bytes = t.counting > 0 ? mb(t.bytes) : `${(t.bytes / 1e6).toFixed(1)} of ${mb(t.totalBytes)}`;
+  const when = t.etaSeconds !== undefined ? `ETA ${t.etaSeconds.toFixed(0)} s` : t.counting > 0 ? `counting (${t.counting} of ${t.folders} folders not started)` : '';
+  return { done: t.messages, total: t.totalMessages, detail: [bytes, `${rate.toFixed(0)} msg/s`, when].filter(Boolean).join(', ') };
 }
 
 class PlainDisplay implements Display {
-  private readonly counter = new Counter();
+  private readonly model = new ProgressModel();
   private readonly timer: NodeJS.Timeout;
 
   // Per-folder results are in the final summary; in between, one line every 10 s for cron logs.
   constructor(private readonly logger: Logger) {
-    this.timer = setInterval(() => this.logger.info(`progress: ${this.counter.line()}`), 10_000);
+    this.timer = setInterval(() => {
+      const line = totalLine(this.model);
+      this.logger.info(`progress: ${line.done}/${line.total} messages, ${line.detail}`);
+    }, 10_000);
     this.timer.unref();
   }
 
   emit(event: EngineEvent): void {
-    if (event.type === 'folder-start') this.counter.totalMessages += event.messages;
-    if (event.type === 'progress') {
-      this.counter.messages += event.messages;
-      this.counter.bytes += event.bytes;
-    }
+    this.model.apply(event);
   }
 
   stop(): void {
@@ -96,41 +92,57 @@ class BarsDisplay implements Display {
   );
   private readonly total = this.bars.create(0, 0, { name: padToWidth('total', 24), detail: '' });
   private readonly folders = new Map<string, cliProgress.SingleBar>();
-  private readonly counter = new Counter();
+  private readonly model = new ProgressModel();
+  /** Finished folders' bars, shown full for a moment before they go. */
+  private readonly lingering = new Set<NodeJS.Timeout>();
 
   emit(event: EngineEvent): void {
+    this.model.apply(event);
     switch (event.type) {
       case 'folder-start': {
-        this.counter.totalMessages += event.messages;
-        this.total.setTotal(this.counter.totalMessages);
-        if (event.messages > 0) this.folders.set(event.source, this.bars.create(event.messages, 0, { name: label(event.source), detail: '' }));
+        const f = this.model.folderProgress(event.source)!;
+        const bar = this.folders.get(event.source);
+        if (bar) {
+          bar.setTotal(f.totalMessages);
+          bar.update(f.messages);
+        } else if (f.totalMessages > 0) {
+          this.folders.set(event.source, this.bars.create(f.totalMessages, f.messages, { name: label(event.source), detail: '' }));
+        }
         break;
       }
-      case 'progress': {
-        this.counter.messages += event.messages;
-        this.counter.bytes += event.bytes;
-        this.folders.get(event.source)?.increment(event.messages);
-        const secs = (Date.now() - this.counter.started) / 1000;
-        const rate = secs > 0 ? this.counter.messages / secs : 0;
-        const eta = rate > 0 ? (this.counter.totalMessages - this.counter.messages) / rate : 0;
-        this.total.update(this.counter.messages, { detail: `${mb(this.counter.bytes)} ${rate.toFixed(0)} msg/s ETA ${eta.toFixed(0)}s` });
+      case 'progress':
+        this.folders.get(event.source)?.update(this.model.folderProgress(event.source)!.messages);
         break;
-      }
       case 'folder-done': {
         const bar = this.folders.get(event.report.source);
-        if (bar) this.bars.remove(bar);
         this.folders.delete(event.report.source);
+        if (!bar) break;
+        const f = this.model.folderProgress(event.report.source)!;
+        bar.setTotal(f.totalMessages);
+        bar.update(f.messages);
+        const timer = setTimeout(() => {
+          this.lingering.delete(timer);
+          this.bars.remove(bar);
+        }, LINGER_MS);
+        this.lingering.add(timer);
         break;
       }
       default:
         break;
     }
+    const line = totalLine(this.model);
+    this.total.setTotal(line.total);
+    this.total.update(line.done, { detail: line.detail });
   }
 
   stop(): void {
+    for (const timer of this.lingering) clearTimeout(timer);
     this.bars.stop();
   }
 }
+
+/** How long a finished folder's bar stays, full, before it goes. */
+const LINGER_MS = 1_000;
 
 /** A folder's name in the bars' name column: 24 terminal cells, whatever the characters. */
 export function label(name: string): string {
@@ -171,17 +183,25 @@ export function jsonSummary(result: JobResult): RunSummary {
   };
 }
 
+/** `72 before-since, 3 over-max-size` */
+function skipText(f: FolderReport): string {
+  return Object.entries(f.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
+}
+
 function textSummary(result: JobResult): string {
   const t = result.totals;
   const lines: string[] = [];
   if (result.dryRun) {
     lines.push(`dry run: ${result.source} -> ${result.destination} (nothing written)`);
-    for (const f of result.folders) lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}  (${counted(f.found, 'message')})`);
-    lines.push(`${counted(t.folders, 'folder')}, ${counted(t.found, 'message')}`);
+    for (const f of result.folders) {
+      const would = [`would copy ${f.copied} (${mb(f.bytes)})`, skipText(f) ? `skip ${skipText(f)}` : '', f.error ? `ERROR ${f.error}` : ''].filter(Boolean).join(', ');
+      lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}  (${counted(f.found, 'message')}): ${stripControl(would)}`);
+    }
+    lines.push(`${counted(t.folders, 'folder')}, ${counted(t.found, 'message')} at the source: would copy ${t.copied} (${mb(t.bytes)}), skip ${t.skipped}`);
     return lines.join('\n');
   }
   for (const f of result.folders) {
-    const skipped = Object.entries(f.skipped).map(([k, v]) => `${v} ${k}`).join(', ');
+    const skipped = skipText(f);
     const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? counted(f.flagsUpdated, 'flag update') : '', f.removed ? `${f.removed} removed` : '', f.error ? `ERROR ${f.error}` : '']
       .filter(Boolean)
       .join(', ');

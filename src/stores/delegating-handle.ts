@@ -17,8 +17,8 @@ export abstract class DelegatingHandle implements FolderHandle {
   fetch(uids: number[]): AsyncIterable<MessageData> {
     return this.inner.fetch(uids);
   }
-  append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
-    return this.inner.append(messages);
+  append(messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]> {
+    return this.inner.append(messages, answered);
   }
   setFlags(uid: number, flags: string[]): Promise<void> {
     return this.inner.setFlags(uid, flags);

@@ -61,9 +61,11 @@ export interface FolderHandle {
    * duplicate, which is why the engine records intent first and reconciles by content. The new
    * UID is given when `caps.returnsUidOnAppend`. A message refused on its own merits (too large,
    * invalid) is an outcome, not a throw; a throw (quota, connection) leaves it unknown which of
-   * the call's messages were stored.
+   * the call's messages were stored. A store that stores them one at a time tells `answered` the
+   * index of each message whose outcome it has, as it comes (for progress; a store that stores a
+   * batch as a whole need not call it).
    */
-  append(messages: AppendRequest[]): Promise<AppendOutcome[]>;
+  append(messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]>;
   /** Replaces a message's flags (system flags and keywords). Idempotent. */
   setFlags(uid: number, flags: string[]): Promise<void>;
   /** Replaces a message's labels; only where `caps.labels`. Idempotent. */

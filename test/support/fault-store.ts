@@ -50,12 +50,14 @@ export class FaultStore implements Store {
       fetch: (uids) => handle.fetch(uids),
       setFlags: (uid, flags) => handle.setFlags(uid, flags),
       close: () => handle.close(),
-      append: async (messages: AppendRequest[]): Promise<AppendOutcome[]> => {
+      // One message at a time, each answer told as it comes, as an IMAP server without MULTIAPPEND.
+      append: async (messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]> => {
         const out: AppendOutcome[] = [];
-        for (const m of messages) {
+        for (const [i, m] of messages.entries()) {
           step();
           out.push(...(await handle.append([m])));
           step();
+          answered?.(i);
         }
         return out;
       },

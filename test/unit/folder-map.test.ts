@@ -40,6 +40,13 @@ describe('planFolders', () => {
     expect(only.map((p) => p.source.name)).toEqual(['Work/Old']);
   });
 
+  it('refuses a --map that names no source folder, as --folder; a profile map applies only where its folder exists', () => {
+    const source = [folder('INBOX'), folder('Work')];
+    expect(() => planFolders(source, [], '/', { ...none, map: [{ from: 'Nope', to: 'Old' }] })).toThrow(/^--map Nope=Old: no such folder at the source$/);
+    const profiled = planFolders(source, [], '/', { ...none, map: [{ from: 'Files', to: 'Files_renamed', ifPresent: true }] });
+    expect(profiled.map((p) => p.destComponents.join('/'))).toEqual(['INBOX', 'Work']);
+  });
+
   it('--recursive takes subfolders, and --into puts everything under a prefix, special-use ones too', () => {
     const source = [folder('INBOX'), folder('Work'), folder('Work/Old'), folder('Work/Old/2019'), folder('Workshop'), folder('Sent', '/', '\\Sent')];
     const dest = [folder('INBOX', '.'), folder('Sent', '.', '\\Sent')];

@@ -147,7 +147,7 @@ describe('applying both sides’ profiles to a run', () => {
     const run = applyProfiles({ source: catalog.get('gmail', 'x'), dest: catalog.get('microsoft365', 'x') }, { connections: 20, selection });
     expect(run.connections).toBe(15);
     expect(run.selection.exclude.map(String)).toEqual(['/^Spam$/', '/^\\[(Gmail|Google Mail)\\]\\/Chats$/']);
-    expect(run.selection.map).toEqual([{ from: 'Files', to: 'Mine' }, { from: 'Files', to: 'Files_renamed' }]);
+    expect(run.selection.map).toEqual([{ from: 'Files', to: 'Mine' }, { from: 'Files', to: 'Files_renamed', ifPresent: true }]);
     expect(run.traffic).toBeUndefined();
     expect(run.notices).toContain('profile gmail allows 15 connections per account: --connections lowered from 20 to 15 (one number serves both sides)');
     const both = applyProfiles({ source: catalog.get('gmail', 'x'), dest: catalog.get('small', 'x') }, { connections: 4, selection });

@@ -96,8 +96,8 @@ export class ImapFolderHandle implements FolderHandle {
     }
   }
 
-  async append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
-    const outcomes = await this.appendAll(messages);
+  async append(messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]> {
+    const outcomes = await this.appendAll(messages, answered);
     // A label is kept after the APPEND: an answer lost in between leaves the message pending, and
     // the rerun that finds it sets its labels again (setLabels is idempotent).
     for (const [i, o] of outcomes.entries()) {
@@ -107,7 +107,7 @@ export class ImapFolderHandle implements FolderHandle {
     return outcomes;
   }
 
-  private async appendAll(messages: AppendRequest[]): Promise<AppendOutcome[]> {
+  private async appendAll(messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]> {
     if (messages.length > 1 && this.client.capabilities.has('MULTIAPPEND')) {
       try {
         return (await multiAppend(this.client, this.box.path, messages)).map((uid) => ({ ok: true, uid }));
@@ -117,8 +117,12 @@ export class ImapFolderHandle implements FolderHandle {
         // Refused as a whole, so none was stored: one by one tells which message is refused.
       }
     }
+    // One APPEND per message (no MULTIAPPEND: Gmail, Exchange, Courier): each answer is progress.
     const outcomes: AppendOutcome[] = [];
-    for (const m of messages) outcomes.push(await this.appendOne(m));
+    for (const [i, m] of messages.entries()) {
+      outcomes.push(await this.appendOne(m));
+      answered?.(i);
+    }
     return outcomes;
   }
 

@@ -17,8 +17,8 @@ export class FlagDroppingHandle extends DelegatingHandle {
     super(inner);
   }
 
-  override append(messages: AppendRequest[]): Promise<AppendOutcome[]> {
-    return this.inner.append(messages.map((m) => ({ ...m, flags: withoutDropped(m.flags, this.dropped) })));
+  override append(messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]> {
+    return this.inner.append(messages.map((m) => ({ ...m, flags: withoutDropped(m.flags, this.dropped) })), answered);
   }
 
   override setFlags(uid: number, flags: string[]): Promise<void> {
