@@ -48,6 +48,7 @@ export class ImapStore implements Store {
     this.capsValue = {
       returnsUidOnAppend: has('UIDPLUS'),
       appendsMayLandLate: true,
+      altersOnAppend: true,
       changedSince: has('CONDSTORE') || has('QRESYNC'),
       maxMessageSize: sizes.length > 0 ? Math.min(...sizes) : undefined,
       labels: has('X-GM-EXT-1'),
