@@ -12,14 +12,14 @@ master="$dest/usr/lib/cyrus/bin/master"
 # What the unpacked imapd, master and ctl_cyrusdb link against beyond a Dovecot machine's libraries.
 libs=(sasl2-bin libsasl2-modules libical3 libpcre3 libxapian30)
 
+sudo=()
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo=(sudo); fi
 missing=()
 for p in "${libs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then sudo=()
-  elif command -v sudo >/dev/null 2>&1; then sudo=(sudo)
-  else
+  if [ "$(id -u)" != 0 ] && [ ${#sudo[@]} -eq 0 ]; then
     echo "install-cyrus: please install ${missing[*]} (apt-get install -y ${missing[*]}) and run this again" >&2
     exit 1
   fi
@@ -36,7 +36,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # apt-get download fetches as _apt where it can write the directory (else it warns and fetches as us).
 if [ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
-(cd "$tmp" && apt-get download -qq cyrus-imapd cyrus-common)
+download() { (cd "$tmp" && apt-get download -qq cyrus-imapd cyrus-common); }
+# A fresh machine may have no package lists yet.
+download || { "${sudo[@]}" apt-get update -qq && download; }
 rm -rf "$dest"
 mkdir -p "$dest"
 for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dest"; done
