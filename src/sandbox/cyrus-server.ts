@@ -38,6 +38,8 @@ export interface CyrusServer {
 }
 
 const SERVER_NAME = 'mailferry-cyrus';
+/** From sasl2-bin; by its path, as /usr/sbin is often not on an ordinary user's PATH. */
+const SASLPASSWD2 = '/usr/sbin/saslpasswd2';
 const START_ATTEMPTS = 5;
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -51,7 +53,7 @@ export function cyrusInstallDir(): string | undefined {
 /** Why Cyrus cannot be started here, or undefined when it can. */
 export function cyrusMissing(): string | undefined {
   if (!cyrusInstallDir()) return 'Cyrus IMAP is not unpacked (run scripts/install-cyrus.sh)';
-  if (!existsSync('/usr/sbin/saslpasswd2')) return 'saslpasswd2 is missing (apt-get install sasl2-bin)';
+  if (!existsSync(SASLPASSWD2)) return 'saslpasswd2 is missing (apt-get install sasl2-bin)';
   return undefined;
 }
 
@@ -106,7 +108,7 @@ class SandboxCyrus implements CyrusServer {
     if (/[\0\r\n]/.test(password)) throw new Error('password must not contain NUL, CR or LF');
     // -p: the password comes on stdin, never on argv.
     await new Promise<void>((resolve, reject) => {
-      const child = execFile('saslpasswd2', ['-p', '-c', '-f', this.sasldb, '-u', SERVER_NAME, name], (err, _out, stderr) =>
+      const child = execFile(SASLPASSWD2, ['-p', '-c', '-f', this.sasldb, '-u', SERVER_NAME, name], (err, _out, stderr) =>
         err ? reject(new Error(`saslpasswd2 ${name}: ${stderr.trim() || err.message}`)) : resolve(),
       );
       child.stdin!.end(password);
