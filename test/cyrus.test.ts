@@ -9,7 +9,6 @@ import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.
 import { cyrusMissing, startCyrus, type CyrusServer } from '../src/sandbox/cyrus-server.js';
 import { corpusFolders, generateCorpus, type CorpusOptions } from '../src/sandbox/corpus.js';
 import { seedAccount } from '../src/sandbox/seed.js';
-import { mayChangeInPlace } from '../src/engine/server-alteration.js';
 import { diffSnapshots, snapshotAccount, type Snapshot } from './support/oracle.js';
 import { snapshotBackup } from './support/backup-snapshot.js';
 import { runCli, startCli } from './support/cli.js';
@@ -137,7 +136,8 @@ describe.skipIf(missing !== undefined)('Cyrus IMAP 3.6 as the second real server
   }, 180_000);
 
   describe('munge8bit: yes (Cyrus\' default) rewrites raw 8-bit header bytes as X', () => {
-    const expectedAltered = [...generateCorpus(MUNGE_CORPUS)].filter((m) => mayChangeInPlace(m.raw)).length;
+    // The corpus' messages with a raw 8-bit header byte (a UTF-8 Subject, as broken mailers send it).
+    const expectedAltered = [...generateCorpus(MUNGE_CORPUS)].filter((m) => m.raw.subarray(0, m.raw.indexOf('\r\n\r\n')).some((byte) => byte >= 0x80)).length;
 
     it('the copies are counted and named as altered by the server', async () => {
       expect(expectedAltered).toBeGreaterThan(0);
