@@ -14,7 +14,7 @@ export function canonicalForm(raw: Buffer): Buffer {
     if (out === raw) out = Buffer.from(raw);
     for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, i + 1)) out[i] = 0x80;
   }
-  const headerEnd = headerLength(out);
+  const headerEnd = headerOf(out).length;
   if (!isAscii(out.subarray(0, headerEnd))) {
     if (out === raw) out = Buffer.from(raw);
     for (let i = 0; i < headerEnd; i++) if (out[i]! >= 0x80) out[i] = 0x58; // 'X'
@@ -23,13 +23,12 @@ export function canonicalForm(raw: Buffer): Buffer {
   return out;
 }
 
-/**
- * Whether a server may store this message with the same size but other bytes (NUL, 8-bit header
- * bytes): only those need their stored copy hashed after an APPEND, as every other known change
- * shows in the size. Cheap: no pass over the body in JavaScript.
- */
-export function mayChangeInPlace(raw: Buffer): boolean {
-  return raw.includes(0) || !isAscii(raw.subarray(0, headerLength(raw)));
+/** The header: the bytes up to and including the blank line after it; the whole message without one. */
+export function headerOf(raw: Buffer): Buffer {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  const ends = [crlf >= 0 ? crlf + 4 : -1, lf >= 0 ? lf + 2 : -1].filter((n) => n >= 0);
+  return raw.subarray(0, ends.length > 0 ? Math.min(...ends) : raw.length);
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -46,14 +45,6 @@ function withCrlf(raw: Buffer): Buffer {
     out[o++] = raw[i]!;
   }
   return out;
-}
-
-/** Bytes up to and including the blank line that ends the header; the whole message without one. */
-function headerLength(raw: Buffer): number {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  const ends = [crlf >= 0 ? crlf + 4 : -1, lf >= 0 ? lf + 2 : -1].filter((n) => n >= 0);
-  return ends.length > 0 ? Math.min(...ends) : raw.length;
 }
 
 function endsWithCrlf(raw: Buffer): boolean {

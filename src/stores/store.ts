@@ -38,6 +38,8 @@ export interface ScanRange {
   uids?: number[];
   /** Also read each message's Message-ID header (`MessageMeta.messageId`), e.g. for `verify --quick`. */
   messageIds?: boolean;
+  /** Also read each message's whole header (`MessageMeta.header`), where the store can do so cheaply; others ignore it. */
+  header?: boolean;
 }
 
 /**

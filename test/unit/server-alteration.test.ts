@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalForm, mayChangeInPlace } from '../../src/engine/server-alteration.js';
+import { canonicalForm, headerOf } from '../../src/engine/server-alteration.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const same = (x: Buffer, y: Buffer) => expect(canonicalForm(x).toString('latin1')).toBe(canonicalForm(y).toString('latin1'));
@@ -19,13 +19,10 @@ describe('canonicalForm: a message and the copy a server altered on APPEND have 
   });
 });
 
-describe('mayChangeInPlace: whether a same-size stored copy still needs its bytes compared', () => {
-  it('NUL anywhere, or an 8-bit byte in the header', () => {
-    expect(mayChangeInPlace(b('Subject: x\r\n\r\na\0b\r\n'))).toBe(true);
-    expect(mayChangeInPlace(b('Subject: \xe9\r\n\r\nab\r\n'))).toBe(true);
+describe('headerOf: what a header-only FETCH (BODY.PEEK[HEADER]) of the message returns', () => {
+  it('ends with the blank line, CRLF or bare LF', () => {
+    expect(headerOf(b('Subject: x\r\n\r\nbody\r\n')).toString('latin1')).toBe('Subject: x\r\n\r\n');
+    expect(headerOf(b('Subject: x\n\nbody\n')).toString('latin1')).toBe('Subject: x\n\n');
   });
-  it('not for 8-bit bytes in the body only, nor plain ASCII', () => {
-    expect(mayChangeInPlace(b('Subject: x\r\n\r\n\xe9\r\n'))).toBe(false);
-    expect(mayChangeInPlace(b('Subject: x\r\n\r\nab\r\n'))).toBe(false);
-  });
+  it('is the whole message when no blank line ends it', () => expect(headerOf(b('Subject: x\r\n')).toString('latin1')).toBe('Subject: x\r\n'));
 });
