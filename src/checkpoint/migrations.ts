@@ -43,6 +43,8 @@ const STEPS: string[] = [
    );`,
   // When an APPEND intent was written, so a rerun knows how young an unanswered APPEND is.
   `ALTER TABLE messages ADD COLUMN intent_at INTEGER;`,
+  // The SHA-256 of the copy a destination server stored with other bytes than it was sent.
+  `ALTER TABLE messages ADD COLUMN dest_sha256 TEXT;`,
 ];
 
 export const SCHEMA_VERSION = STEPS.length;

@@ -35,6 +35,7 @@ interface MessageRecord {
   dest_uid: number | null;
   dest_floor: number | null;
   intent_at: number | null;
+  dest_sha256: string | null;
 }
 
 /**
@@ -199,13 +200,13 @@ export class SqliteCheckpoint implements Checkpoint {
   putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void {
     const id = this.requireFolder(srcName);
     const put = this.db.prepare(
-      `INSERT OR REPLACE INTO messages (folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor, intent_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO messages (folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor, intent_at, dest_sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.write(() => {
       for (const r of rows) {
         if (r.state === 'pending') this.intents = true;
-        put.run(id, srcUidValidity, r.srcUid, r.size, r.internalDate, r.flags.join(' '), r.sha256 ?? null, r.state, r.reason ?? null, r.destUid ?? null, r.destFloor ?? null, r.intentAt ?? null);
+        put.run(id, srcUidValidity, r.srcUid, r.size, r.internalDate, r.flags.join(' '), r.sha256 ?? null, r.state, r.reason ?? null, r.destUid ?? null, r.destFloor ?? null, r.intentAt ?? null, r.destSha256 ?? null);
       }
     });
   }
@@ -297,6 +298,7 @@ function toRow(r: MessageRecord): MessageRow {
     destUid: r.dest_uid ?? undefined,
     destFloor: r.dest_floor ?? undefined,
     intentAt: r.intent_at ?? undefined,
+    destSha256: r.dest_sha256 ?? undefined,
   };
 }
 

@@ -40,6 +40,8 @@ export interface MessageMeta {
   internalDate: Date;
   /** The Message-ID header, when the scan asked for it and the message has one. */
   messageId?: string;
+  /** The raw header, up to and including the blank line after it, when the scan asked for it. */
+  header?: Buffer;
   /** The server's id of the message across folders (Gmail X-GM-MSGID, RFC 8474 EMAILID). */
   emailId?: string;
   /** Gmail labels (X-GM-LABELS), system ones as `\Inbox`, `\Sent`, ...; only from a server that has them. */

@@ -34,6 +34,8 @@ export interface MessageRow {
   destFloor?: number;
   /** When the APPEND intent was recorded (epoch ms). */
   intentAt?: number;
+  /** SHA-256 of the destination's copy, where its server stored other bytes than `sha256`'s. */
+  destSha256?: string;
 }
 
 export interface Checkpoint {

@@ -16,6 +16,7 @@ import type { OversizeSink } from './oversize.js';
 import type { ByteBudget } from './byte-budget.js';
 import type { ErrorBudget } from './error-budget.js';
 import { flagsForDest, sameFlags } from './flags.js';
+import { storedDifferences, type StoredDifference } from './stored-copy.js';
 
 export interface SyncOptions {
   filter: MessageFilter;
@@ -237,7 +238,8 @@ class FolderRun {
     if (this.state && this.state.destName === this.pair.dest.name && this.state.destUidValidity === this.dst.status.uidValidity) {
       const sameSource = this.state.srcUidValidity === this.uidValidity;
       for (const r of this.ctx.checkpoint.rows(this.state.srcName, this.state.srcUidValidity)) {
-        if (r.destUid !== undefined && r.sha256) known.set(r.destUid, r.sha256);
+        const destSha256 = r.destSha256 ?? r.sha256;
+        if (r.destUid !== undefined && destSha256) known.set(r.destUid, destSha256);
         if (sameSource && (r.state === 'done' || (r.state === 'skipped' && !liftable(r, this.filter)))) {
           settled.add(r.srcUid);
           if (r.destUid !== undefined) claimed.add(r.destUid);
@@ -419,17 +421,20 @@ class FolderRun {
     const vanished = requested.length - items.length;
     if (vanished > 0) this.countVanished(vanished);
     const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
-    const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ size: h.meta.raw.length, sha256: h.sha256 }))) : [];
+    const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ raw: h.meta.raw, sha256: h.sha256 }))) : [];
 
     const settled: MessageRow[] = [];
     const toAppend: typeof hashed = [];
     const keepsLabels = this.ctx.dest.caps.labels === true;
     for (const [i, h] of hashed.entries()) {
-      const destUid = claimed[i];
-      if (destUid !== undefined) {
+      const found = claimed[i];
+      if (found !== undefined) {
+        const destUid = found.uid;
         // Found already there, perhaps by an APPEND whose labels were never set: set them now.
         if (keepsLabels && h.meta.labels?.length) await dst.setLabels?.(destUid, h.meta.labels);
-        settled.push({ ...metaRow(h.meta), sha256: h.sha256, state: 'done', destUid });
+        const altered = found.sha256 !== h.sha256;
+        if (altered) this.report.alteredByServer.push({ uid: h.meta.uid, size: h.meta.raw.length, destUid, destSize: index.sizeOf(destUid) ?? h.meta.raw.length });
+        settled.push({ ...metaRow(h.meta), sha256: h.sha256, state: 'done', destUid, ...(altered ? { destSha256: found.sha256 } : {}) });
         this.report.present++;
       } else toAppend.push(h);
     }
@@ -479,6 +484,9 @@ class FolderRun {
       this.progress(-answered.length, -sizeOf(answered.map((i) => toAppend[i]!.meta)));
       throw err;
     }
+    const stored = this.ctx.dest.caps.altersOnAppend
+      ? await storedDifferences(dst, toAppend.map((h, i) => ({ uid: outcomes[i]?.ok ? outcomes[i].uid : undefined, raw: h.meta.raw, sha256: h.sha256 })))
+      : new Map<number, StoredDifference>();
     let bytes = 0;
     const refused: MessageData[] = [];
     const failures: MessageFailure[] = [];
@@ -487,8 +495,12 @@ class FolderRun {
       if (o?.ok) {
         this.report.copied++;
         bytes += row.size;
-        if (o.uid !== undefined) this.destFloor = Math.max(this.destFloor, o.uid + 1);
-        return { ...row, state: 'done', destUid: o.uid };
+        if (o.uid === undefined) return { ...row, state: 'done' };
+        this.destFloor = Math.max(this.destFloor, o.uid + 1);
+        const altered = stored.get(o.uid);
+        if (!altered) return { ...row, state: 'done', destUid: o.uid };
+        this.report.alteredByServer.push({ uid: row.srcUid, size: row.size, destUid: o.uid, destSize: altered.size });
+        return { ...row, state: 'done', destUid: o.uid, destSha256: altered.sha256 };
       }
       const reason = o ? o.reason : 'unknown';
       const message = o ? o.message : 'no outcome';

@@ -15,10 +15,23 @@ export interface FolderReport {
   oversize: Array<{ uid: number; size: number; savedTo?: string }>;
   bytes: number;
   flagsUpdated: number;
+  /**
+   * Messages the destination server stored with other bytes than it was sent (a NUL made 0x80,
+   * 8-bit header bytes made 'X', a newline added): copied, and recognised as copies on reruns.
+   */
+  alteredByServer: AlteredMessage[];
   /** Messages deleted from the destination because they were deleted at the source (backup --mirror). */
   removed?: number;
   /** The folder itself could not be used (created, opened): why. */
   error?: string;
+}
+
+export interface AlteredMessage {
+  /** Source UID. */
+  uid: number;
+  size: number;
+  destUid?: number;
+  destSize: number;
 }
 
 export interface MessageFailure {
@@ -28,7 +41,7 @@ export interface MessageFailure {
 }
 
 export function emptyReport(source: string, destination: string): FolderReport {
-  return { source, destination, found: 0, copied: 0, present: 0, skipped: {}, failed: 0, failures: [], oversize: [], bytes: 0, flagsUpdated: 0 };
+  return { source, destination, found: 0, copied: 0, present: 0, skipped: {}, failed: 0, failures: [], oversize: [], bytes: 0, flagsUpdated: 0, alteredByServer: [] };
 }
 
 export interface Totals {
@@ -40,10 +53,11 @@ export interface Totals {
   failed: number;
   bytes: number;
   flagsUpdated: number;
+  alteredByServer: number;
 }
 
 export function totals(reports: FolderReport[]): Totals {
-  const t: Totals = { folders: reports.length, found: 0, copied: 0, present: 0, skipped: 0, failed: 0, bytes: 0, flagsUpdated: 0 };
+  const t: Totals = { folders: reports.length, found: 0, copied: 0, present: 0, skipped: 0, failed: 0, bytes: 0, flagsUpdated: 0, alteredByServer: 0 };
   for (const r of reports) {
     t.found += r.found;
     t.copied += r.copied;
@@ -52,6 +66,7 @@ export function totals(reports: FolderReport[]): Totals {
     t.failed += r.failed + (r.error ? 1 : 0);
     t.bytes += r.bytes;
     t.flagsUpdated += r.flagsUpdated;
+    t.alteredByServer += r.alteredByServer.length;
   }
   return t;
 }

@@ -3,6 +3,7 @@ import type { MessageMeta } from '../domain/types.js';
 import type { FolderHandle } from '../stores/store.js';
 import { batches } from './batches.js';
 import { sha256 } from './hash.js';
+import { canonicalForm } from './server-alteration.js';
 
 /** One message as a verify report names it. */
 export interface MessageRef {
@@ -15,6 +16,8 @@ export interface MessageRef {
   subject?: string;
   /** Absent in quick mode, which never reads bodies. */
   sha256?: string;
+  /** SHA-256 of its canonical form (server-alteration.ts), where that differs from the bytes. */
+  canonicalSha256?: string;
 }
 
 export interface FolderComparison {
@@ -30,6 +33,11 @@ export interface FolderComparison {
   duplicated: MessageRef[];
   flagDiffs: Array<{ source: MessageRef; dest: MessageRef }>;
   dateDiffs: Array<{ source: MessageRef; dest: MessageRef }>;
+  /**
+   * At the destination with other bytes its server made on APPEND (server-alteration.ts): the
+   * message is there, so this is no difference, but it is listed.
+   */
+  altered: Array<{ source: MessageRef; dest: MessageRef }>;
   /** The folder could not be read on one side. */
   error?: string;
 }
@@ -50,7 +58,8 @@ export async function readFolder(handle: FolderHandle, quick: boolean): Promise<
   const refs: MessageRef[] = [];
   for (const chunk of batches(metas, 500, READ_BATCH_BYTES)) {
     for await (const m of handle.fetch(chunk.map((c) => c.uid))) {
-      refs.push(ref(m, { sha256: sha256(m.raw), messageId: headerValue(m.raw, 'message-id'), subject: headerValue(m.raw, 'subject') }));
+      const canonical = canonicalForm(m.raw);
+      refs.push(ref(m, { sha256: sha256(m.raw), ...(canonical !== m.raw ? { canonicalSha256: sha256(canonical) } : {}), messageId: headerValue(m.raw, 'message-id'), subject: headerValue(m.raw, 'subject') }));
     }
   }
   return refs;
@@ -74,7 +83,7 @@ function ref(m: MessageMeta, extra: Partial<MessageRef> = {}): MessageRef {
  * flag or date differences.
  */
 export function compareFolder(source: string, destination: string, src: MessageRef[], dst: MessageRef[], quick: boolean): FolderComparison {
-  const out: FolderComparison = { source, destination, sourceCount: src.length, destCount: dst.length, missing: [], extra: [], duplicated: [], flagDiffs: [], dateDiffs: [] };
+  const out: FolderComparison = { source, destination, sourceCount: src.length, destCount: dst.length, missing: [], extra: [], duplicated: [], flagDiffs: [], dateDiffs: [], altered: [] };
   const key = (r: MessageRef): string => (quick ? `${r.messageId ?? `none|${r.internalDate}`}|${r.size}` : r.sha256!);
   const groups = new Map<string, { src: MessageRef[]; dst: MessageRef[] }>();
   const group = (k: string) => groups.get(k) ?? groups.set(k, { src: [], dst: [] }).get(k)!;
@@ -100,5 +109,28 @@ export function compareFolder(source: string, destination: string, src: MessageR
     if (g.src.length > 0) out.duplicated.push(...restDst);
     else out.extra.push(...restDst);
   }
+  if (!quick) pairAltered(out);
   return out;
+}
+
+/** A missing message and an extra one with the same canonical form are one message its server altered. */
+function pairAltered(out: FolderComparison): void {
+  const canonical = (r: MessageRef): string => r.canonicalSha256 ?? r.sha256!;
+  const extra = new Map<string, MessageRef[]>();
+  for (const d of out.extra) extra.set(canonical(d), [...(extra.get(canonical(d)) ?? []), d]);
+  const stillMissing: MessageRef[] = [];
+  const paired = new Set<MessageRef>();
+  for (const s of out.missing) {
+    const d = extra.get(canonical(s))?.shift();
+    if (!d) {
+      stillMissing.push(s);
+      continue;
+    }
+    paired.add(d);
+    out.altered.push({ source: s, dest: d });
+    if (s.flags.join(' ') !== d.flags.join(' ')) out.flagDiffs.push({ source: s, dest: d });
+    if (s.internalDate !== d.internalDate) out.dateDiffs.push({ source: s, dest: d });
+  }
+  out.missing = stillMissing;
+  out.extra = out.extra.filter((d) => !paired.has(d));
 }

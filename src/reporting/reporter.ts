@@ -171,6 +171,7 @@ export function jsonSummary(result: JobResult): RunSummary {
       oversize: f.oversize,
       bytes: f.bytes,
       flagsUpdated: f.flagsUpdated,
+      alteredByServer: f.alteredByServer,
       ...(f.removed !== undefined ? { removed: f.removed } : {}),
       ...(f.error ? { error: f.error } : {}),
     })),
@@ -202,18 +203,19 @@ function textSummary(result: JobResult): string {
   }
   for (const f of result.folders) {
     const skipped = skipText(f);
-    const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? counted(f.flagsUpdated, 'flag update') : '', f.removed ? `${f.removed} removed` : '', f.error ? `ERROR ${f.error}` : '']
+    const parts = [`${f.copied} copied`, f.present ? `${f.present} already there` : '', skipped ? `skipped ${skipped}` : '', f.failed ? `${f.failed} FAILED` : '', f.flagsUpdated ? counted(f.flagsUpdated, 'flag update') : '', f.alteredByServer.length ? `${f.alteredByServer.length} altered by the server` : '', f.removed ? `${f.removed} removed` : '', f.error ? `ERROR ${f.error}` : '']
       .filter(Boolean)
       .join(', ');
     if (f.copied + f.present + f.failed + f.flagsUpdated + (f.removed ?? 0) + Object.keys(f.skipped).length > 0 || f.error) {
       lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}: ${stripControl(parts)}`);
     }
+    for (const a of f.alteredByServer) lines.push(`    altered by the server: UID ${a.uid} (${a.size} bytes) stored as ${a.destUid !== undefined ? `UID ${a.destUid}, ` : ''}${a.destSize} bytes`);
     for (const o of f.oversize) lines.push(`    too large for the destination: UID ${o.uid} (${mb(o.size)})${o.savedTo ? `, saved to ${o.savedTo}` : ''}`);
   }
   if (result.archive) lines.push(`archive: ${result.archive}`);
   if (result.verify) lines.push(verifyText(result.verify));
   lines.push(
-    `${result.command}: ${t.copied} copied (${mb(t.bytes)}), ${t.present} already there, ${t.skipped} skipped, ${t.failed} failed, ${counted(t.flagsUpdated, 'flag update')}; ${counted(t.folders, 'folder')}, ${counted(t.found, 'message')} at the source, ${result.seconds.toFixed(1)} s`,
+    `${result.command}: ${t.copied} copied (${mb(t.bytes)}), ${t.present} already there, ${t.skipped} skipped, ${t.failed} failed, ${counted(t.flagsUpdated, 'flag update')}${t.alteredByServer ? `, ${t.alteredByServer} altered by the server` : ''}; ${counted(t.folders, 'folder')}, ${counted(t.found, 'message')} at the source, ${result.seconds.toFixed(1)} s`,
   );
   return lines.join('\n');
 }

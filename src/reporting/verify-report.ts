@@ -10,7 +10,7 @@ export function verifyText(result: VerifyResult): string {
     const problems = f.missing.length + f.extra.length + f.duplicated.length + f.flagDiffs.length + f.dateDiffs.length;
     const head = `${clean(f.source)} -> ${clean(f.destination)}: ${f.sourceCount} vs ${f.destCount}`;
     if (f.error) lines.push(`${head}: ERROR ${clean(f.error)}`);
-    else if (problems === 0) lines.push(`${head}: equal`);
+    else if (problems === 0) lines.push(`${head}: equal${f.altered.length ? ` (${f.altered.length} altered by the server)` : ''}`);
     else {
       lines.push(`${head}: ${summary(f)}`);
       for (const m of f.missing) lines.push(`  missing     ${name(m)}`);
@@ -19,6 +19,7 @@ export function verifyText(result: VerifyResult): string {
       for (const d of f.flagDiffs) lines.push(`  flags       ${name(d.source)}: (${d.source.flags.join(' ')}) vs (${d.dest.flags.join(' ')}) at UID ${d.dest.uid}`);
       for (const d of f.dateDiffs) lines.push(`  date        ${name(d.source)}: ${iso(d.source.internalDate)} vs ${iso(d.dest.internalDate)} at UID ${d.dest.uid}`);
     }
+    for (const a of f.altered) lines.push(`  altered     ${name(a.source)}: stored by the server as UID ${a.dest.uid}, ${a.dest.size} bytes`);
   }
   const mode = result.quick ? 'quick (Message-ID, size, date, flags)' : 'full (SHA-256, flags, date)';
   lines.push(`verify ${mode}: ${result.equal ? 'EQUAL' : 'DIFFERENT'}; ${counted(result.folders.length, 'folder')}, ${result.seconds.toFixed(1)} s`);
@@ -32,6 +33,7 @@ function summary(f: FolderComparison): string {
     [f.duplicated.length, 'duplicated', 'duplicated'],
     [f.flagDiffs.length, 'flag difference', 'flag differences'],
     [f.dateDiffs.length, 'date difference', 'date differences'],
+    [f.altered.length, 'altered by the server', 'altered by the server'],
   ];
   return parts.filter(([n]) => n > 0).map(([n, one, many]) => counted(n, one, many)).join(', ');
 }

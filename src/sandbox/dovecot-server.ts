@@ -105,7 +105,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
   }
 }
 
-interface Certificates {
+export interface Certificates {
   caFile: string;
   certFile: string;
   keyFile: string;
@@ -429,7 +429,7 @@ async function resolveIdentity(): Promise<Identity> {
   }
 }
 
-async function prepareDir(dir: string | undefined): Promise<string> {
+export async function prepareDir(dir: string | undefined): Promise<string> {
   // Paths are pasted into dovecot.conf unquoted, where '$', quotes and spaces have meaning.
   const target = path.resolve(dir ?? os.tmpdir());
   if (!/^[A-Za-z0-9_./+@-]+$/.test(target)) throw new Error(`unsupported characters in sandbox dir ${target}`);
@@ -441,7 +441,7 @@ async function prepareDir(dir: string | undefined): Promise<string> {
 }
 
 /** A test CA plus leaves for localhost (the server) and wrong.example, all P-256 for speed. */
-async function makeCertificates(tlsDir: string): Promise<Certificates> {
+export async function makeCertificates(tlsDir: string): Promise<Certificates> {
   const f = (name: string) => path.join(tlsDir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await execFileP('openssl', [
@@ -497,7 +497,7 @@ async function runDovecot(configFile: string, startupLog: string): Promise<strin
 }
 
 /** Two distinct ports that were free a moment ago (bound together so they cannot coincide). */
-async function freePortPair(host: string): Promise<[number, number]> {
+export async function freePortPair(host: string): Promise<[number, number]> {
   const listen = () => new Promise<net.Server>((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -510,7 +510,7 @@ async function freePortPair(host: string): Promise<[number, number]> {
 }
 
 /** Connects until the server sends its `* OK` greeting line. */
-async function waitForGreeting(connect: () => net.Socket, deadline: number): Promise<void> {
+export async function waitForGreeting(connect: () => net.Socket, deadline: number): Promise<void> {
   for (;;) {
     const greeting = await new Promise<string | Error>((resolve) => {
       const socket = connect();
@@ -533,7 +533,7 @@ async function waitForGreeting(connect: () => net.Socket, deadline: number): Pro
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {
@@ -548,7 +548,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid)) {
     if (Date.now() > deadline) return false;
@@ -557,7 +557,7 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+export async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   await fs.chown(dir, uid, gid);
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);

@@ -18,6 +18,11 @@ export interface StoreCaps {
   maxMessageSize?: number;
   /** Messages carry labels (Gmail X-GM-EXT-1): `AppendRequest.labels` and `setLabels` are kept. */
   labels?: boolean;
+  /**
+   * The store may keep other bytes than it was given (IMAP servers: Dovecot makes NUL 0x80, Cyrus
+   * rewrites 8-bit header bytes), so the engine looks at what it stored after an APPEND.
+   */
+  altersOnAppend?: boolean;
   /** Flags and keywords the store never keeps (its provider profile drops them, e.g. `$MDNSent`). */
   droppedFlags?: string[];
 }
@@ -33,6 +38,8 @@ export interface ScanRange {
   uids?: number[];
   /** Also read each message's Message-ID header (`MessageMeta.messageId`), e.g. for `verify --quick`. */
   messageIds?: boolean;
+  /** Also read each message's whole header (`MessageMeta.header`), where the store can do so cheaply; others ignore it. */
+  header?: boolean;
 }
 
 /**

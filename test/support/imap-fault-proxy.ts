@@ -19,6 +19,8 @@ export interface FaultPlan {
   byeAfter?: { connection: number; bytes: number };
   /** Hang up (with a BYE) right after the server completed the nth command matching this. */
   byeAfterReply?: { match: RegExp; nth: number };
+  /** Server lines to leave out of the answers (matched whole, CRLF excluded), e.g. /^\* OK \[UIDNEXT \d+\]/. */
+  dropLines?: RegExp;
 }
 
 export interface FaultProxy {
@@ -52,8 +54,17 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
     };
     let down = 0;
     let byeTag: string | undefined;
+    let partialLine = '';
     upstream.on('data', (buf: Buffer) => {
-      const raw = buf.toString('latin1');
+      let raw = buf.toString('latin1');
+      if (plan.dropLines) {
+        // Whole lines only: a line split across reads is held back until its CRLF arrives.
+        const lines = (partialLine + raw).split('\r\n');
+        partialLine = lines.pop()!;
+        const kept = lines.filter((line) => !plan.dropLines!.test(line));
+        if (kept.length < lines.length) log.push(`dropped ${lines.length - kept.length} line(s) on connection ${n}`);
+        raw = kept.map((line) => `${line}\r\n`).join('');
+      }
       const text = plan.keepStartTls ? raw : raw.replace(/ STARTTLS/g, '');
       down += buf.length;
       if (plan.byeAfter?.connection === n && down >= plan.byeAfter.bytes) {

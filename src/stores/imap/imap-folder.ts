@@ -63,11 +63,14 @@ export class ImapFolderHandle implements FolderHandle {
       const list = await this.client.fetchAll(
         set,
         // `labels` asks X-GM-LABELS only of a server that has them (imapflow adds X-GM-MSGID itself).
-        { uid: true, flags: true, size: true, internalDate: true, labels: true, ...(range.messageIds ? { headers: ['message-id'] } : {}) },
+        { uid: true, flags: true, size: true, internalDate: true, labels: true, ...(range.header ? { headers: true } : range.messageIds ? { headers: ['message-id'] } : {}) },
         { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
       );
       // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
-      return list.filter((m) => m.uid >= from).map(toMeta).sort((a, b) => a.uid - b.uid);
+      return list
+        .filter((m) => m.uid >= from)
+        .map((m) => (range.header && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m)))
+        .sort((a, b) => a.uid - b.uid);
     } catch (err) {
       throw classifyImapError(err, this.label, `scanning ${this.box.path}`, this.client);
     }

@@ -7,6 +7,7 @@ import { classifyImapError, sessionEnded, sessionLost } from './imap-errors.js';
 import { openClient, type ImapAccount } from './imap-connection.js';
 import { ImapFolderHandle } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
+import { ensureUidNext } from './uid-next.js';
 
 export interface ServerInfo {
   capabilities: string[];
@@ -53,6 +54,7 @@ export class ImapStore implements Store {
     this.capsValue = {
       returnsUidOnAppend: has('UIDPLUS'),
       appendsMayLandLate: true,
+      altersOnAppend: true,
       changedSince: has('CONDSTORE') || has('QRESYNC'),
       maxMessageSize: sizes.length > 0 ? Math.min(...sizes) : undefined,
       labels: has('X-GM-EXT-1'),
@@ -121,6 +123,7 @@ export class ImapStore implements Store {
       const box = await client.mailboxOpen(name, { readOnly: mode === 'read' && !restoreSeenAfterFetch });
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
       if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
+      await ensureUidNext(client, box);
       const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client));
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;

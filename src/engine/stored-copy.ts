@@ -1,0 +1,43 @@
+import { isAscii } from 'node:buffer';
+import type { FolderHandle } from '../stores/store.js';
+import { sha256 } from './hash.js';
+import { headerOf } from './server-alteration.js';
+
+/** A message the destination stored with other bytes than it was sent. */
+export interface StoredDifference {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Looks at what the destination stored for messages just appended (those whose new UID is known),
+ * as cheaply as the known alterations (server-alteration.ts) allow: one FETCH of their
+ * RFC822.SIZE; the header of those with an 8-bit header byte (Cyrus rewrites it in place); the
+ * whole message where the size differs, a NUL was sent (Dovecot's 0x80 keeps the size) or the
+ * header came back different. Returns, by destination UID, the stored copy's size and hash where
+ * they differ from what was sent, so a rerun recognises the copy as the message's.
+ */
+export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: number; raw: Buffer; sha256: string }>): Promise<Map<number, StoredDifference>> {
+  const byUid = new Map<number, { raw: Buffer; sha256: string }>();
+  for (const s of sent) if (s.uid !== undefined) byUid.set(s.uid, s);
+  const out = new Map<number, StoredDifference>();
+  if (byUid.size === 0) return out;
+  const whole: number[] = [];
+  const headers: number[] = [];
+  for (const m of await dst.scan({ uids: [...byUid.keys()].sort((a, b) => a - b) })) {
+    const raw = byUid.get(m.uid)!.raw;
+    if (m.size !== raw.length || raw.includes(0)) whole.push(m.uid);
+    else if (!isAscii(headerOf(raw))) headers.push(m.uid);
+  }
+  if (headers.length > 0) {
+    for (const m of await dst.scan({ uids: headers, header: true })) {
+      if (!m.header?.equals(headerOf(byUid.get(m.uid)!.raw))) whole.push(m.uid);
+    }
+  }
+  if (whole.length === 0) return out;
+  for await (const m of dst.fetch(whole.sort((a, b) => a - b))) {
+    const hash = sha256(m.raw);
+    if (hash !== byUid.get(m.uid)?.sha256) out.set(m.uid, { size: m.raw.length, sha256: hash });
+  }
+  return out;
+}
