@@ -64,6 +64,17 @@ export class DailyLimitError extends MailferryError {
   }
 }
 
+/**
+ * A local file or directory mailferry needs cannot be used as it is: a read-only file system, a
+ * checkpoint that is not (or no longer) a database, a damaged manifest, archive or mbox. Not a
+ * bug: the message says what to do about it. (A full disk is a QuotaError: a rerun resumes.)
+ */
+export class LocalStorageError extends MailferryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'localStorage', options);
+  }
+}
+
 /** The run was stopped by a signal; the checkpoint holds what was done. */
 export class InterruptedError extends MailferryError {
   constructor(message = 'interrupted; rerun the same command to resume') {

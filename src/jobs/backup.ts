@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { archiveBackup } from '../archive/archive-backup.js';
@@ -9,7 +10,8 @@ import type { FolderSelection } from '../engine/folder-map.js';
 import { UsageError } from '../errors/errors.js';
 import type { StderrLogger } from '../reporting/logger.js';
 import type { MaildirLayout } from '../stores/local/folder-path.js';
-import { MANIFEST_FILE, ManifestFile, type BackupFormat } from '../stores/local/manifest.js';
+import { isManifestTemporary, MANIFEST_FILE, ManifestFile, type BackupFormat } from '../stores/local/manifest.js';
+import { fileFailure } from '../stores/local/local-errors.js';
 import { DIR_MODE, ensureDir } from '../stores/local/safe-fs.js';
 import { MaildirStore } from '../stores/maildir/maildir-store.js';
 import { MboxStore } from '../stores/mbox/mbox-store.js';
@@ -60,11 +62,7 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
     throw new UsageError(`${root} is a backup of ${existing.manifest.source}, not of ${source.label}; use another directory`);
   }
   const manifest = existing ?? ManifestFile.fresh(root, { source: source.label, format, layout });
-  if (!req.dryRun) {
-    if (!existing) await createDirectory(root, manifest);
-    // Where the checkpoint goes; 0700 even when a user removed it from an existing backup.
-    await ensureDir(path.join(root, '.mailferry'));
-  }
+  if (!req.dryRun) await prepareDirectory(root, manifest, !existing);
 
   const label = `${format}:${root}`;
   const dest = format === 'maildir' ? new MaildirStore(manifest, label, layout) : new MboxStore(manifest, label);
@@ -112,10 +110,6 @@ async function existingBackup(root: string): Promise<ManifestFile | undefined> {
   return undefined;
 }
 
-function isManifestTemporary(name: string): boolean {
-  return name.startsWith(`${MANIFEST_FILE}.tmp-`);
-}
-
 function chooseFormat(req: BackupRequest, root: string, existing: ManifestFile | undefined): { format: BackupFormat; layout: MaildirLayout } {
   const format = req.format ?? existing?.manifest.format ?? 'maildir';
   if (format === 'mbox' && req.layout !== undefined) throw new UsageError('--layout applies to --format maildir only');
@@ -127,6 +121,35 @@ function chooseFormat(req: BackupRequest, root: string, existing: ManifestFile |
     return { format: m.format, layout: m.layout };
   }
   return { format, layout: format === 'mbox' ? 'fs' : (req.layout ?? 'maildir++') };
+}
+
+/** The backup directory made ready to write, or a one-line error saying why it cannot be. */
+async function prepareDirectory(root: string, manifest: ManifestFile, fresh: boolean): Promise<void> {
+  try {
+    if (fresh) await createDirectory(root, manifest);
+    else await ManifestFile.removeAbandonedTemporaries(root);
+    // Where the checkpoint goes; 0700 even when a user removed it from an existing backup.
+    await ensureDir(path.join(root, '.mailferry'));
+  } catch (err) {
+    throw fileFailure(await explainMissing(err, root), `preparing the backup directory ${root}`);
+  }
+}
+
+/**
+ * mkdir -p on a read-only file system fails with ENOENT for the first level it cannot create,
+ * which reads as if something were missing: the error of writing to the deepest existing
+ * ancestor says what is really wrong.
+ */
+async function explainMissing(err: unknown, dir: string): Promise<unknown> {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err;
+  let ancestor = path.dirname(dir);
+  while (!(await fs.stat(ancestor).then(() => true, () => false)) && ancestor !== path.dirname(ancestor)) ancestor = path.dirname(ancestor);
+  try {
+    await fs.access(ancestor, constants.W_OK);
+    return err;
+  } catch (denied) {
+    return denied;
+  }
 }
 
 /**

@@ -140,9 +140,13 @@ export class MaildirFolder implements LocalFolder {
           // Before the fsync, so the INTERNALDATE is as durable as the bytes.
           await handle.utimes(m.internalDate, m.internalDate);
           await handle.sync();
-        } finally {
+        } catch (err) {
+          // A full disk: no half-written file is left behind (a kill leaves it to the next opening).
           await handle.close();
+          await fs.rm(temp, { force: true });
+          throw err;
         }
+        await handle.close();
       });
       for (const f of files) await fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name));
       await fsyncDir(path.join(this.dir, 'cur'));

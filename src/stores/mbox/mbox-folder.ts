@@ -104,10 +104,14 @@ export class MboxFolder implements LocalFolder {
         chunks.push(...parts);
         offset += length;
       }
-      // libuv writes every piece (looping over short writes and IOV_MAX); checked all the same.
-      const { bytesWritten } = await this.mbox.writev(chunks, this.index.end);
-      if (bytesWritten !== offset - this.index.end) throw new Error(`short write: ${bytesWritten} of ${offset - this.index.end} bytes`);
-      await this.mbox.sync();
+      try {
+        await writeAll(this.mbox, chunks, this.index.end);
+        await this.mbox.sync();
+      } catch (err) {
+        // A mail reader must not see half a message (a full disk): cut back to what the index holds.
+        await this.mbox.truncate(this.index.end).catch(() => undefined);
+        throw err;
+      }
       await this.index.addMessages(records);
       return records.map((r): AppendOutcome => ({ ok: true, uid: r.uid }));
     }));
@@ -212,6 +216,23 @@ function encode(m: AppendRequest): { parts: Buffer[]; length: number; headers: [
   const headers = statusHeaders(m.flags, lineEndingAt(raw, at));
   const parts = [from, ...head, headers, ...quoteParts(raw.subarray(at)), LF];
   return { parts, length: byteLength(parts), headers: [from.length + byteLength(head), headers.length], newline };
+}
+
+/**
+ * Writes every piece at `position`. libuv stops short when the disk fills up (it reports the
+ * bytes written, not ENOSPC); writing the rest then fails with the error that says why. Bytes past
+ * the index's end are never read, and cut off when the folder is next opened for writing.
+ */
+async function writeAll(file: fs.FileHandle, chunks: Buffer[], position: number): Promise<void> {
+  const total = byteLength(chunks);
+  const { bytesWritten } = await file.writev(chunks, position);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat(chunks).subarray(bytesWritten);
+  for (let done = 0; done < rest.length; ) {
+    const { bytesWritten: n } = await file.write(rest, done, rest.length - done, position + bytesWritten + done);
+    if (n === 0) throw Object.assign(new Error(`short write: ${bytesWritten + done} of ${total} bytes`), { code: 'ENOSPC' });
+    done += n;
+  }
 }
 
 const LF = Buffer.from('\n');

@@ -1,0 +1,29 @@
+import { LocalStorageError, MailferryError, QuotaError, UsageError } from '../errors/errors.js';
+
+/**
+ * A failure of the checkpoint file as what the user can do about it. Losing the checkpoint loses
+ * nothing: a run without one matches what is already at the destination by content, so a damaged
+ * one is to be moved aside. SQLite's own codes are on `code` (SQLITE_FULL, SQLITE_NOTADB, ...).
+ */
+export function checkpointFailure(err: unknown, file: string): Error {
+  if (err instanceof MailferryError) return err;
+  const code = String((err as { code?: unknown }).code ?? '');
+  const detail = (err as Error).message ?? String(err);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+    return new QuotaError(`checkpoint ${file}: no space left on the disk; free space and rerun to resume`, { cause: err });
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new LocalStorageError(
+      `checkpoint ${file} is damaged (${detail}); move it aside and rerun: the run then finds what was already copied by content`,
+      { cause: err },
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') {
+    return new LocalStorageError(`checkpoint ${file} cannot be written (${detail}): its directory is read-only; make it writable or give --state elsewhere`, { cause: err });
+  }
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return new UsageError(`checkpoint ${file} is in use by another run`, { cause: err });
+  if (code === 'EACCES' || code === 'EPERM' || code.startsWith('SQLITE_CANTOPEN')) return new UsageError(`cannot open checkpoint ${file}: ${detail}`, { cause: err });
+  if (code.startsWith('SQLITE_IOERR')) return new LocalStorageError(`checkpoint ${file}: disk error (${detail}); check the disk and rerun`, { cause: err });
+  // Anything else (a constraint, a misuse) is a bug, and reported as one.
+  return err instanceof Error ? err : new Error(detail);
+}
