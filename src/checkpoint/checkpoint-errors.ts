@@ -1,3 +1,5 @@
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LocalStorageError, MailferryError, QuotaError, UsageError } from '../errors/errors.js';
 
 /**
@@ -9,7 +11,8 @@ export function checkpointFailure(err: unknown, file: string): Error {
   if (err instanceof MailferryError) return err;
   const code = String((err as { code?: unknown }).code ?? '');
   const detail = (err as Error).message ?? String(err);
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+  // SQLite reports a failed write of its WAL or shared memory as an I/O error, whatever the cause.
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT' || (code.startsWith('SQLITE_IOERR') && diskFull(file))) {
     return new QuotaError(`checkpoint ${file}: no space left on the disk; free space and rerun to resume`, { cause: err });
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
@@ -27,3 +30,16 @@ export function checkpointFailure(err: unknown, file: string): Error {
   // Anything else (a constraint, a misuse) is a bug, and reported as one.
   return err instanceof Error ? err : new Error(detail);
 }
+
+/** Whether the file system holding `file` has (next to) no room left. */
+function diskFull(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    return fs.bavail * fs.bsize < FULL_BELOW_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/** Less than this left counts as full: SQLite needs whole pages, for the WAL and its index. */
+const FULL_BELOW_BYTES = 1 << 20;

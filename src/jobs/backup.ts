@@ -160,6 +160,6 @@ async function explainMissing(err: unknown, dir: string): Promise<unknown> {
 async function createDirectory(root: string, manifest: ManifestFile): Promise<void> {
   await fs.mkdir(root, { recursive: true, mode: DIR_MODE });
   await fs.chmod(root, DIR_MODE);
-  for (const name of await fs.readdir(root)) if (isManifestTemporary(name)) await fs.rm(path.join(root, name), { force: true });
-  await manifest.save();
+  await ManifestFile.removeAbandonedTemporaries(root);
+  await manifest.create();
 }

@@ -6,7 +6,7 @@ import { LocalStorageError, UsageError } from '../../errors/errors.js';
 import { processRunning } from '../../process-running.js';
 import { resolveInside } from './folder-path.js';
 import { fileFailure } from './local-errors.js';
-import { writeFileAtomic } from './safe-fs.js';
+import { createExclusive, fsyncDir, writeFileAtomic } from './safe-fs.js';
 
 /**
  * `manifest.json`: what makes a backup directory self-describing. It names the source account,
@@ -114,6 +114,33 @@ export class ManifestFile {
       return s ? { ...f, name: s.name, delimiter: s.delimiter, uidValidity: s.uidValidity } : f;
     });
     await this.save();
+  }
+
+  /**
+   * Writes the manifest of a new backup directory, failing if one appeared meanwhile: another run
+   * started a backup there at the same moment, and its manifest must not be replaced.
+   */
+  async create(): Promise<void> {
+    const file = path.join(this.root, MANIFEST_FILE);
+    const temp = `${MANIFEST_TEMP_PREFIX}${process.pid}`;
+    try {
+      await fs.rm(path.join(this.root, temp), { force: true });
+      const handle = await createExclusive(path.join(this.root, temp));
+      try {
+        await handle.writeFile(JSON.stringify(this.data, null, 2) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      // link(2), unlike rename(2), never replaces an existing name.
+      await fs.link(path.join(this.root, temp), file);
+      await fs.rm(path.join(this.root, temp));
+      await fsyncDir(this.root);
+    } catch (err) {
+      await fs.rm(path.join(this.root, temp), { force: true }).catch(() => undefined);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${this.root}: another run started a backup there at the same time`);
+      throw fileFailure(err, `writing ${file}`);
+    }
   }
 
   async save(): Promise<void> {
