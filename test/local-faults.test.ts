@@ -205,11 +205,14 @@ describe('damaged, foreign or read-only local state: one line, a documented exit
     const manifest = path.join(dir, 'manifest.json');
     const good = await fs.readFile(manifest);
     await fs.writeFile(manifest, '{"formatVersion": 1, "folders": [garbage');
-    const before = await fingerprint(dir);
-    expectOneLine(await cli(backupArgs(dir), 7), /manifest\.json is damaged \(not valid JSON\); put back a copy/);
-    expectOneLine(await cli(restoreArgs(dir, 'rst3'), 7), /manifest\.json is damaged/);
-    expect(await fingerprint(dir)).toEqual(before);
-    await fs.writeFile(manifest, good);
+    try {
+      const before = await fingerprint(dir);
+      expectOneLine(await cli(backupArgs(dir), 7), /manifest\.json is damaged \(not valid JSON\); put back a copy/);
+      expectOneLine(await cli(restoreArgs(dir, 'rst3'), 7), /manifest\.json is damaged/);
+      expect(await fingerprint(dir)).toEqual(before);
+    } finally {
+      await fs.writeFile(manifest, good);
+    }
   });
 
   it.skipIf(!ROOT)('a backup directory on a read-only mount: exit 7, saying so, for an existing backup and a new one below it', async () => {
