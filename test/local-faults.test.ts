@@ -187,8 +187,12 @@ describe('damaged, foreign or read-only local state: one line, a documented exit
     expectOneLine(await cli(backupArgs(dir), 7), /checkpoint .*state\.sqlite is damaged \(database disk image is malformed\); move it aside and rerun/);
 
     await fs.rename(checkpoint, `${checkpoint}.damaged`);
+    // What a run killed while writing the manifest (disk full, kill -9) leaves: the next run removes it.
+    const leftover = path.join(dir, 'manifest.json.tmp-4194305');
+    await fs.writeFile(leftover, '');
     const rerun = JSON.parse((await cli(backupArgs(dir), 0)).stdout);
     expect(rerun.totals).toMatchObject({ copied: 0, present: 60 });
+    await expect(fs.stat(leftover)).rejects.toThrow(/ENOENT/);
     expectSame(source, await snapshotBackup(dir));
   });
 

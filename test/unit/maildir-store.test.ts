@@ -171,3 +171,30 @@ describe('MaildirStore writes Maildir++ as Dovecot does', () => {
     expect(modes.filter((m) => m !== '700 dir' && m !== '600 file')).toEqual([]);
   });
 });
+
+describe('MaildirStore notices its own message files deleted or cut short', () => {
+  it('lists the folder as having lost them, serves them as damaged when read, and sets them aside when opened for writing', async () => {
+    const s = await store();
+    const inbox = await s.createFolder(['INBOX'], { subscribe: true });
+    await withFolder(s, inbox.name, (h) => h.append([message(1), message(2), message(3)]));
+    const cur = path.join(root, 'Maildir', 'cur');
+    const [first, second] = (await fs.readdir(cur)).sort();
+    await fs.truncate(path.join(cur, first!), 10);
+    await fs.rm(path.join(cur, second!));
+
+    expect((await s.listFolders())[0]!.status).toMatchObject({ messages: 3, lost: 2 });
+    const reader = await s.openFolder(inbox.name, 'read');
+    const read = [];
+    for await (const m of reader.fetch([1, 2, 3])) read.push({ uid: m.uid, damaged: m.damaged });
+    await reader.close();
+    expect(read).toEqual([{ uid: 1, damaged: expect.stringMatching(/is 10 bytes; the message had \d+/) }, { uid: 3, damaged: undefined }]);
+
+    const writer = await s.openFolder(inbox.name, 'write');
+    expect([...writer.lostCopies!].sort()).toEqual([1, 2]);
+    expect((await writer.scan({})).map((m) => m.uid)).toEqual([3]);
+    await writer.expunge!([1, 2]);
+    await writer.close();
+    expect(await fs.readdir(path.join(root, 'Maildir'))).toContain(`${first}.damaged`);
+    expect((await s.listFolders())[0]!.status).toEqual({ uidValidity: expect.any(Number), uidNext: 4, messages: 1 });
+  });
+});
