@@ -219,7 +219,7 @@ describe('damaged, foreign or read-only local state: one line, a documented exit
     }
   });
 
-  it.skipIf(!ROOT)('a backup directory on a read-only mount: exit 7, saying so, for an existing backup and a new one below it', async () => {
+  it.skipIf(!ROOT)('a backup directory or a --state on a read-only mount: exit 7, saying so, for an existing backup and new ones below it', async () => {
     const readOnly = at('read-only');
     await fs.mkdir(readOnly);
     await run('mount', ['--bind', dir, readOnly]);
@@ -228,6 +228,8 @@ describe('damaged, foreign or read-only local state: one line, a documented exit
     const before = await fingerprint(dir);
     expectOneLine(await cli(backupArgs(readOnly), 7), /read-only/);
     expectOneLine(await cli(backupArgs(path.join(readOnly, 'new', 'deeper')), 7), /read-only/);
+    const migrate = ['migrate', '--from', url('grow'), '--from-ca', server.caFile, '--to', url('mig1'), '--to-ca', server.caFile];
+    expectOneLine(await cli([...migrate, '--state', path.join(readOnly, 'new', 'state.sqlite')], 7), /checkpoint .*new\/state\.sqlite cannot be written .*read-only/);
     expect(await fingerprint(dir)).toEqual(before);
   });
 });

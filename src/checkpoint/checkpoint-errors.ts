@@ -1,5 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ancestorWriteError } from '../ancestor-write-error.js';
 import { LocalStorageError, MailferryError, QuotaError, UsageError } from '../errors/errors.js';
 
 /**
@@ -9,6 +10,7 @@ import { LocalStorageError, MailferryError, QuotaError, UsageError } from '../er
  */
 export function checkpointFailure(err: unknown, file: string): Error {
   if (err instanceof MailferryError) return err;
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') err = ancestorWriteError(dirname(file)) ?? err;
   const code = String((err as { code?: unknown }).code ?? '');
   const detail = (err as Error).message ?? String(err);
   // SQLite reports a failed write of its WAL or shared memory as an I/O error, whatever the cause.
@@ -22,7 +24,7 @@ export function checkpointFailure(err: unknown, file: string): Error {
     );
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') {
-    return new LocalStorageError(`checkpoint ${file} cannot be written (${detail}): its directory is read-only; make it writable or give --state elsewhere`, { cause: err });
+    return new LocalStorageError(`checkpoint ${file} cannot be written (${detail}): its directory is read-only; make it writable (migrate and restore: or give --state elsewhere)`, { cause: err });
   }
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return new UsageError(`checkpoint ${file} is in use by another run`, { cause: err });
   if (code === 'EACCES' || code === 'EPERM' || code.startsWith('SQLITE_CANTOPEN')) return new UsageError(`cannot open checkpoint ${file}: ${detail}`, { cause: err });

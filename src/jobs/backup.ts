@@ -1,6 +1,6 @@
-import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { ancestorWriteError } from '../ancestor-write-error.js';
 import { archiveBackup } from '../archive/archive-backup.js';
 import { planArchive } from '../archive/archive-pattern.js';
 import type { EmitEvent } from '../engine/events.js';
@@ -131,24 +131,8 @@ async function prepareDirectory(root: string, manifest: ManifestFile, fresh: boo
     // Where the checkpoint goes; 0700 even when a user removed it from an existing backup.
     await ensureDir(path.join(root, '.mailferry'));
   } catch (err) {
-    throw fileFailure(await explainMissing(err, root), `preparing the backup directory ${root}`);
-  }
-}
-
-/**
- * mkdir -p on a read-only file system fails with ENOENT for the first level it cannot create,
- * which reads as if something were missing: the error of writing to the deepest existing
- * ancestor says what is really wrong.
- */
-async function explainMissing(err: unknown, dir: string): Promise<unknown> {
-  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err;
-  let ancestor = path.dirname(dir);
-  while (!(await fs.stat(ancestor).then(() => true, () => false)) && ancestor !== path.dirname(ancestor)) ancestor = path.dirname(ancestor);
-  try {
-    await fs.access(ancestor, constants.W_OK);
-    return err;
-  } catch (denied) {
-    return denied;
+    const cause = (err as NodeJS.ErrnoException).code === 'ENOENT' ? (ancestorWriteError(root) ?? err) : err;
+    throw fileFailure(cause, `preparing the backup directory ${root}`);
   }
 }
 
