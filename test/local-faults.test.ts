@@ -239,12 +239,22 @@ describe.skipIf(!ROOT)('a full disk during backup: exit 5 naming the path, nothi
     ['maildir', 'a message file'],
     ['mbox', 'an mbox append'],
   ])('%s: in the middle of %s', async (format) => {
-    const dir = at(`full-${format}`);
-    await mountTmpfs(dir, '8m');
-    const filler = await fill(dir, 500_000);
-    const to = path.join(dir, 'backup');
-    const full = await cli(backupArgs(to, ['--format', format]), 5);
-    expectOneLine(full, new RegExp(`${to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*no space left on the disk; free space and rerun`));
+    // The folders are made by a run that copies nothing; then only the mail root (Maildir/ or
+    // mbox/) moves onto a small tmpfs, so the disk fills up inside a message, not the checkpoint.
+    const to = at(`full-${format}`);
+    await cli(backupArgs(to, ['--format', format, '--since', '2999-01-01']), 0);
+    const mailRoot = path.join(to, format === 'maildir' ? 'Maildir' : 'mbox');
+    const small = at(`full-${format}-tmpfs`);
+    await mountTmpfs(small, '8m');
+    await run('cp', ['-a', `${mailRoot}/.`, small]);
+    await fs.rm(mailRoot, { recursive: true });
+    await fs.mkdir(mailRoot, { mode: 0o700 });
+    await run('mount', ['--bind', small, mailRoot]);
+    mounts.push(mailRoot);
+    const filler = await fill(small, 500_000);
+
+    const full = await cli(backupArgs(to), 5);
+    expectOneLine(full, new RegExp(`writing to ${mailRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*: no space left on the disk; free space and rerun`));
     if (format === 'maildir') await expectNoPartialMaildirFile(to);
     // What a mail reader sees of the mbox files is what the index holds: no message cut off.
     else expectSame(await snapshotBackup(to), await snapshotMboxFiles(to));

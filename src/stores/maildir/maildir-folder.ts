@@ -152,22 +152,23 @@ export class MaildirFolder implements LocalFolder {
         const base = uniqueBase(m.raw.length);
         return { m, base, name: `${base}:${infoFor(m.flags, this.keywords)}` };
       });
-      await inParallel(files, WRITE_PARALLELISM, async ({ m, base }) => {
-        const temp = path.join(this.dir, 'tmp', base);
-        const handle = await createExclusive(temp);
-        try {
-          await handle.writeFile(m.raw);
-          // Before the fsync, so the INTERNALDATE is as durable as the bytes.
-          await handle.utimes(m.internalDate, m.internalDate);
-          await handle.sync();
-        } catch (err) {
-          // A full disk: no half-written file is left behind (a kill leaves it to the next opening).
-          await handle.close();
-          await fs.rm(temp, { force: true });
-          throw err;
-        }
-        await handle.close();
-      });
+      try {
+        await inParallel(files, WRITE_PARALLELISM, async ({ m, base }) => {
+          const handle = await createExclusive(path.join(this.dir, 'tmp', base));
+          try {
+            await handle.writeFile(m.raw);
+            // Before the fsync, so the INTERNALDATE is as durable as the bytes.
+            await handle.utimes(m.internalDate, m.internalDate);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        });
+      } catch (err) {
+        // A full disk: none of the batch is left behind in tmp/ (a kill leaves it to the next opening).
+        for (const f of files) await fs.rm(path.join(this.dir, 'tmp', f.base), { force: true });
+        throw err;
+      }
       for (const f of files) await fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name));
       await fsyncDir(path.join(this.dir, 'cur'));
       const uids = await this.uidList.append(files.map((f) => f.base), this.entries.size + files.length);
