@@ -198,3 +198,27 @@ describe('MaildirStore notices its own message files deleted or cut short', () =
     expect((await s.listFolders())[0]!.status).toEqual({ uidValidity: expect.any(Number), uidNext: 4, messages: 1 });
   });
 });
+
+describe('Maildir++ backups written with the former escaping (every backslash as \\5c)', () => {
+  it('keep their folder at the path the manifest names: a rerun finds it there with its messages', async () => {
+    const s = await store();
+    const folder = await s.createFolder(['back\\slash'], { subscribe: true });
+    expect(folder.name).toBe('Maildir/.back\\slash');
+    await withFolder(s, folder.name, (h) => h.append([message(1)]));
+    // What the former scheme wrote: the directory and the manifest entry say `.back\5cslash`.
+    await fs.rename(path.join(root, folder.name), path.join(root, 'Maildir', '.back\\5cslash'));
+    const manifest = (await ManifestFile.read(root))!;
+    const entry = manifest.folders().find((f) => f.path === folder.name)!;
+    const old = { ...entry, path: 'Maildir/.back\\5cslash' };
+    const rewritten = JSON.parse(await fs.readFile(path.join(root, 'manifest.json'), 'utf8'));
+    rewritten.folders = [old];
+    await fs.writeFile(path.join(root, 'manifest.json'), JSON.stringify(rewritten));
+
+    const again = await store();
+    const found = await again.createFolder(['back\\slash'], { subscribe: true });
+    expect(found.name).toBe('Maildir/.back\\5cslash');
+    expect(found.status).toMatchObject({ messages: 1 });
+    expect((await withFolder(again, found.name, all)).map((m) => m.raw)).toEqual([message(1).raw.toString()]);
+    expect(await fs.readdir(path.join(root, 'Maildir'))).not.toContain('.back\\slash');
+  });
+});
