@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { connectPlain } from '../src/sandbox/seed.js';
 import { backupManifest, snapshotBackup, walk } from './support/backup-snapshot.js';
 import { runCli } from './support/cli.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
+import { promisify } from 'node:util';
 
 const PASSWORD = 'pw-Hostile-3';
 /**
@@ -72,5 +74,28 @@ describe('hostile folder names', () => {
     expect(new Set(manifest.folders.map((f) => f.path)).size).toBe(manifest.folders.length);
     const diff = diffSnapshots(source, await snapshotBackup(to));
     expect(diff.details).toEqual([]);
+  });
+
+  it('maildir++: a stock Dovecot (no listescape) serves every folder whose name it accepts under that name, with its mail', async () => {
+    // Run after the test above, which wrote the backup.
+    const to = path.join(outer, 'maildir++');
+    // What a stock Dovecot with Maildir++ refuses in a component: its separator '.', '/', a leading
+    // '~', the empty name; and a name longer than the 240 bytes mailferry shortens.
+    const accepted = HOSTILE.filter((name) => name.split('/').every((c) => c !== '' && !c.includes('.') && !c.startsWith('~')) && Buffer.byteLength(name) < 200);
+    expect(accepted).toEqual(expect.arrayContaining(['back\\slash', '%', '&', 'Ünïcödé/日本語']));
+    const stock = await startDovecot({ users: [{ name: 'reader', password: PASSWORD }], layout: 'maildir++' });
+    try {
+      const home = stock.mailHome('reader');
+      await fs.cp(path.join(to, 'Maildir'), path.join(home, 'Maildir'), { recursive: true, preserveTimestamps: true });
+      const owner = await fs.stat(home);
+      await promisify(execFile)('chown', ['-R', `${owner.uid}:${owner.gid}`, path.join(home, 'Maildir')]);
+      const served = await snapshotAccount({ host: stock.host, port: stock.port, user: 'reader', password: PASSWORD });
+      const source = await snapshotAccount(addr, { folders: accepted });
+      const servedAccepted = new Map([...served].filter(([name]) => accepted.includes(name)));
+      expect([...servedAccepted.keys()].sort()).toEqual([...accepted].sort());
+      expect(diffSnapshots(source, servedAccepted).details).toEqual([]);
+    } finally {
+      await stock.stop();
+    }
   });
 });

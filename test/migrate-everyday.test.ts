@@ -249,14 +249,14 @@ describe('migrate --errors-max', () => {
     await server.doveadm(['force-resync', '-u', user, 'INBOX']);
   }
 
-  it('stops once N messages have failed (exit 7), and a rerun resumes: every message once', async () => {
+  it('stops once N messages have failed (exit 8), and a rerun resumes: every message once', async () => {
     const opts = { seed: 32, messages: 300, folders: 8 };
     await seedAccount(addr('esrc'), generateCorpus(opts), { folders: corpusFolders(opts) });
     await addEmptyMessages('esrc', 3);
 
     // One connection: INBOX, the biggest folder, goes first, and the run stops there.
     const run = await migrate('esrc', 'errors', 'errors.sqlite', ['--errors-max', '2', '--connections', '1']);
-    expect(run.code).toBe(7);
+    expect(run.code).toBe(8);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^error: --errors-max 2: 3 messages failed, the last INBOX UID \d+: .*zero byte.*; stopped, a rerun retries them and resumes$/);
     const stopped = Object.values(await folderCounts('errors')).reduce((a, n) => a + n, 0);

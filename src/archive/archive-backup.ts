@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ArchiveError, MailferryError, QuotaError, UsageError } from '../errors/errors.js';
+import { ArchiveError, LocalStorageError, MailferryError, QuotaError, UsageError } from '../errors/errors.js';
 import { fsyncDir } from '../stores/local/safe-fs.js';
 import { archivePath, isArchiveOf, type ArchivePlan } from './archive-pattern.js';
 import { listTree, sha256File, type TreeEntry } from './backup-tree.js';
@@ -67,6 +67,7 @@ function archiveFailure(err: unknown, target: string): Error {
   if (err instanceof MailferryError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new QuotaError(`writing ${target}: no space left on the disk; the backup itself is complete`, { cause: err });
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new UsageError(`writing ${target}: ${(err as Error).message}`, { cause: err });
+  if (code === 'EROFS') return new LocalStorageError(`writing ${target}: the file system is read-only; the backup itself is complete`, { cause: err });
+  if (code === 'EACCES' || code === 'EPERM') return new UsageError(`writing ${target}: ${(err as Error).message}`, { cause: err });
   return new ArchiveError(`writing ${target}: ${(err as Error).message ?? err}; the backup itself is complete`, { cause: err });
 }

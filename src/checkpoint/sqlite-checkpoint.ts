@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Checkpoint, FolderState, MessageRow, MessageState } from '../engine/checkpoint.js';
 import { UsageError } from '../errors/errors.js';
 import { processRunning } from '../process-running.js';
+import { checkpointFailure } from './checkpoint-errors.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 
 export interface CheckpointIdentity {
@@ -79,7 +80,7 @@ export class SqliteCheckpoint implements Checkpoint {
       }
       if (version > SCHEMA_VERSION) throw new Error(`checkpoint schema ${version} is newer than this mailferry understands (${SCHEMA_VERSION})`);
     } catch (err) {
-      throw new UsageError(`cannot open checkpoint ${path}: ${(err as Error).message}`);
+      throw checkpointFailure(err, path);
     }
     const cp = new SqliteCheckpoint(path, db, true);
     cp.checkIdentity(identity, owner);
@@ -88,45 +89,40 @@ export class SqliteCheckpoint implements Checkpoint {
 
   /**
    * `owner`: the accounts the checkpoint names when the caller has judged them to be this run's,
-   * reached another way (jobs/checkpoint-owner.ts); any other pair is refused.
+   * reached another way (jobs/checkpoint-owner.ts); any other pair is refused. Every failure, here
+   * and in each method, is one of `checkpointFailure`: a full disk, a damaged file, ...
    */
   static open(path: string, identity: CheckpointIdentity, owner?: CheckpointIdentity): SqliteCheckpoint {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       db = new Database(path, { timeout: 0 });
-    } catch (err) {
-      throw new UsageError(`cannot open checkpoint ${path}: ${(err as Error).message}`);
-    }
-    chmodSync(path, 0o600);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    migrate(db);
-    const cp = new SqliteCheckpoint(path, db);
-    try {
+      chmodSync(path, 0o600);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+      const cp = new SqliteCheckpoint(path, db);
       cp.checkIdentity(identity, owner);
       cp.lock();
+      return cp;
     } catch (err) {
-      db.close();
-      throw err;
+      db?.close();
+      throw checkpointFailure(err, path);
     }
-    return cp;
   }
 
   /** The pair of accounts a checkpoint file names, or undefined when there is none yet. */
   static ownerOf(path: string): CheckpointIdentity | undefined {
     if (!existsSync(path)) return undefined;
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
       db = new Database(path, { timeout: 0, fileMustExist: true });
-    } catch (err) {
-      throw new UsageError(`cannot open checkpoint ${path}: ${(err as Error).message}`);
-    }
-    try {
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
       return hasMeta ? readIdentity(db) : undefined;
+    } catch (err) {
+      throw checkpointFailure(err, path);
     } finally {
-      db.close();
+      db?.close();
     }
   }
 
@@ -161,66 +157,76 @@ export class SqliteCheckpoint implements Checkpoint {
   }
 
   folder(srcName: string): FolderState | undefined {
-    const r = this.db.prepare<[string], FolderRecord>('SELECT * FROM folders WHERE src_name = ?').get(srcName);
-    if (!r) return undefined;
-    this.folderIds.set(srcName, r.id);
-    return {
-      srcName: r.src_name,
-      srcUidValidity: r.src_uidvalidity,
-      srcUidNext: r.src_uidnext,
-      srcModseq: r.src_modseq ?? undefined,
-      doneThrough: r.done_through,
-      destName: r.dest_name,
-      destUidValidity: r.dest_uidvalidity ?? undefined,
-    };
+    return this.guard(() => {
+      const r = this.db.prepare<[string], FolderRecord>('SELECT * FROM folders WHERE src_name = ?').get(srcName);
+      if (!r) return undefined;
+      this.folderIds.set(srcName, r.id);
+      return {
+        srcName: r.src_name,
+        srcUidValidity: r.src_uidvalidity,
+        srcUidNext: r.src_uidnext,
+        srcModseq: r.src_modseq ?? undefined,
+        doneThrough: r.done_through,
+        destName: r.dest_name,
+        destUidValidity: r.dest_uidvalidity ?? undefined,
+      };
+    });
   }
 
   saveFolder(s: FolderState): void {
-    this.db
-      .prepare(
-        `INSERT INTO folders (src_name, src_uidvalidity, src_uidnext, src_modseq, done_through, dest_name, dest_uidvalidity)
-         VALUES (@srcName, @srcUidValidity, @srcUidNext, @srcModseq, @doneThrough, @destName, @destUidValidity)
-         ON CONFLICT (src_name) DO UPDATE SET src_uidvalidity = excluded.src_uidvalidity, src_uidnext = excluded.src_uidnext,
-           src_modseq = excluded.src_modseq, done_through = excluded.done_through, dest_name = excluded.dest_name,
-           dest_uidvalidity = excluded.dest_uidvalidity`,
-      )
-      .run({ ...s, srcModseq: s.srcModseq ?? null, destUidValidity: s.destUidValidity ?? null });
+    return this.guard(() => {
+      this.db
+        .prepare(
+          `INSERT INTO folders (src_name, src_uidvalidity, src_uidnext, src_modseq, done_through, dest_name, dest_uidvalidity)
+           VALUES (@srcName, @srcUidValidity, @srcUidNext, @srcModseq, @doneThrough, @destName, @destUidValidity)
+           ON CONFLICT (src_name) DO UPDATE SET src_uidvalidity = excluded.src_uidvalidity, src_uidnext = excluded.src_uidnext,
+             src_modseq = excluded.src_modseq, done_through = excluded.done_through, dest_name = excluded.dest_name,
+             dest_uidvalidity = excluded.dest_uidvalidity`,
+        )
+        .run({ ...s, srcModseq: s.srcModseq ?? null, destUidValidity: s.destUidValidity ?? null });
+    });
   }
 
   rows(srcName: string, srcUidValidity: number, states?: MessageState[]): MessageRow[] {
-    const id = this.folderId(srcName);
-    if (id === undefined) return [];
-    const where = states ? ` AND state IN (${states.map(() => '?').join(',')})` : '';
-    return this.db
-      .prepare<unknown[], MessageRecord>(`SELECT * FROM messages WHERE folder_id = ? AND src_uidvalidity = ?${where} ORDER BY src_uid`)
-      .all(id, srcUidValidity, ...(states ?? []))
-      .map(toRow);
+    return this.guard(() => {
+      const id = this.folderId(srcName);
+      if (id === undefined) return [];
+      const where = states ? ` AND state IN (${states.map(() => '?').join(',')})` : '';
+      return this.db
+        .prepare<unknown[], MessageRecord>(`SELECT * FROM messages WHERE folder_id = ? AND src_uidvalidity = ?${where} ORDER BY src_uid`)
+        .all(id, srcUidValidity, ...(states ?? []))
+        .map(toRow);
+    });
   }
 
   putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void {
-    const id = this.requireFolder(srcName);
-    const put = this.db.prepare(
-      `INSERT OR REPLACE INTO messages (folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor, intent_at, dest_sha256)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.write(() => {
-      for (const r of rows) {
-        if (r.state === 'pending') this.intents = true;
-        put.run(id, srcUidValidity, r.srcUid, r.size, r.internalDate, r.flags.join(' '), r.sha256 ?? null, r.state, r.reason ?? null, r.destUid ?? null, r.destFloor ?? null, r.intentAt ?? null, r.destSha256 ?? null);
-      }
+    return this.guard(() => {
+      const id = this.requireFolder(srcName);
+      const put = this.db.prepare(
+        `INSERT OR REPLACE INTO messages (folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor, intent_at, dest_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      this.write(() => {
+        for (const r of rows) {
+          if (r.state === 'pending') this.intents = true;
+          put.run(id, srcUidValidity, r.srcUid, r.size, r.internalDate, r.flags.join(' '), r.sha256 ?? null, r.state, r.reason ?? null, r.destUid ?? null, r.destFloor ?? null, r.intentAt ?? null, r.destSha256 ?? null);
+        }
+      });
     });
   }
 
   putFlags(srcName: string, srcUidValidity: number, changes: Array<{ srcUid: number; flags: string[] }>): void {
-    const id = this.requireFolder(srcName);
-    const put = this.db.prepare('UPDATE messages SET flags = ? WHERE folder_id = ? AND src_uidvalidity = ? AND src_uid = ?');
-    this.db.transaction(() => {
-      for (const c of changes) put.run(c.flags.join(' '), id, srcUidValidity, c.srcUid);
-    })();
+    return this.guard(() => {
+      const id = this.requireFolder(srcName);
+      const put = this.db.prepare('UPDATE messages SET flags = ? WHERE folder_id = ? AND src_uidvalidity = ? AND src_uid = ?');
+      this.db.transaction(() => {
+        for (const c of changes) put.run(c.flags.join(' '), id, srcUidValidity, c.srcUid);
+      })();
+    });
   }
 
   batch<T>(fn: () => T): T {
-    return this.write(fn);
+    return this.guard(() => this.write(fn));
   }
 
   /**
@@ -246,23 +252,43 @@ export class SqliteCheckpoint implements Checkpoint {
   }
 
   usage(account: string, day: string): { down: number; up: number } {
-    const r = this.db.prepare<[string, string], { down: number; up: number }>('SELECT bytes_down AS down, bytes_up AS up FROM usage WHERE account = ? AND day = ?').get(account, day);
-    return r ?? { down: 0, up: 0 };
+    return this.guard(() => {
+      const r = this.db.prepare<[string, string], { down: number; up: number }>('SELECT bytes_down AS down, bytes_up AS up FROM usage WHERE account = ? AND day = ?').get(account, day);
+      return r ?? { down: 0, up: 0 };
+    });
   }
 
   addUsage(account: string, day: string, down: number, up: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO usage (account, day, bytes_down, bytes_up) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account, day) DO UPDATE SET bytes_down = bytes_down + excluded.bytes_down, bytes_up = bytes_up + excluded.bytes_up`,
-      )
-      .run(account, day, down, up);
+    return this.guard(() => {
+      this.db
+        .prepare(
+          `INSERT INTO usage (account, day, bytes_down, bytes_up) VALUES (?, ?, ?, ?)
+           ON CONFLICT (account, day) DO UPDATE SET bytes_down = bytes_down + excluded.bytes_down, bytes_up = bytes_up + excluded.bytes_up`,
+        )
+        .run(account, day, down, up);
+    });
   }
 
+  /** Never throws: it runs in `finally` blocks, where it must not hide the error that ended the run. */
   close(): void {
     if (!this.db.open) return;
-    if (!this.readOnly) this.db.prepare('DELETE FROM lock WHERE pid = ?').run(process.pid);
+    if (!this.readOnly) {
+      try {
+        this.db.prepare('DELETE FROM lock WHERE pid = ?').run(process.pid);
+      } catch {
+        // A full disk or a damaged file: the lock of a process that is gone is taken over anyway.
+      }
+    }
     this.db.close();
+  }
+
+  /** Runs `fn`, giving a failure of the file (full disk, damage) its meaning for the user. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw checkpointFailure(err, this.location);
+    }
   }
 
   private folderId(srcName: string): number | undefined {

@@ -13,6 +13,11 @@ export interface FolderStatus {
   messages: number;
   /** CONDSTORE HIGHESTMODSEQ as a decimal string (it can exceed 2^53); absent without CONDSTORE. */
   highestModseq?: string;
+  /**
+   * Messages a local backup store found missing or damaged on disk (a file deleted or shorter than
+   * written): the folder needs opening even when its counters are unchanged (`FolderHandle.lostCopies`).
+   */
+  lost?: number;
 }
 
 /**
@@ -53,6 +58,11 @@ export interface MessageData extends MessageMeta {
   raw: Buffer;
   /** Read from a local copy made earlier in the run, not transferred again (counts toward no download cap). */
   local?: boolean;
+  /**
+   * Set by a local store whose copy does not match what was recorded when it was written (size,
+   * SHA-256, a cut-off end): why. Such a message is reported as failed, never copied.
+   */
+  damaged?: string;
 }
 
 export interface AppendRequest {

@@ -125,7 +125,7 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
 export function isUnchanged(ctx: Pick<SyncContext, 'checkpoint' | 'options' | 'dest'>, pair: FolderPair, state: FolderState | undefined): boolean {
   const s = pair.source.status;
   const d = pair.dest.status;
-  if (!state || !s || !d || state.destName !== pair.dest.name) return false;
+  if (!state || !s || !d || state.destName !== pair.dest.name || d.lost) return false;
   if (s.uidValidity !== state.srcUidValidity || d.uidValidity !== state.destUidValidity) return false;
   if (s.uidNext !== state.srcUidNext) return false;
   // Without HIGHESTMODSEQ a flag change is invisible to STATUS, so only skip when flags don't matter.
@@ -164,6 +164,7 @@ class FolderRun {
 
   async run(): Promise<void> {
     await this.letLateAppendsLand();
+    await this.forgetLostCopies();
     const full = this.isFullPass();
     const { todo, index, doneThrough } = full ? await this.planFull() : await this.planIncremental();
     const saved: FolderState = {
@@ -208,6 +209,25 @@ class FolderRun {
     if (wait <= 0) return;
     this.notice(`${this.pair.source.name}: an APPEND of the last run was not answered; waiting ${(wait / 1000).toFixed(1)} s for it to land before looking for it`);
     await new Promise((r) => setTimeout(r, wait));
+  }
+
+  /**
+   * Copies the destination lost (a backup's files deleted or cut short) are journaled as failed,
+   * so this pass, or the next if this one is cut short, copies them again; only then does the
+   * store drop them for good. A crash in between finds them lost again.
+   */
+  private async forgetLostCopies(): Promise<void> {
+    const lost = this.dst.lostCopies;
+    if (!lost || lost.size === 0) return;
+    const s = this.state;
+    if (s && s.destName === this.pair.dest.name && s.destUidValidity === this.dst.status.uidValidity) {
+      const rows = this.ctx.checkpoint.rows(s.srcName, s.srcUidValidity, ['done']).filter((r) => r.destUid !== undefined && lost.has(r.destUid));
+      if (rows.length > 0) {
+        this.ctx.checkpoint.putRows(s.srcName, s.srcUidValidity, rows.map((r) => ({ ...r, state: 'failed', reason: 'lost-at-destination', destUid: undefined })));
+      }
+    }
+    this.notice(`${this.pair.dest.name}: ${lost.size} message(s) missing or damaged on disk; copying them again from the source`);
+    await this.dst.expunge?.([...lost]);
   }
 
   /** Whether the journal of this folder pair can be trusted as it stands. */
@@ -420,6 +440,11 @@ class FolderRun {
   private async transferBatch(dst: FolderHandle, items: MessageData[], requested: number[], index: ContentIndex, finish: () => void): Promise<void> {
     const vanished = requested.length - items.length;
     if (vanished > 0) this.countVanished(vanished);
+    const damaged = items.filter((m) => m.damaged !== undefined);
+    if (damaged.length > 0) {
+      items = items.filter((m) => m.damaged === undefined);
+      this.refuseDamaged(damaged);
+    }
     const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
     const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ raw: h.meta.raw, sha256: h.sha256 }))) : [];
 
@@ -554,6 +579,20 @@ class FolderRun {
     const expunged = this.report.skipped['source-expunged'];
     this.report.skipped = stillSkipped(this.ctx.checkpoint.rows(this.pair.source.name, this.uidValidity, ['skipped']), this.filter);
     if (expunged) this.report.skipped['source-expunged'] = expunged;
+  }
+
+  /** Source copies that do not read back as written: listed as failed, never passed on. */
+  private refuseDamaged(messages: MessageData[]): void {
+    for (const m of messages) {
+      this.report.failed++;
+      this.report.failures.push({ uid: m.uid, reason: 'damaged-source', message: m.damaged! });
+    }
+    this.ctx.checkpoint.putRows(
+      this.pair.source.name,
+      this.uidValidity,
+      messages.map((m) => ({ ...metaRow(m), state: 'failed', reason: 'damaged-source' })),
+    );
+    this.progress(messages.length, 0);
   }
 
   private countVanished(n: number): void {

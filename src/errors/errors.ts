@@ -69,6 +69,17 @@ export class DailyLimitError extends MailferryError {
   }
 }
 
+/**
+ * A local file or directory mailferry needs cannot be used as it is: a read-only file system, a
+ * checkpoint that is not (or no longer) a database, a damaged manifest, archive or mbox. Not a
+ * bug: the message says what to do about it. (A full disk is a QuotaError: a rerun resumes.)
+ */
+export class LocalStorageError extends MailferryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'localStorage', options);
+  }
+}
+
 /** `--errors-max N` messages have failed: stop, leaving every failed message to be retried by a rerun. */
 export class ErrorsMaxError extends MailferryError {
   constructor(message: string) {

@@ -10,7 +10,8 @@ export const EXIT_CODES = {
   connection: { status: 4, meaning: 'connection or TLS failure' },
   quota: { status: 5, meaning: 'destination full or refusing (quota); a rerun resumes' },
   dailyLimit: { status: 6, meaning: 'daily transfer limit reached; a rerun after the time shown resumes' },
-  errorsMax: { status: 7, meaning: 'stopped: as many messages failed as --errors-max allows; a rerun retries them and resumes' },
+  localStorage: { status: 7, meaning: 'read-only directory or damaged checkpoint or manifest; the line says what to do' },
+  errorsMax: { status: 8, meaning: 'stopped: as many messages failed as --errors-max allows; a rerun retries them and resumes' },
   interrupted: { status: 130, meaning: 'interrupted; a rerun resumes' },
   internal: { status: 70, meaning: 'internal error (a bug): please report it with --debug output' },
 } as const;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { ancestorWriteError } from '../ancestor-write-error.js';
 import { archiveBackup } from '../archive/archive-backup.js';
 import { planArchive } from '../archive/archive-pattern.js';
 import type { EmitEvent } from '../engine/events.js';
@@ -9,7 +10,8 @@ import type { FolderSelection } from '../engine/folder-map.js';
 import { UsageError } from '../errors/errors.js';
 import type { StderrLogger } from '../reporting/logger.js';
 import type { MaildirLayout } from '../stores/local/folder-path.js';
-import { MANIFEST_FILE, ManifestFile, type BackupFormat } from '../stores/local/manifest.js';
+import { isManifestTemporary, MANIFEST_FILE, ManifestFile, type BackupFormat } from '../stores/local/manifest.js';
+import { fileFailure } from '../stores/local/local-errors.js';
 import { DIR_MODE, ensureDir } from '../stores/local/safe-fs.js';
 import { MaildirStore } from '../stores/maildir/maildir-store.js';
 import { MboxStore } from '../stores/mbox/mbox-store.js';
@@ -61,11 +63,7 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
   if (match?.kind === 'refused') throw new UsageError(`${root} is a backup of ${existing!.manifest.source}, not of ${source.label}${match.why}; use another directory`);
   if (match?.kind === 'reached-another-way') req.emit({ type: 'notice', message: match.notice });
   const manifest = existing ?? ManifestFile.fresh(root, { source: source.label, format, layout });
-  if (!req.dryRun) {
-    if (!existing) await createDirectory(root, manifest);
-    // Where the checkpoint goes; 0700 even when a user removed it from an existing backup.
-    await ensureDir(path.join(root, '.mailferry'));
-  }
+  if (!req.dryRun) await prepareDirectory(root, manifest, !existing);
 
   const label = `${format}:${root}`;
   const dest = format === 'maildir' ? new MaildirStore(manifest, label, layout) : new MboxStore(manifest, label);
@@ -114,10 +112,6 @@ async function existingBackup(root: string): Promise<ManifestFile | undefined> {
   return undefined;
 }
 
-function isManifestTemporary(name: string): boolean {
-  return name.startsWith(`${MANIFEST_FILE}.tmp-`);
-}
-
 function chooseFormat(req: BackupRequest, root: string, existing: ManifestFile | undefined): { format: BackupFormat; layout: MaildirLayout } {
   const format = req.format ?? existing?.manifest.format ?? 'maildir';
   if (format === 'mbox' && req.layout !== undefined) throw new UsageError('--layout applies to --format maildir only');
@@ -131,6 +125,19 @@ function chooseFormat(req: BackupRequest, root: string, existing: ManifestFile |
   return { format, layout: format === 'mbox' ? 'fs' : (req.layout ?? 'maildir++') };
 }
 
+/** The backup directory made ready to write, or a one-line error saying why it cannot be. */
+async function prepareDirectory(root: string, manifest: ManifestFile, fresh: boolean): Promise<void> {
+  try {
+    if (fresh) await createDirectory(root, manifest);
+    else await ManifestFile.removeAbandonedTemporaries(root);
+    // Where the checkpoint goes; 0700 even when a user removed it from an existing backup.
+    await ensureDir(path.join(root, '.mailferry'));
+  } catch (err) {
+    const cause = (err as NodeJS.ErrnoException).code === 'ENOENT' ? (ancestorWriteError(root) ?? err) : err;
+    throw fileFailure(cause, `preparing the backup directory ${root}`);
+  }
+}
+
 /**
  * A new backup directory. The manifest comes first: from then on the directory is recognisably a
  * backup whatever happens next. (An existing backup's manifest is only written by the run's
@@ -139,6 +146,6 @@ function chooseFormat(req: BackupRequest, root: string, existing: ManifestFile |
 async function createDirectory(root: string, manifest: ManifestFile): Promise<void> {
   await fs.mkdir(root, { recursive: true, mode: DIR_MODE });
   await fs.chmod(root, DIR_MODE);
-  for (const name of await fs.readdir(root)) if (isManifestTemporary(name)) await fs.rm(path.join(root, name), { force: true });
-  await manifest.save();
+  await ManifestFile.removeAbandonedTemporaries(root);
+  await manifest.create();
 }

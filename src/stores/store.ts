@@ -56,6 +56,12 @@ export interface FolderHandle {
   readonly status: FolderStatus;
   /** Flags this folder keeps; undefined means any flag and keyword. */
   readonly permanentFlags?: ReadonlySet<string>;
+  /**
+   * UIDs whose copies a local backup store found missing or damaged when it opened the folder for
+   * writing. They are no longer served; `expunge` of them drops their records for good, once the
+   * engine has journaled that their source messages are to be copied again.
+   */
+  readonly lostCopies?: ReadonlySet<number>;
   /** Metadata of messages, in ascending UID order. Read-only; safe to repeat. */
   scan(range: ScanRange): Promise<MessageMeta[]>;
   /**

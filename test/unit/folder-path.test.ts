@@ -11,7 +11,7 @@ const ROOT = path.resolve('/backups/alice');
 /** Random folder names built from the pieces that break naive path code (correctness.md §3.4). */
 function hostileName(random: () => number): string {
   const pieces = [
-    '.', '..', '/', '\\', '\0', '\n', '\t', '\x7f', '%', '%2E', '%~1', '%#', '~', ' ', ':', '*', '?', '"', '<', '>', '|', '&', '&-',
+    '.', '..', '/', '\\', '\\2e', '2e', '5c', '00', '#', '\0', '\n', '\t', '\x7f', '%', '%2E', '%~1', '%#', '~', ' ', ':', '*', '?', '"', '<', '>', '|', '&', '&-',
     'a', 'B', 'con', 'CUR', 'tmp', 'new', 'dovecot-uidlist', 'x.mbox', '.mbox', 'INBOX', 'é', 'é', '日本', '😀', '\ud800', '\udfff',
   ];
   if (random() < 0.05) return '';
@@ -102,7 +102,7 @@ describe('escapeComponent (fs and mbox layouts)', () => {
   });
 });
 
-describe("Maildir++ names are Dovecot 2.3's (observed with listescape on Dovecot 2.3.19)", () => {
+describe("Maildir++ names are Dovecot 2.3's (observed on Dovecot 2.3.19, with listescape for `.`, `/` and a leading `~`)", () => {
   it.each([
     [['Foo.Bar'], '.Foo\\2eBar'],
     [['Ünï'], '.&ANw-n&AO8-'],
@@ -110,7 +110,17 @@ describe("Maildir++ names are Dovecot 2.3's (observed with listescape on Dovecot
     [['a', 'b.c'], '.a.b\\2ec'],
     [['~tilde'], '.\\7etilde'],
     [['x~y'], '.x~y'],
-    [['back\\slash'], '.back\\5cslash'],
+    // Names a stock Dovecot (no listescape) accepts are stored as it stores them, so it serves them back.
+    [['back\\slash'], '.back\\slash'],
+    [['x\\'], '.x\\'],
+    [['\\'], '.\\'],
+    [['a\\b.c'], '.a\\b\\2ec'],
+    // A backslash that would read as an escape or a marker is itself escaped.
+    [['a\\2eb'], '.a\\5c2eb'],
+    [['a\\2Eb'], '.a\\5c2Eb'],
+    [['x\\~1'], '.x\\5c~1'],
+    [['x\\#1'], '.x\\5c#1'],
+    [['a', ''], '.a.\\00'],
     [['&Jjo-'], '.&-Jjo-'],
     [['pct%', 'a*b'], '.pct%.a*b'],
     [['Work', 'Projects', '2024'], '.Work.Projects.2024'],

@@ -137,6 +137,33 @@ describe('an mbox file', () => {
   });
 });
 
+describe('an mbox file cut short', () => {
+  const whole = 'From a Mon Sep 15 15:43:58 2003\nSubject: one\n\nfirst\n\nFrom b Mon Sep 15 15:44:58 2003\nSubject: two\nContent-Length: 12\n\nsecond body\n\n';
+
+  async function lastOf(content: string): Promise<{ damaged?: string; raw: string }[]> {
+    const file = path.join(dir, 'cut.mbox');
+    await fs.writeFile(file, content);
+    const folder = await loadMboxFile(file);
+    const out: { damaged?: string; raw: string }[] = [];
+    for await (const m of folder.fetch([1, 2])) out.push({ damaged: m.damaged, raw: text(m.raw) });
+    return out;
+  }
+
+  it('a whole file: no message is reported damaged', async () => {
+    expect((await lastOf(whole)).map((m) => m.damaged)).toEqual([undefined, undefined]);
+  });
+
+  it.each([
+    ['inside a line', whole.slice(0, whole.indexOf('second body') + 4), /ends inside a line of its last message/],
+    ['inside the header', whole.slice(0, whole.indexOf('Content-Length')), /ends inside the header of its last message/],
+    ['before the announced Content-Length', whole.slice(0, whole.indexOf('second body')) + 'sec\n', /announces a 12-byte body \(Content-Length\), the file holds 4/],
+  ])('cut %s: the last message is reported, the first is not', async (_, content, reason) => {
+    const [first, last] = await lastOf(content);
+    expect(first!.damaged).toBeUndefined();
+    expect(last!.damaged).toMatch(reason);
+  });
+});
+
 describe('a tree of mbox files', () => {
   it("Thunderbird's Inbox.sbd and mailferry-style Work/ give the hierarchy; .msf indexes and hidden files are left out", async () => {
     const from = 'From a Mon Sep 15 15:43:58 2003\nSubject: s\n\nx\n\n';

@@ -171,3 +171,54 @@ describe('MaildirStore writes Maildir++ as Dovecot does', () => {
     expect(modes.filter((m) => m !== '700 dir' && m !== '600 file')).toEqual([]);
   });
 });
+
+describe('MaildirStore notices its own message files deleted or cut short', () => {
+  it('lists the folder as having lost them, serves them as damaged when read, and sets them aside when opened for writing', async () => {
+    const s = await store();
+    const inbox = await s.createFolder(['INBOX'], { subscribe: true });
+    await withFolder(s, inbox.name, (h) => h.append([message(1), message(2), message(3)]));
+    const cur = path.join(root, 'Maildir', 'cur');
+    const [first, second] = (await fs.readdir(cur)).sort();
+    await fs.truncate(path.join(cur, first!), 10);
+    await fs.rm(path.join(cur, second!));
+
+    expect((await s.listFolders())[0]!.status).toMatchObject({ messages: 3, lost: 2 });
+    const reader = await s.openFolder(inbox.name, 'read');
+    const read = [];
+    for await (const m of reader.fetch([1, 2, 3])) read.push({ uid: m.uid, damaged: m.damaged });
+    await reader.close();
+    expect(read).toEqual([{ uid: 1, damaged: expect.stringMatching(/is 10 bytes; the message had \d+/) }, { uid: 3, damaged: undefined }]);
+
+    const writer = await s.openFolder(inbox.name, 'write');
+    expect([...writer.lostCopies!].sort()).toEqual([1, 2]);
+    expect((await writer.scan({})).map((m) => m.uid)).toEqual([3]);
+    await writer.expunge!([1, 2]);
+    await writer.close();
+    expect(await fs.readdir(path.join(root, 'Maildir'))).toContain(`${first}.damaged`);
+    expect((await s.listFolders())[0]!.status).toEqual({ uidValidity: expect.any(Number), uidNext: 4, messages: 1 });
+  });
+});
+
+describe('Maildir++ backups written with the former escaping (every backslash as \\5c)', () => {
+  it('keep their folder at the path the manifest names: a rerun finds it there with its messages', async () => {
+    const s = await store();
+    const folder = await s.createFolder(['back\\slash'], { subscribe: true });
+    expect(folder.name).toBe('Maildir/.back\\slash');
+    await withFolder(s, folder.name, (h) => h.append([message(1)]));
+    // What the former scheme wrote: the directory and the manifest entry say `.back\5cslash`.
+    await fs.rename(path.join(root, folder.name), path.join(root, 'Maildir', '.back\\5cslash'));
+    const manifest = (await ManifestFile.read(root))!;
+    const entry = manifest.folders().find((f) => f.path === folder.name)!;
+    const old = { ...entry, path: 'Maildir/.back\\5cslash' };
+    const rewritten = JSON.parse(await fs.readFile(path.join(root, 'manifest.json'), 'utf8'));
+    rewritten.folders = [old];
+    await fs.writeFile(path.join(root, 'manifest.json'), JSON.stringify(rewritten));
+
+    const again = await store();
+    const found = await again.createFolder(['back\\slash'], { subscribe: true });
+    expect(found.name).toBe('Maildir/.back\\5cslash');
+    expect(found.status).toMatchObject({ messages: 1 });
+    expect((await withFolder(again, found.name, all)).map((m) => m.raw)).toEqual([message(1).raw.toString()]);
+    expect(await fs.readdir(path.join(root, 'Maildir'))).not.toContain('.back\\slash');
+  });
+});

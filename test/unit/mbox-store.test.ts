@@ -97,6 +97,32 @@ describe('MboxStore is crash-safe and incremental', () => {
     expect(splitMbox(await fs.readFile(file))).toHaveLength(3);
   });
 
+  it('an mbox cut short: listed as having lost its last messages, served as damaged when read, compacted away by expunge', async () => {
+    const s = await store();
+    const inbox = await s.createFolder(['INBOX'], { subscribe: true });
+    const h = await open(s, inbox.name);
+    await h.append([req('Subject: 1\r\n\r\none\r\n'), req('Subject: 2\r\n\r\ntwo\r\n'), req('Subject: 3\r\n\r\nthree\r\n')]);
+    await h.close();
+    const file = path.join(root, 'mbox', 'INBOX.mbox');
+    await fs.truncate(file, (await fs.stat(file)).size - 10);
+
+    expect((await s.listFolders())[0]!.status).toMatchObject({ messages: 3, lost: 1 });
+    const reader = await open(s, inbox.name, 'read');
+    const read = [];
+    for await (const m of reader.fetch([1, 2, 3])) read.push({ uid: m.uid, damaged: m.damaged });
+    await reader.close();
+    expect(read).toEqual([{ uid: 1, damaged: undefined }, { uid: 2, damaged: undefined }, { uid: 3, damaged: expect.stringMatching(/ends inside message UID 3 \(cut short\)/) }]);
+
+    const writer = await open(s, inbox.name);
+    expect([...writer.lostCopies!]).toEqual([3]);
+    await writer.expunge!([3]);
+    expect(writer.lostCopies!.size).toBe(0);
+    await writer.append([req('Subject: 3\r\n\r\nthree\r\n')]);
+    expect((await fetchAll(writer)).map((b) => b.toString())).toEqual(['Subject: 1\r\n\r\none\r\n', 'Subject: 2\r\n\r\ntwo\r\n', 'Subject: 3\r\n\r\nthree\r\n']);
+    await writer.close();
+    expect((await s.listFolders())[0]!.status?.lost).toBeUndefined();
+  });
+
   it('rewrites the flag headers in place: the file keeps its size, the message its bytes, the index the flags', async () => {
     const s = await store();
     const f = await s.createFolder(['INBOX'], { subscribe: true });

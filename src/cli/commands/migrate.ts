@@ -23,7 +23,7 @@ export const migrateOptions = {
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
   'oversize-dir': { type: 'string', group: 'Messages:', describe: 'save messages too large for the destination as .eml files here (0600) instead of only listing them' },
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
-  'errors-max': { type: 'number', group: 'Run:', describe: 'stop once this many messages have failed (exit 7); a rerun retries them and resumes' },
+  'errors-max': { type: 'number', group: 'Run:', describe: 'stop once this many messages have failed (exit 8); a rerun retries them and resumes' },
   'just-folders': { type: 'boolean', default: false, group: 'Run:', describe: 'only create the destination folders (as mapped), copy no message; lists what was created' },
   'check-login': { type: 'boolean', default: false, group: 'Run:', describe: 'only log in to both accounts and print the capabilities and namespace of each that matter; exit 3 or 4 when a login fails' },
   ...trafficOptions,

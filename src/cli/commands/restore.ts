@@ -24,7 +24,7 @@ export const restoreOptions = {
   ...treeOptions,
   ...filterOptions,
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the restore, compare the restored folders with the backup (as mailferry verify does); differences exit 1' },
-  'errors-max': { type: 'number', group: 'Run:', describe: 'stop once this many messages have failed (exit 7); a rerun retries them and resumes' },
+  'errors-max': { type: 'number', group: 'Run:', describe: 'stop once this many messages have failed (exit 8); a rerun retries them and resumes' },
   ...restoreTrafficOptions,
   ...connectionOptions,
   ...profileFileOption,

@@ -18,6 +18,8 @@ export class ListedFolder implements ReadableFolder {
     /** In ascending UID order, `size` being the size of what `read` gives. */
     private readonly metas: readonly MessageMeta[],
     private readonly read: (uid: number) => Promise<Buffer | undefined>,
+    /** Messages whose bytes are known not to be whole, by UID: why (see MessageData.damaged). */
+    private readonly damaged: ReadonlyMap<number, string> = new Map(),
   ) {
     this.byUid = new Map(metas.map((m) => [m.uid, m]));
   }
@@ -33,7 +35,8 @@ export class ListedFolder implements ReadableFolder {
       const meta = this.byUid.get(uid);
       const raw = meta ? await this.read(uid) : undefined;
       // Gone since the listing (a mail reader moved or deleted it): absent, as the contract says.
-      if (meta && raw) yield { ...meta, flags: [...meta.flags], size: raw.length, raw };
+      const damaged = this.damaged.get(uid);
+      if (meta && raw) yield { ...meta, flags: [...meta.flags], size: raw.length, raw, ...(damaged ? { damaged } : {}) };
     }
   }
 

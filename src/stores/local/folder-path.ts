@@ -59,19 +59,27 @@ export function escapeComponent(component: string, reserved?: RegExp): string {
 }
 
 /**
- * The Maildir++ directory name of a folder, exactly as Dovecot 2.3 names it: `.` and the
- * components joined by `.`, each in modified UTF-7 with listescape's `\xx` for `.`, `/`, `\` and a
- * leading `~` (verified against Dovecot 2.3.19: `Foo.Bar` is `.Foo\2eBar`, `Ünï` is
- * `.&ANw-n&AO8-`). An empty component is `\`, which no other component produces.
+ * The Maildir++ directory name of a folder, as Dovecot 2.3 names it: `.` and the components
+ * joined by `.`, each in modified UTF-7 (`Ünï` is `.&ANw-n&AO8-`). Only what the layout forbids in
+ * a component is escaped, in listescape's `\xx`: `.` (the separator), `/` and a leading `~`
+ * (`Foo.Bar` is `.Foo\2eBar`, verified against Dovecot 2.3.19 with listescape). A stock Dovecot
+ * refuses those names, and serves every name it accepts from the same directory name as ours:
+ * it stores them unescaped (`back\slash` is `.back\slash`). A `\` stays too, except where a
+ * reader could take it for an escape or for our markers: before two hex digits (so listescape's
+ * reading is the original name and no unescaped name equals an escaped one), before `#` and `~`
+ * (the shortening and variant markers). The empty component is `\00`, which no other produces
+ * (a NUL is always inside a modified UTF-7 `&...-` run). Backups written before kept `\` as `\5c`
+ * and the empty component as `\`: their folders keep the paths their manifest names.
  */
 export function maildirPlusPlusName(components: readonly string[]): string {
   const parts = components.map((c) => {
-    if (c === '') return '\\';
+    if (c === '') return '\\00';
     const utf7 = encodeMutf7(c);
     let out = '';
     for (let i = 0; i < utf7.length; i++) {
       const ch = utf7[i]!;
-      out += ch === '.' || ch === '/' || ch === '\\' || (ch === '~' && i === 0) ? `\\${ch.charCodeAt(0).toString(16)}` : ch;
+      const escaped = ch === '.' || ch === '/' || (ch === '~' && i === 0) || (ch === '\\' && ESCAPE_LOOKALIKE.test(utf7.slice(i + 1)));
+      out += escaped ? `\\${ch.charCodeAt(0).toString(16)}` : ch;
     }
     return out;
   });
@@ -79,6 +87,9 @@ export function maildirPlusPlusName(components: readonly string[]): string {
   const tokens = ('.' + parts.join('.')).match(/\\[0-9a-f]{2}|[^]/g) ?? [];
   return shorten(tokens, '\\#');
 }
+
+/** What after a `\` would make it read as an escape or a marker. */
+const ESCAPE_LOOKALIKE = /^([0-9a-f]{2}|[#~])/i;
 
 /**
  * A Maildir folder's segments under the mail root. INBOX is the root itself in both layouts,

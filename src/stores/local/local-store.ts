@@ -218,6 +218,10 @@ class SharedHandle implements FolderHandle {
     return this.folder.permanentFlags;
   }
 
+  get lostCopies(): ReadonlySet<number> | undefined {
+    return this.folder.lostCopies;
+  }
+
   scan(range: ScanRange): Promise<MessageMeta[]> {
     return this.folder.scan(range);
   }

@@ -2,9 +2,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { SPECIAL_USES } from '../../domain/types.js';
-import { UsageError } from '../../errors/errors.js';
+import { LocalStorageError, UsageError } from '../../errors/errors.js';
+import { processRunning } from '../../process-running.js';
 import { resolveInside } from './folder-path.js';
-import { writeFileAtomic } from './safe-fs.js';
+import { fileFailure } from './local-errors.js';
+import { createExclusive, fsyncDir, writeFileAtomic } from './safe-fs.js';
 
 /**
  * `manifest.json`: what makes a backup directory self-describing. It names the source account,
@@ -63,20 +65,20 @@ export class ManifestFile {
       text = await fs.readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      throw fileFailure(err, `reading ${file}`);
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new UsageError(`${file} is not valid JSON; restore it from a copy or start a new backup directory`);
+      throw new LocalStorageError(`${file} is damaged (not valid JSON); put back a copy of it (an archive of the backup holds one), or start a new backup directory`);
     }
     const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
     if (typeof version === 'number' && version > FORMAT_VERSION) {
       throw new UsageError(`${file} has format version ${version}; this mailferry understands up to ${FORMAT_VERSION}`);
     }
     const parsed = manifestSchema.safeParse(json);
-    if (!parsed.success) throw new UsageError(`${file} is not a mailferry manifest: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success) throw new LocalStorageError(`${file} is damaged or not a mailferry manifest (${parsed.error.issues[0]?.message ?? 'invalid'}); put back a copy of it, or start a new backup directory`);
     checkPaths(root, parsed.data);
     return new ManifestFile(root, parsed.data);
   }
@@ -114,11 +116,61 @@ export class ManifestFile {
     await this.save();
   }
 
+  /**
+   * Writes the manifest of a new backup directory, failing if one appeared meanwhile: another run
+   * started a backup there at the same moment, and its manifest must not be replaced.
+   */
+  async create(): Promise<void> {
+    const file = path.join(this.root, MANIFEST_FILE);
+    const temp = `${MANIFEST_TEMP_PREFIX}${process.pid}`;
+    try {
+      await fs.rm(path.join(this.root, temp), { force: true });
+      const handle = await createExclusive(path.join(this.root, temp));
+      try {
+        await handle.writeFile(JSON.stringify(this.data, null, 2) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      // link(2), unlike rename(2), never replaces an existing name.
+      await fs.link(path.join(this.root, temp), file);
+      await fs.rm(path.join(this.root, temp));
+      await fsyncDir(this.root);
+    } catch (err) {
+      await fs.rm(path.join(this.root, temp), { force: true }).catch(() => undefined);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${this.root}: another run started a backup there at the same time`);
+      throw fileFailure(err, `writing ${file}`);
+    }
+  }
+
   async save(): Promise<void> {
     this.data.updated = new Date().toISOString();
     this.data.folders.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    await writeFileAtomic(path.join(this.root, MANIFEST_FILE), JSON.stringify(this.data, null, 2) + '\n');
+    const file = path.join(this.root, MANIFEST_FILE);
+    try {
+      await writeFileAtomic(file, JSON.stringify(this.data, null, 2) + '\n');
+    } catch (err) {
+      throw fileFailure(err, `writing ${file}`);
+    }
   }
+
+  /**
+   * Removes temporaries of manifest writes by runs that are gone (killed while writing it): a run
+   * that failed cleans its own, but kill -9 cannot.
+   */
+  static async removeAbandonedTemporaries(root: string): Promise<void> {
+    for (const name of await fs.readdir(root).catch(() => [])) {
+      const pid = isManifestTemporary(name) ? Number(name.slice(MANIFEST_TEMP_PREFIX.length)) : 0;
+      if (pid > 0 && pid !== process.pid && !processRunning(pid)) await fs.rm(path.join(root, name), { force: true });
+    }
+  }
+}
+
+const MANIFEST_TEMP_PREFIX = `${MANIFEST_FILE}.tmp-`;
+
+/** A temporary of an atomic manifest write (safe-fs.ts `writeFileAtomic`). */
+export function isManifestTemporary(name: string): boolean {
+  return name.startsWith(MANIFEST_TEMP_PREFIX);
 }
 
 /** A tampered manifest must not steer reads or writes outside the mail root (§3.4 step 7). */

@@ -75,12 +75,18 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
   await fs.rm(temp, { force: true });
   const handle = await createExclusive(temp);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, file);
+  } catch (err) {
+    // A full disk must not leave a half-written temporary beside the file.
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await fs.rename(temp, file);
   await fsyncDir(path.dirname(file));
 }
 

@@ -8,7 +8,7 @@ import type { LocalFolder } from '../local/local-store.js';
 import { createExclusive, fsyncDir, inParallel } from '../local/safe-fs.js';
 import { Serial } from '../local/serial.js';
 import { Keywords } from './keywords.js';
-import { OWN_NAME, SYSTEM_FLAGS, baseOf, flagsOf, infoFor, keywordsIn, uniqueBase } from './maildir-names.js';
+import { OWN_NAME, SYSTEM_FLAGS, baseOf, flagsOf, infoFor, keywordsIn, recordedSize, uniqueBase } from './maildir-names.js';
 import { UidList } from './uid-list.js';
 
 type Sub = 'cur' | 'new';
@@ -38,6 +38,8 @@ export class MaildirFolder implements LocalFolder {
     private readonly keywords: Keywords,
     private readonly entries: Map<number, Entry>,
     private nextUid: number,
+    /** Listed UIDs whose file is gone or was cut short (set aside), by UID: their base names. */
+    private readonly lost: Map<number, string>,
   ) {}
 
   static async open(dir: string, mode: 'read' | 'write'): Promise<MaildirFolder> {
@@ -53,6 +55,17 @@ export class MaildirFolder implements LocalFolder {
         if (!name.startsWith('.')) byBase.set(baseOf(name), { sub, name });
       }
     }
+    const lost = new Map<number, string>();
+    if (writable) {
+      for (const [base, entry] of byBase) {
+        const uid = uidList.uids.get(base);
+        if (uid !== undefined && (await isCutShort(path.join(dir, entry.sub, entry.name)))) {
+          await setAside(dir, entry);
+          byBase.delete(base);
+        }
+      }
+      for (const [base, uid] of uidList.uids) if (!byBase.has(base)) lost.set(uid, base);
+    }
     const entries = new Map<number, Entry>();
     const unlisted: string[] = [];
     for (const [base, entry] of byBase) {
@@ -64,19 +77,24 @@ export class MaildirFolder implements LocalFolder {
     let nextUid = uidList.nextUid;
     if (writable && (unlisted.length > 0 || uidList.needsRewrite)) {
       if (uidList.needsRewrite) {
-        // Records of vanished files are dropped with the rewrite; their UIDs are never reused.
-        for (const base of [...uidList.uids.keys()]) if (!byBase.has(base)) uidList.uids.delete(base);
-        await uidList.rewrite(entries.size);
+        // Dovecot's list, rewritten in our shape. Records of vanished files stay until the engine
+        // has journaled them as lost (expunge drops them); UIDs are never reused.
+        await uidList.rewrite(entries.size + lost.size);
       }
       if (unlisted.length > 0) {
-        const uids = await uidList.append(unlisted, entries.size + unlisted.length);
+        // The count keeps including the lost until they are expunged, so a rerun still notices them.
+        const uids = await uidList.append(unlisted, entries.size + lost.size + unlisted.length);
         unlisted.forEach((base, i) => entries.set(uids[i]!, byBase.get(base)!));
       }
       nextUid = uidList.nextUid;
     } else {
       for (const base of unlisted) entries.set(nextUid++, byBase.get(base)!);
     }
-    return new MaildirFolder(dir, writable, uidList, keywords, entries, nextUid);
+    return new MaildirFolder(dir, writable, uidList, keywords, entries, nextUid, lost);
+  }
+
+  get lostCopies(): ReadonlySet<number> {
+    return new Set(this.lost.keys());
   }
 
   counters(): FolderStatus {
@@ -112,7 +130,9 @@ export class MaildirFolder implements LocalFolder {
         const st = await statOrUndefined(file);
         if (!st) return undefined;
         const raw = await fs.readFile(file);
-        return { uid, size: raw.length, flags: flagsOf(entry.name, this.keywords), internalDate: st.mtime, raw };
+        const recorded = recordedSize(entry.name);
+        const damaged = recorded !== undefined && recorded !== raw.length ? `${file} is ${raw.length} bytes; the message had ${recorded}` : undefined;
+        return { uid, size: raw.length, flags: flagsOf(entry.name, this.keywords), internalDate: st.mtime, raw, ...(damaged ? { damaged } : {}) };
       }));
       if (message) yield message;
     }
@@ -132,18 +152,23 @@ export class MaildirFolder implements LocalFolder {
         const base = uniqueBase(m.raw.length);
         return { m, base, name: `${base}:${infoFor(m.flags, this.keywords)}` };
       });
-      await inParallel(files, WRITE_PARALLELISM, async ({ m, base }) => {
-        const temp = path.join(this.dir, 'tmp', base);
-        const handle = await createExclusive(temp);
-        try {
-          await handle.writeFile(m.raw);
-          // Before the fsync, so the INTERNALDATE is as durable as the bytes.
-          await handle.utimes(m.internalDate, m.internalDate);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      });
+      try {
+        await inParallel(files, WRITE_PARALLELISM, async ({ m, base }) => {
+          const handle = await createExclusive(path.join(this.dir, 'tmp', base));
+          try {
+            await handle.writeFile(m.raw);
+            // Before the fsync, so the INTERNALDATE is as durable as the bytes.
+            await handle.utimes(m.internalDate, m.internalDate);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        });
+      } catch (err) {
+        // A full disk: none of the batch is left behind in tmp/ (a kill leaves it to the next opening).
+        for (const f of files) await fs.rm(path.join(this.dir, 'tmp', f.base), { force: true });
+        throw err;
+      }
       for (const f of files) await fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name));
       await fsyncDir(path.join(this.dir, 'cur'));
       const uids = await this.uidList.append(files.map((f) => f.base), this.entries.size + files.length);
@@ -174,8 +199,13 @@ export class MaildirFolder implements LocalFolder {
     this.mustWrite();
     return this.serial.run(() => guarded(`removing messages from ${this.dir}`, async () => {
       const gone = uids.filter((uid) => this.entries.has(uid));
-      if (gone.length === 0) return;
       const bases: string[] = [];
+      for (const uid of uids) {
+        const base = this.lost.get(uid);
+        if (base !== undefined) bases.push(base);
+        this.lost.delete(uid);
+      }
+      if (gone.length === 0 && bases.length === 0) return;
       for (const uid of gone) {
         const entry = this.entries.get(uid)!;
         await fs.rm(this.pathOf(entry), { force: true });
@@ -205,6 +235,23 @@ async function removeOwnTemporaries(dir: string): Promise<void> {
   for (const name of await fs.readdir(tmp)) {
     if (OWN_NAME.test(name)) await fs.rm(path.join(tmp, name), { force: true });
   }
+}
+
+/** A file of a message whose name records its size, but which is shorter or longer on disk. */
+async function isCutShort(file: string): Promise<boolean> {
+  const recorded = recordedSize(path.basename(file));
+  if (recorded === undefined) return false;
+  const st = await statOrUndefined(file);
+  return st !== undefined && st.size !== recorded;
+}
+
+/**
+ * A damaged message file leaves `cur/` (no reader may take it for the message) but is kept beside
+ * it as `<name>.damaged`, which no Maildir reader looks at: the run copies the message again.
+ */
+async function setAside(dir: string, entry: Entry): Promise<void> {
+  await fs.rename(path.join(dir, entry.sub, entry.name), path.join(dir, `${entry.name}.damaged`));
+  await fsyncDir(path.join(dir, entry.sub));
 }
 
 async function statOrUndefined(file: string): Promise<Stats | undefined> {

@@ -34,6 +34,12 @@ export function uniqueBase(size: number): string {
   return `${secs}.M${micros % 1e6}P${process.pid}Q${++counter}R${randomBytes(8).toString('hex')}.${HOST},S=${size}`;
 }
 
+/** The size a file name records (`,S=<size>`, ours and Dovecot's), if it records one. */
+export function recordedSize(fileName: string): number | undefined {
+  const m = /,S=(\d+)/.exec(baseOf(fileName));
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The base name: everything before the `:2,` info. */
 export function baseOf(fileName: string): string {
   const colon = fileName.indexOf(':');

@@ -5,6 +5,7 @@ import { LocalStore, type FolderProbe, type LocalFolder } from '../local/local-s
 import type { ManifestFile } from '../local/manifest.js';
 import { ensureDir, FILE_MODE, fsyncDir, isDirectory } from '../local/safe-fs.js';
 import { MaildirFolder } from './maildir-folder.js';
+import { recordedSize } from './maildir-names.js';
 import { readUidListHeader, UidList } from './uid-list.js';
 
 /**
@@ -30,7 +31,10 @@ export class MaildirStore extends LocalStore {
   protected async probe(dir: string): Promise<FolderProbe> {
     if (!(await isDirectory(path.join(dir, 'cur')))) return { exists: false };
     const header = await readUidListHeader(dir);
-    if (header) return { exists: true, status: { uidValidity: header.uidValidity, uidNext: header.nextUid, messages: header.messages } };
+    if (header) {
+      const lost = await countLost(dir, header.messages);
+      return { exists: true, status: { uidValidity: header.uidValidity, uidNext: header.nextUid, messages: header.messages, ...(lost > 0 ? { lost } : {}) } };
+    }
     // Not in our shape (Dovecot rewrote it): still the folder, counted when it is opened.
     return { exists: (await UidList.load(dir)) !== undefined };
   }
@@ -51,4 +55,23 @@ export class MaildirStore extends LocalStore {
   protected openOnDisk(dir: string, mode: 'read' | 'write'): Promise<LocalFolder> {
     return MaildirFolder.open(dir, mode);
   }
+}
+
+/**
+ * Messages of the folder whose files are gone or not the size their names record: a name and a
+ * stat per file, no reading, so a rerun notices a damaged backup for little cost. `listed` is the
+ * count the UID list's header keeps; fewer files than that means some were deleted.
+ */
+async function countLost(dir: string, listed: number): Promise<number> {
+  let files = 0;
+  let cut = 0;
+  for (const sub of ['cur', 'new']) {
+    for (const name of await fs.readdir(path.join(dir, sub))) {
+      if (name.startsWith('.')) continue;
+      files++;
+      const recorded = recordedSize(name);
+      if (recorded !== undefined && (await fs.stat(path.join(dir, sub, name)).catch(() => undefined))?.size !== recorded) cut++;
+    }
+  }
+  return Math.max(0, listed - files) + cut;
 }

@@ -33,6 +33,8 @@ export class MboxFolder implements LocalFolder {
     private readonly writable: boolean,
     private index: MboxIndex,
     private mbox: fs.FileHandle,
+    /** Messages past the end of an mbox that was cut short (its index says more). */
+    private lost: Set<number>,
   ) {}
 
   static async open(file: string, indexFile: string, mode: 'read' | 'write'): Promise<MboxFolder> {
@@ -42,9 +44,12 @@ export class MboxFolder implements LocalFolder {
     const index = await MboxIndex.load(indexFile, writable);
     if (!index) throw new FolderError(`${indexFile} is missing or damaged`, 'damaged-index');
     const mbox = await fs.open(file, (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NOFOLLOW);
+    // Shorter than its index says (cut short by hand or a broken copy): the messages past the cut
+    // are lost; reading them reports them damaged, and a backup copies them again (expunge).
+    const lost = new Set<number>();
     try {
       const { size } = await mbox.stat();
-      if (size < index.end) throw new FolderError(`${file} is shorter than its index says (${size} < ${index.end} bytes)`, 'damaged-mbox');
+      for (const m of index.messages.values()) if (m.offset + m.length > size) lost.add(m.uid);
       if (writable && size > index.end) {
         await mbox.truncate(index.end);
         await mbox.sync();
@@ -53,7 +58,11 @@ export class MboxFolder implements LocalFolder {
       await mbox.close();
       throw err;
     }
-    return new MboxFolder(file, indexFile, writable, index, mbox);
+    return new MboxFolder(file, indexFile, writable, index, mbox, writable ? lost : new Set());
+  }
+
+  get lostCopies(): ReadonlySet<number> {
+    return this.lost;
   }
 
   counters(): FolderStatus {
@@ -74,9 +83,9 @@ export class MboxFolder implements LocalFolder {
       // One message at a time under the folder's turn, never across a yield.
       const message = await this.serial.run(() => guarded(`reading ${this.file}`, async () => {
         const m = this.index.messages.get(uid);
-        if (!m) return undefined;
-        const raw = await this.original(m);
-        return { uid, size: raw.length, flags: [...m.flags], internalDate: new Date(m.date), raw };
+        if (!m || this.lost.has(uid)) return undefined;
+        const { raw, damaged } = await this.original(m);
+        return { uid, size: raw.length, flags: [...m.flags], internalDate: new Date(m.date), raw, ...(damaged ? { damaged } : {}) };
       }));
       if (message) yield message;
     }
@@ -104,10 +113,14 @@ export class MboxFolder implements LocalFolder {
         chunks.push(...parts);
         offset += length;
       }
-      // libuv writes every piece (looping over short writes and IOV_MAX); checked all the same.
-      const { bytesWritten } = await this.mbox.writev(chunks, this.index.end);
-      if (bytesWritten !== offset - this.index.end) throw new Error(`short write: ${bytesWritten} of ${offset - this.index.end} bytes`);
-      await this.mbox.sync();
+      try {
+        await writeAll(this.mbox, chunks, this.index.end);
+        await this.mbox.sync();
+      } catch (err) {
+        // A mail reader must not see half a message (a full disk): cut back to what the index holds.
+        await this.mbox.truncate(this.index.end).catch(() => undefined);
+        throw err;
+      }
       await this.index.addMessages(records);
       return records.map((r): AppendOutcome => ({ ok: true, uid: r.uid }));
     }));
@@ -167,6 +180,7 @@ export class MboxFolder implements LocalFolder {
       const index = await MboxIndex.load(this.indexFile, true);
       if (!index) throw new FolderError(`${this.indexFile} is damaged after compaction`, 'damaged-index');
       this.index = index;
+      this.lost = new Set([...this.lost].filter((uid) => index.messages.has(uid)));
       this.mbox = await fs.open(this.file, constants.O_RDWR | constants.O_NOFOLLOW);
     }));
   }
@@ -175,9 +189,11 @@ export class MboxFolder implements LocalFolder {
     await this.mbox.close();
   }
 
-  private async original(m: MessageRecord): Promise<Buffer> {
+  /** The message as the server sent it, or what is left of it and why it is not that. */
+  private async original(m: MessageRecord): Promise<{ raw: Buffer; damaged?: string }> {
     const stored = Buffer.alloc(m.length);
-    await this.mbox.read(stored, 0, m.length, m.offset);
+    const { bytesRead } = await this.mbox.read(stored, 0, m.length, m.offset);
+    if (bytesRead < m.length) return { raw: stored.subarray(0, bytesRead), damaged: `${this.file} ends inside message UID ${m.uid} (cut short)` };
     const fromLength = stored.indexOf(0x0a) + 1;
     // Without the From_ line and the closing blank line; the added headers sit at `at`.
     const content = stored.subarray(fromLength, m.length - 1);
@@ -186,9 +202,9 @@ export class MboxFolder implements LocalFolder {
     const body = unquote(quoted);
     const raw = m.newline ? body.subarray(0, body.length - 1) : body;
     if (createHash('sha256').update(raw).digest('hex') !== m.sha256) {
-      throw new FolderError(`${this.file}: message UID ${m.uid} at offset ${m.offset} does not match its checksum`, 'damaged-mbox');
+      return { raw, damaged: `${this.file}: message UID ${m.uid} at offset ${m.offset} does not match its checksum` };
     }
-    return raw;
+    return { raw };
   }
 
   private mustWrite(): void {
@@ -212,6 +228,23 @@ function encode(m: AppendRequest): { parts: Buffer[]; length: number; headers: [
   const headers = statusHeaders(m.flags, lineEndingAt(raw, at));
   const parts = [from, ...head, headers, ...quoteParts(raw.subarray(at)), LF];
   return { parts, length: byteLength(parts), headers: [from.length + byteLength(head), headers.length], newline };
+}
+
+/**
+ * Writes every piece at `position`. libuv stops short when the disk fills up (it reports the
+ * bytes written, not ENOSPC); writing the rest then fails with the error that says why. Bytes past
+ * the index's end are never read, and cut off when the folder is next opened for writing.
+ */
+async function writeAll(file: fs.FileHandle, chunks: Buffer[], position: number): Promise<void> {
+  const total = byteLength(chunks);
+  const { bytesWritten } = await file.writev(chunks, position);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat(chunks).subarray(bytesWritten);
+  for (let done = 0; done < rest.length; ) {
+    const { bytesWritten: n } = await file.write(rest, done, rest.length - done, position + bytesWritten + done);
+    if (n === 0) throw Object.assign(new Error(`short write: ${bytesWritten + done} of ${total} bytes`), { code: 'ENOSPC' });
+    done += n;
+  }
 }
 
 const LF = Buffer.from('\n');

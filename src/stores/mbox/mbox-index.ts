@@ -78,8 +78,12 @@ export class MboxIndex {
     await writeFileAtomic(file, MboxIndex.render(uidValidity, [], 1));
   }
 
-  /** UIDVALIDITY, next UID and message count from the first and last whole lines. */
-  static async counters(file: string): Promise<FolderStatus | undefined> {
+  /**
+   * UIDVALIDITY, next UID and message count from the first and last whole lines, and where the
+   * mbox should end from the last message line in the tail (undefined if none is there: a long
+   * run of flag changes, or no message).
+   */
+  static async counters(file: string): Promise<(FolderStatus & { end?: number }) | undefined> {
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(file, 'r');
@@ -99,7 +103,12 @@ export class MboxIndex {
       const lines = text.slice(0, text.lastIndexOf('\n')).split('\n');
       const last = parseLine(lines[lines.length - 1] ?? '');
       const c: Counters = last && 'next' in last ? last : header;
-      return { uidValidity: header.uidValidity, uidNext: c.next, messages: c.count };
+      let end: number | undefined = c.count === 0 ? 0 : undefined;
+      for (let i = lines.length - 1; i >= 1 && end === undefined; i--) {
+        const rec = parseLine(lines[i]!);
+        if (rec && 'offset' in rec) end = rec.offset + rec.length;
+      }
+      return { uidValidity: header.uidValidity, uidNext: c.next, messages: c.count, end };
     } finally {
       await handle.close();
     }

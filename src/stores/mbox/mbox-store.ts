@@ -32,8 +32,13 @@ export class MboxStore extends LocalStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       return { exists: false };
     }
-    const status = isFile ? await MboxIndex.counters(this.indexOf(file)) : undefined;
-    return { exists: status !== undefined, status };
+    const counters = isFile ? await MboxIndex.counters(this.indexOf(file)) : undefined;
+    if (!counters) return { exists: false };
+    const { end, ...status } = counters;
+    // A stat per mbox: one cut short (its index says more) has lost its last messages.
+    const size = (await fs.stat(file)).size;
+    const lost = end !== undefined && size < end ? await this.countLost(file, size) : 0;
+    return { exists: true, status: lost > 0 ? { ...status, lost } : status };
   }
 
   /**
@@ -54,6 +59,12 @@ export class MboxStore extends LocalStore {
     await MboxIndex.create(index, uidValidity);
     await (await createExclusive(file)).close();
     await fsyncDir(path.dirname(file));
+  }
+
+  /** Messages the index places (partly) past `size`. */
+  private async countLost(file: string, size: number): Promise<number> {
+    const index = await MboxIndex.load(this.indexOf(file), false);
+    return index ? [...index.messages.values()].filter((m) => m.offset + m.length > size).length : 0;
   }
 
   protected openOnDisk(file: string, mode: 'read' | 'write'): Promise<LocalFolder> {
