@@ -8,7 +8,7 @@ export const EXIT_CODES = {
   usage: { status: 2, meaning: 'usage or configuration error (bad option, URL, password source)' },
   auth: { status: 3, meaning: 'authentication failed' },
   connection: { status: 4, meaning: 'connection or TLS failure' },
-  quota: { status: 5, meaning: 'destination full or refusing (quota); a rerun resumes' },
+  quota: { status: 5, meaning: 'destination full or refusing (quota), or no space left on the local disk; a rerun resumes' },
   dailyLimit: { status: 6, meaning: 'daily transfer limit reached; a rerun after the time shown resumes' },
   localStorage: { status: 7, meaning: 'read-only directory or damaged checkpoint or manifest; the line says what to do' },
   errorsMax: { status: 8, meaning: 'stopped: as many messages failed as --errors-max allows; a rerun retries them and resumes' },
