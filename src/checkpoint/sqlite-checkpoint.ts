@@ -111,7 +111,7 @@ export class SqliteCheckpoint implements Checkpoint {
     }
   }
 
-  /** The pair of accounts a checkpoint file names, or undefined when there is none yet. */
+  /** The pair of accounts a checkpoint file names, or undefined when there is none yet (or it cannot be read). */
   static ownerOf(path: string): CheckpointIdentity | undefined {
     if (!existsSync(path)) return undefined;
     let db: Database.Database | undefined;
@@ -119,8 +119,9 @@ export class SqliteCheckpoint implements Checkpoint {
       db = new Database(path, { timeout: 0, fileMustExist: true });
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
       return hasMeta ? readIdentity(db) : undefined;
-    } catch (err) {
-      throw checkpointFailure(err, path);
+    } catch {
+      // Unreadable here (damaged, a read-only directory, ...): open() says what is wrong with it.
+      return undefined;
     } finally {
       db?.close();
     }
