@@ -20,5 +20,6 @@ export function connectionPolicy(argv: ConnectionArgs, connections: number, ctx:
     debug: argv.debug,
     // Only a terminal can be asked; cron and pipes get the "no password" error instead.
     prompt: ctx.stdinIsTTY ? promptHidden : undefined,
+    signal: ctx.signal,
   };
 }

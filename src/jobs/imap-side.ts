@@ -28,6 +28,8 @@ export interface ConnectionPolicy {
   socketTimeoutMs: number;
   debug: boolean;
   prompt?: (question: string) => Promise<string>;
+  /** The run's interrupt: the stores drop their connections on it. */
+  signal?: AbortSignal;
 }
 
 const SIDE_WORD: Record<Side, 'from' | 'to'> = { source: 'from', dest: 'to' };
@@ -77,5 +79,6 @@ async function plainImapStore(side: Side, spec: ImapSideSpec, policy: Connection
     socketTimeoutMs: policy.socketTimeoutMs,
     logger,
     debug: policy.debug,
+    signal: policy.signal,
   });
 }
