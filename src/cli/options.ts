@@ -75,6 +75,11 @@ export const runOptions: Record<string, Options> = {
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted) and show stack traces' },
 };
 
+/** For the commands that write to an account with a checkpoint of their own choosing (migrate, restore). */
+export const concurrencyOption: Record<string, Options> = {
+  'allow-concurrent': { type: 'boolean', default: false, group: 'Run:', describe: 'run even while another run writes to the same destination account (with another --state): both may copy the same messages' },
+};
+
 export function parseSelection(argv: { folder?: string[]; exclude?: string[]; map?: string[] }): FolderSelection {
   return {
     include: argv.folder ?? [],

@@ -5,7 +5,7 @@ import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions,
 } from '../options.js';
 
 export const migrateOptions = {
@@ -23,11 +23,12 @@ export const migrateOptions = {
   ...connectionOptions,
   ...profileFileOption,
   ...runOptions,
+  ...concurrencyOption,
 } as const;
 
 type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; 'sync-flags': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+  state?: string; 'allow-concurrent': boolean; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
 };
 
 export function migrateCommand(ctx: CliContext): CommandModule {
@@ -58,6 +59,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
           oversizeDir: argv['oversize-dir'],
           syncFlags: argv['sync-flags'],
           statePath: argv.state,
+          allowConcurrent: argv['allow-concurrent'],
           dryRun: argv['dry-run'],
           verify: argv.verify,
           logger: ctx.logger,

@@ -7,7 +7,7 @@ import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
 } from '../options.js';
 
 /** The source is a local file: nothing is downloaded, so there is no download cap. */
@@ -29,11 +29,12 @@ export const restoreOptions = {
   ...connectionOptions,
   ...profileFileOption,
   ...runOptions,
+  ...concurrencyOption,
 } as const;
 
 type RestoreArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; verify: boolean; recursive: boolean; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
+  state?: string; 'allow-concurrent': boolean; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number;
 };
 
 export function restoreCommand(ctx: CliContext): CommandModule {
@@ -63,6 +64,7 @@ export function restoreCommand(ctx: CliContext): CommandModule {
           filter: parseFilter(argv),
           traffic: run.traffic,
           statePath: argv.state,
+          allowConcurrent: argv['allow-concurrent'],
           dryRun: argv['dry-run'],
           verify: argv.verify,
           logger: ctx.logger,
