@@ -8,7 +8,7 @@ import type { Logger } from '../../reporting/logger.js';
 import type { ImapCredentials } from '../../auth/imap-credentials.js';
 import type { SpecialUseNames } from '../../config/profile-schema.js';
 import { AuthError, ConnectionError } from '../../errors/errors.js';
-import { classifyImapError, isServerRefusal } from './imap-errors.js';
+import { classifyImapError, isServerRefusal, noteSilence } from './imap-errors.js';
 import { keepAlive } from './keep-alive.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 
@@ -137,7 +137,10 @@ async function openSession(account: ImapAccount, auth: SaslAuth): Promise<ImapFl
 async function connectWith(account: ImapAccount, startTls: StartTlsPolicy, auth: SaslAuth): Promise<ImapFlow> {
   const client = new ImapFlow(clientOptions(account, startTls, auth));
   // A connection-level error after connect surfaces on the next command; don't crash on the event.
-  client.on('error', (err: Error) => account.logger.debug(`${account.label}: ${err.message}`));
+  client.on('error', (err: Error & { code?: string }) => {
+    if (err.code === 'ETIMEOUT') noteSilence(client, account.socketTimeoutMs);
+    account.logger.debug(`${account.label}: ${err.message}`);
+  });
   try {
     await client.connect();
   } catch (err) {
