@@ -26,7 +26,7 @@ export function keepAlive(client: ImapFlow, socketTimeoutMs: number): void {
 }
 
 /** Half the timeout, at most every 5 minutes (well inside servers' 30-minute autologout and common NAT idle limits). */
-export function noopInterval(socketTimeoutMs: number): number {
+function noopInterval(socketTimeoutMs: number): number {
   return Math.min(socketTimeoutMs / 2, 5 * 60_000);
 }
 
