@@ -52,7 +52,7 @@ export const connectionOptions: Record<string, Options> = {
   connections: { type: 'number', default: 4, group: 'Connections:', describe: 'connections per account; folders are copied this many at a time' },
   'insecure-tls': { type: 'boolean', default: false, group: 'Connections:', describe: 'DANGEROUS: do not verify TLS certificates' },
   'allow-plaintext': { type: 'boolean', default: false, group: 'Connections:', describe: 'allow an unencrypted login to a non-loopback server that offers no STARTTLS' },
-  timeout: { type: 'number', default: 120, group: 'Connections:', describe: 'seconds of silence after which a connection counts as dead (and is retried)' },
+  timeout: { type: 'number', default: 120, group: 'Connections:', describe: 'seconds without a byte, while a command is under way, after which a connection counts as dead (and is retried); idle connections are kept alive' },
 };
 
 export const selectionOptions: Record<string, Options> = {
