@@ -33,14 +33,14 @@ export class DestinationLock {
       db
         .transaction(() => {
           const me = { pid: process.pid, host: hostname() };
-          const holders = db.prepare<[string], Holder>('SELECT pid, host, since, checkpoint FROM holders WHERE destination = ?').all(destination);
-          const stale = db.prepare('DELETE FROM holders WHERE destination = ? AND pid = ? AND host = ?');
-          const live = holders.filter((h) => {
-            const gone = h.host === me.host && (h.pid === me.pid || !processRunning(h.pid));
-            if (gone) stale.run(destination, h.pid, h.host);
-            return !gone;
-          });
-          const other = live[0];
+          // Entries of processes gone from this host, whatever their destination: the table stays small.
+          const drop = db.prepare('DELETE FROM holders WHERE pid = ? AND host = ?');
+          for (const { pid } of db.prepare<[string], { pid: number }>('SELECT DISTINCT pid FROM holders WHERE host = ?').all(me.host)) {
+            if (!processRunning(pid)) drop.run(pid, me.host);
+          }
+          const other = db
+            .prepare<[string, number, string], Holder>('SELECT pid, host, since, checkpoint FROM holders WHERE destination = ? AND NOT (pid = ? AND host = ?)')
+            .get(destination, me.pid, me.host);
           if (other && !allowConcurrent) {
             throw new UsageError(
               `${destination} is being written by process ${other.pid} on ${other.host} since ${other.since} UTC (checkpoint ${other.checkpoint}); ` +
@@ -54,8 +54,13 @@ export class DestinationLock {
     return lock;
   }
 
+  /** Never throws: it runs in a `finally`, and an entry left behind is dropped by the next run, as after kill -9. */
   release(): void {
-    this.withDb((db) => db.prepare('DELETE FROM holders WHERE destination = ? AND pid = ? AND host = ?').run(this.destination, process.pid, hostname()));
+    try {
+      this.withDb((db) => db.prepare('DELETE FROM holders WHERE destination = ? AND pid = ? AND host = ?').run(this.destination, process.pid, hostname()));
+    } catch {
+      // see above
+    }
   }
 
   private withDb<T>(fn: (db: Database.Database) => T): T {
