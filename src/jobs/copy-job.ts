@@ -102,8 +102,11 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       checkpoint.close();
     }
   } finally {
-    await Promise.all([req.source.close(), req.dest.close()]);
-    lock?.release();
+    try {
+      await Promise.all([req.source.close(), req.dest.close()]);
+    } finally {
+      lock?.release();
+    }
   }
 }
 
