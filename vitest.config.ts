@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Minutes-long runs: `npm run soak` (vitest.soak.config.ts).
+    exclude: [...configDefaults.exclude, 'test/soak/**'],
     // Each file starts its own Dovecot; two cores are shared with the server.
     fileParallelism: true,
     maxWorkers: 2,

@@ -3,6 +3,7 @@ import type { CliContext } from './cli/context.js';
 import { MailferryError } from './errors/errors.js';
 import { exitStatus } from './errors/exit-codes.js';
 import { tolerateClosedPipe } from './reporting/closed-pipe.js';
+import { failureOf } from './errors/failure.js';
 import { StderrLogger } from './reporting/logger.js';
 
 /** The only module that ends the process: everything else throws typed errors or returns. */
@@ -16,8 +17,13 @@ async function main(): Promise<number> {
   const onSignal = (): void => {
     interrupts++;
     if (interrupts > 1) process.exit(exitStatus('interrupted'));
-    logger.warn('interrupted: stopping after the work in hand (Ctrl-C again stops at once; a rerun resumes)');
+    logger.warn('interrupted: stopping now (Ctrl-C again stops at once; a rerun resumes)');
+    // The stores drop their connections on this, so a command under way (a download of minutes)
+    // ends at once; the journal is committed per batch, and an APPEND cut short is settled by the
+    // next run, as after kill -9. Should anything still hold on, the run ends anyway, well inside
+    // systemd's stop timeout, rather than being killed in the middle of a write.
     abort.abort();
+    setTimeout(() => process.exit(exitStatus('interrupted')), INTERRUPT_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -37,16 +43,19 @@ async function main(): Promise<number> {
     await runCli(process.argv.slice(2), ctx);
     return ctx.exitStatus;
   } catch (err) {
+    const failure = failureOf(err, abort.signal.aborted);
+    logger.error(failure.line);
     if (err instanceof MailferryError) {
-      logger.error(err.message);
       if (ctx.debug && err.cause) logger.debug(String((err.cause as Error).stack ?? err.cause));
-      return exitStatus(err.kind);
+    } else {
+      logger.error(ctx.debug ? String((err as Error)?.stack) : 'run again with --debug for details, and please report it');
     }
-    logger.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
-    logger.error(ctx.debug ? String((err as Error)?.stack) : 'run again with --debug for details, and please report it');
-    return exitStatus('internal');
+    return exitStatus(failure.kind);
   }
 }
+
+/** How long an interrupted run may take to wind down before it is ended (systemd's default stop timeout is 90 s). */
+const INTERRUPT_GRACE_MS = 5_000;
 
 const status = await main();
 process.exitCode = status;

@@ -117,6 +117,8 @@ export interface MigrateOptions
   dailyLimitUp?: number;
   /** Checkpoint file; default $XDG_STATE_HOME/mailferry/<pair>.sqlite. */
   state?: string;
+  /** Run even while another run writes to the same destination account with another checkpoint. Default false. */
+  allowConcurrent?: boolean;
 }
 
 export interface BackupOptions extends CallOptions, SourceAccountOptions, FolderOptions, MessageOptions, ConnectionOptions, RateOptions, RunOptions {
@@ -139,6 +141,8 @@ export interface RestoreOptions extends CallOptions, DestinationAccountOptions, 
   errorsMax?: number;
   dailyLimitUp?: number;
   state?: string;
+  /** As for migrate. */
+  allowConcurrent?: boolean;
 }
 
 /** `from` and `to` may also be paths (a backup, an archive, Maildir, mbox). */

@@ -11,7 +11,7 @@ export interface ConnectionArgs {
   debug: boolean;
 }
 
-export function connectionPolicy(argv: ConnectionArgs, connections: number, ctx: Pick<CliContext, 'stdinIsTTY'>): ConnectionPolicy {
+export function connectionPolicy(argv: ConnectionArgs, connections: number, ctx: Pick<CliContext, 'stdinIsTTY' | 'signal'>): ConnectionPolicy {
   return {
     insecureTls: argv['insecure-tls'],
     allowPlaintext: argv['allow-plaintext'],
@@ -20,5 +20,6 @@ export function connectionPolicy(argv: ConnectionArgs, connections: number, ctx:
     debug: argv.debug,
     // Only a terminal can be asked; cron and pipes get the "no password" error instead.
     prompt: ctx.stdinIsTTY ? promptHidden : undefined,
+    signal: ctx.signal,
   };
 }

@@ -63,7 +63,7 @@ export const connectionOptions: Record<string, Options> = {
   connections: { type: 'number', default: 4, group: 'Connections:', describe: 'connections per account; folders are copied this many at a time' },
   'insecure-tls': { type: 'boolean', default: false, group: 'Connections:', describe: 'DANGEROUS: do not verify TLS certificates' },
   'allow-plaintext': { type: 'boolean', default: false, group: 'Connections:', describe: 'allow an unencrypted login to a non-loopback server that offers no STARTTLS' },
-  timeout: { type: 'number', default: 120, group: 'Connections:', describe: 'seconds of silence after which a connection counts as dead (and is retried)' },
+  timeout: { type: 'number', default: 120, group: 'Connections:', describe: 'seconds without a byte, while a command is under way, after which a connection counts as dead (and is retried); idle connections are kept alive' },
 };
 
 export const selectionOptions: Record<string, Options> = {
@@ -94,6 +94,11 @@ export const runOptions: Record<string, Options> = {
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print one JSON summary on stdout at the end' },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'silent on a good run: no progress and no summary, only warnings and errors (a dry run still prints its plan, --json its document)' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted) and show stack traces' },
+};
+
+/** For the commands that write to an account with a checkpoint of their own choosing (migrate, restore). */
+export const concurrencyOption: Record<string, Options> = {
+  'allow-concurrent': { type: 'boolean', default: false, group: 'Run:', describe: 'run even while another run writes to the same destination account (with another --state): both may copy the same messages' },
 };
 
 export function parseSelection(argv: { folder?: string[]; exclude?: string[]; map?: string[] }): FolderSelection {

@@ -5,6 +5,8 @@ import type { FolderReport } from './report.js';
  * bars, plain lines, JSON) subscribe. The engine itself never prints.
  */
 export type EngineEvent =
+  /** Which accounts the run is between, first, so even a run that fails at once can name them. */
+  | { type: 'accounts'; source: string; destination: string }
   /** The folders of the run, each with its message count as listed (an upper bound of its work). */
   | { type: 'plan'; folders: number; messages: number; bytes: number; sources: Array<{ source: string; messages: number }> }
   /** An attempt at a folder knows its work: the messages (and their bytes) it has still to settle. */

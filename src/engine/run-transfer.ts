@@ -68,6 +68,8 @@ async function withRetries(ctx: SyncContext, pair: FolderPair, options: RunOptio
     try {
       return await syncFolder(ctx, pair, report);
     } catch (err) {
+      // An interrupt drops the connections: what broke is not to be retried.
+      if (options.signal?.aborted) throw new InterruptedError();
       if (!(err instanceof ConnectionError)) throw err;
       // Throttling is the server working as designed: wait as told, however often. A broken
       // connection counts as an attempt, with exponential back-off.

@@ -1,4 +1,5 @@
 import { SqliteCheckpoint, type CheckpointIdentity } from '../checkpoint/sqlite-checkpoint.js';
+import { DestinationLock } from '../checkpoint/destination-lock.js';
 import type { FolderInfo } from '../domain/types.js';
 import type { Checkpoint } from '../engine/checkpoint.js';
 import type { EmitEvent } from '../engine/events.js';
@@ -14,6 +15,7 @@ import type { OversizeSink } from '../engine/oversize.js';
 import type { Store } from '../stores/store.js';
 import { acceptedOwner } from './checkpoint-owner.js';
 import { finishResult, type JobResult } from './job-result.js';
+import { stateDir } from './state-path.js';
 
 export interface CopyJobRequest {
   command: string;
@@ -37,6 +39,11 @@ export interface CopyJobRequest {
   minMessagesPerRange?: number;
   emit: EmitEvent;
   signal?: AbortSignal;
+  /**
+   * Refuse to run while another run writes to the same destination account with another
+   * checkpoint (migrate, restore: see destination-lock.ts), unless concurrency is allowed.
+   */
+  destinationLock?: { allowConcurrent: boolean };
   /** Whose checkpoint this is, when not the stores' labels (a backup's lives inside it, wherever it is moved). */
   checkpointIdentity?: CheckpointIdentity;
   /** Runs after the transfer while stores and checkpoint are still open (backup: manifest, --mirror). */
@@ -50,6 +57,8 @@ export interface CopyJobRequest {
  */
 export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
   const started = Date.now();
+  req.emit({ type: 'accounts', source: req.source.label, destination: req.dest.label });
+  const lock = req.destinationLock && !req.dryRun ? DestinationLock.take(stateDir(), req.dest.label, req.statePath, req.destinationLock.allowConcurrent) : undefined;
   try {
     await Promise.all([req.source.connect(), req.dest.connect()]);
     const [sourceFolders, destFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
@@ -109,7 +118,11 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       checkpoint.close();
     }
   } finally {
-    await Promise.all([req.source.close(), req.dest.close()]);
+    try {
+      await Promise.all([req.source.close(), req.dest.close()]);
+    } finally {
+      lock?.release();
+    }
   }
 }
 
@@ -147,8 +160,9 @@ function destPairs(req: CopyJobRequest, plan: PlannedFolder[]): { pairs: FolderP
     if (p.dest) return { source: p.source, dest: p.dest };
     const pair: FolderPair = {
       source: p.source,
-      // Stands in until created: the name the report gives a folder that could not be created.
-      dest: { name: p.destComponents.join('/'), components: p.destComponents, delimiter: '/', specialUse: p.specialUse, subscribed: p.subscribe },
+      // Stands in until created: the name the report gives a folder that could not be created,
+      // as the CREATE sent it.
+      dest: { name: req.dest.folderName?.(p.destComponents) ?? p.destComponents.join('/'), components: p.destComponents, delimiter: '/', specialUse: p.specialUse, subscribed: p.subscribe },
       createDest: async () => {
         const dest = await create(p.destComponents);
         created.add(pair);

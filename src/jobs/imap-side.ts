@@ -28,6 +28,8 @@ export interface ConnectionPolicy {
   socketTimeoutMs: number;
   debug: boolean;
   prompt?: (question: string) => Promise<string>;
+  /** The run's interrupt: the stores drop their connections on it. */
+  signal?: AbortSignal;
 }
 
 const SIDE_WORD: Record<Side, 'from' | 'to'> = { source: 'from', dest: 'to' };
@@ -78,5 +80,6 @@ export async function plainImapStore(side: Side, spec: ImapSideSpec, policy: Con
     socketTimeoutMs: policy.socketTimeoutMs,
     logger,
     debug: policy.debug,
+    signal: policy.signal,
   });
 }

@@ -21,6 +21,8 @@ export interface MigrateRequest {
   oversizeDir?: string;
   syncFlags: boolean;
   statePath?: string;
+  /** `--allow-concurrent`: run even while another run writes to the same destination. */
+  allowConcurrent: boolean;
   dryRun: boolean;
   /** Compare both accounts after the transfer (full, by SHA-256). */
   verify: boolean;
@@ -46,6 +48,7 @@ export async function migrate(req: MigrateRequest): Promise<JobResult> {
     oversize: req.oversizeDir ? new OversizeDir(req.oversizeDir) : undefined,
     syncFlags: req.syncFlags,
     connections: req.policy.connections,
+    destinationLock: { allowConcurrent: req.allowConcurrent },
     dryRun: req.dryRun,
     errorsMax: req.errorsMax,
     emit: req.emit,

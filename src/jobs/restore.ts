@@ -20,6 +20,8 @@ export interface RestoreRequest {
   filter: MessageFilter;
   traffic?: TrafficLimits;
   statePath?: string;
+  /** `--allow-concurrent`: run even while another run writes to the same destination. */
+  allowConcurrent: boolean;
   dryRun: boolean;
   /** Compare the restored folders with the backup afterwards (full, by SHA-256). */
   verify: boolean;
@@ -57,6 +59,7 @@ export async function restore(req: RestoreRequest): Promise<JobResult> {
     traffic: req.traffic,
     syncFlags: false,
     connections: req.policy.connections,
+    destinationLock: { allowConcurrent: req.allowConcurrent },
     dryRun: req.dryRun,
     errorsMax: req.errorsMax,
     emit: req.emit,

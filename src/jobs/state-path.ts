@@ -7,7 +7,11 @@ import { join } from 'node:path';
  * $XDG_STATE_HOME/mailferry/ (never a temp dir, which a reboot may empty).
  */
 export function defaultStatePath(source: string, dest: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
   const id = createHash('sha256').update(`${source}\n${dest}`).digest('hex').slice(0, 16);
-  return join(base, 'mailferry', `${id}.sqlite`);
+  return join(stateDir(env), `${id}.sqlite`);
+}
+
+/** mailferry's state directory: the default checkpoints and the destination locks (whatever `--state` says). */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'mailferry');
 }

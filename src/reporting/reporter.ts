@@ -1,9 +1,10 @@
 import cliProgress from 'cli-progress';
 import type { EngineEvent } from '../engine/events.js';
 import type { FolderReport } from '../engine/report.js';
-import type { JobResult } from '../jobs/job-result.js';
+import { finishResult, type JobResult } from '../jobs/job-result.js';
 import { EXIT_CODES } from '../errors/exit-codes.js';
 import { fitToWidth, padToWidth } from './display-width.js';
+import type { Failure } from '../errors/failure.js';
 import { stripControl, type Logger } from './logger.js';
 import { counted } from './plural.js';
 import type { RunSummary } from './run-summary.js';
@@ -14,11 +15,13 @@ export interface Reporter {
   emit(event: EngineEvent): void;
   /** Prints the final summary (JSON or text) and stops any live display. */
   finish(result: JobResult): void;
-  /** Stops any live display without a summary (the run failed). */
-  abort(): void;
+  /** The run failed: stops any live display; with --json, prints the summary of what was done, with the error. */
+  fail(failure: Failure): void;
 }
 
 export interface ReporterOptions {
+  /** The command run, for the summary of a run that failed. */
+  command: string;
   json: boolean;
   quiet: boolean;
   tty: boolean;
@@ -29,8 +32,10 @@ export interface ReporterOptions {
 /** Bars on a terminal, periodic plain lines otherwise (cron, CI, pipes); both on stderr. */
 export function createReporter(opts: ReporterOptions): Reporter {
   const live = opts.quiet || opts.json ? undefined : opts.tty ? new BarsDisplay() : new PlainDisplay(opts.logger);
+  const sofar = new RunSoFar(opts.command);
   return {
     emit(event) {
+      sofar.emit(event);
       if (event.type === 'notice') opts.logger.warn(event.message);
       else if (event.type === 'folder-done' && event.report.error) opts.logger.error(`${event.report.source}: ${event.report.error}`);
       else if (event.type === 'folder-done') for (const f of event.report.failures) opts.logger.warn(`${event.report.source} UID ${f.uid}: ${f.reason}: ${f.message}`);
@@ -43,10 +48,36 @@ export function createReporter(opts: ReporterOptions): Reporter {
       if (opts.quiet && !opts.json && !result.dryRun && result.exit === 'ok') return;
       opts.out(opts.json ? JSON.stringify(jsonSummary(result), null, 2) : textSummary(result));
     },
-    abort() {
+    fail(failure) {
       live?.stop();
+      if (opts.json) opts.out(JSON.stringify(sofar.summary(failure), null, 2));
     },
   };
+}
+
+/** What a run has done so far, from its events: the summary of a run that then failed. */
+class RunSoFar {
+  private readonly started = Date.now();
+  private accounts?: { source: string; destination: string };
+  private readonly folders: FolderReport[] = [];
+
+  constructor(private readonly command: string) {}
+
+  emit(event: EngineEvent): void {
+    if (event.type === 'accounts') this.accounts = { source: event.source, destination: event.destination };
+    if (event.type === 'folder-done') this.folders.push(event.report);
+  }
+
+  /** The usual document, with the exit code of the failure and its line; accounts not known yet are null. */
+  summary(failure: Failure): object {
+    const result = finishResult({ command: this.command, source: '', destination: '', dryRun: false, folders: this.folders, seconds: (Date.now() - this.started) / 1000 });
+    return {
+      ...jsonSummary({ ...result, exit: failure.kind }),
+      source: this.accounts?.source ?? null,
+      destination: this.accounts?.destination ?? null,
+      error: failure.line,
+    };
+  }
 }
 
 interface Display {

@@ -118,6 +118,12 @@ export interface Store {
   listFolders(target?: StoreCaps): Promise<FolderInfo[]>;
   /** Creates a folder (and its parents) from hierarchy components; returns its listing. Idempotent. */
   createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo>;
+  /**
+   * The name `createFolder(components)` gives the folder (IMAP: with the namespace prefix and the
+   * server's delimiter, as the CREATE sends it), so a folder that could not be created is named
+   * as the destination would have had it. Default: the components joined with `/`.
+   */
+  folderName?(components: string[]): string;
   /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */
   openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle>;
   /** Ends every connection. Idempotent. */

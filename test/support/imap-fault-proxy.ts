@@ -21,6 +21,13 @@ export interface FaultPlan {
   byeAfterReply?: { match: RegExp; nth: number };
   /** Server lines to leave out of the answers (matched whole, CRLF excluded), e.g. /^\* OK \[UIDNEXT \d+\]/. */
   dropLines?: RegExp;
+  /**
+   * Go silent in the middle of a command: once the client sent a command matching `match` (the
+   * nth such over all connections, or every one without `nth`) and `afterBytes` more bytes came
+   * from the server, forward nothing either way for `seconds` (Infinity: for good), keeping both
+   * sockets open, as a dead link or a hung server does.
+   */
+  stall?: { match: RegExp; nth?: number; afterBytes: number; seconds: number };
 }
 
 export interface FaultProxy {
@@ -29,6 +36,8 @@ export interface FaultProxy {
   readonly log: string[];
   /** Everything the client sent, for checks that no secret crossed in the clear. */
   readonly upstreamBytes: () => Buffer;
+  /** For each stall the client gave up on: milliseconds from the stall to its hang-up. */
+  readonly stallWaits: number[];
   close(): Promise<void>;
 }
 
@@ -43,6 +52,8 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
   const seen = new Map<Injection, number>();
   let connections = 0;
   let byeMatches = 0;
+  let stallMatches = 0;
+  const stallWaits: number[] = [];
   const sent: Buffer[] = [];
   const server = net.createServer((client) => {
     const n = ++connections;
@@ -55,7 +66,38 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
     let down = 0;
     let byeTag: string | undefined;
     let partialLine = '';
+    // Stall: bytes still to forward before it (undefined: not armed), and since when it holds.
+    let stallIn: number | undefined;
+    let stalledAt: number | undefined;
+    const held: Array<{ to: net.Socket; buf: Buffer }> = [];
+    const startStall = (): void => {
+      stalledAt = Date.now();
+      log.push(`stall on connection ${n}`);
+      const seconds = plan.stall!.seconds;
+      if (Number.isFinite(seconds)) {
+        setTimeout(() => {
+          stalledAt = undefined;
+          for (const h of held.splice(0)) h.to.write(h.buf);
+        }, seconds * 1000);
+      }
+    };
+    client.on('close', () => {
+      if (stalledAt !== undefined) stallWaits.push(Date.now() - stalledAt);
+    });
     upstream.on('data', (buf: Buffer) => {
+      if (stalledAt !== undefined) {
+        held.push({ to: client, buf });
+        return;
+      }
+      if (stallIn !== undefined && buf.length >= stallIn) {
+        const [now, later] = [buf.subarray(0, stallIn), buf.subarray(stallIn)];
+        stallIn = undefined;
+        client.write(now);
+        held.push({ to: client, buf: later });
+        startStall();
+        return;
+      }
+      if (stallIn !== undefined) stallIn -= buf.length;
       let raw = buf.toString('latin1');
       if (plan.dropLines) {
         // Whole lines only: a line split across reads is held back until its CRLF arrives.
@@ -81,7 +123,13 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
     });
     client.on('data', (buf: Buffer) => {
       sent.push(buf);
+      if (stalledAt !== undefined) {
+        held.push({ to: upstream, buf });
+        return;
+      }
       const text = buf.toString('latin1');
+      const stall = plan.stall;
+      if (stall?.match.test(text) && stallIn === undefined && (stall.nth === undefined || ++stallMatches === stall.nth)) stallIn = stall.afterBytes;
       if (plan.byeAfterReply?.match.test(text) && ++byeMatches === plan.byeAfterReply.nth) byeTag = text.split(' ')[0];
       for (const inj of plan.injections ?? []) {
         if (!inj.match.test(text)) continue;
@@ -110,6 +158,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         port: (server.address() as net.AddressInfo).port,
         log,
         upstreamBytes: () => Buffer.concat(sent),
+        stallWaits,
         close: () => {
           for (const s of sockets) s.destroy();
           return new Promise<void>((r) => server.close(() => r()));

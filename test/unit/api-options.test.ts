@@ -28,7 +28,7 @@ const rates = { maxBytesPerSecond: true, maxMessagesPerSecond: true } as const;
 
 const migrateKeys: Keys<MigrateOptions> = {
   ...call, ...from, ...to, ...folders, ...messages, ...connection, ...rates,
-  dailyLimitDown: true, dailyLimitUp: true, syncFlags: true, oversizeDir: true, verify: true, errorsMax: true, recursive: true, into: true, state: true, dryRun: true,
+  dailyLimitDown: true, dailyLimitUp: true, syncFlags: true, oversizeDir: true, verify: true, errorsMax: true, recursive: true, into: true, state: true, allowConcurrent: true, dryRun: true,
 };
 const backupKeys: Keys<BackupOptions> = {
   ...call, ...from, ...folders, ...messages, ...connection, ...rates,
@@ -36,7 +36,7 @@ const backupKeys: Keys<BackupOptions> = {
 };
 const restoreKeys: Keys<RestoreOptions> = {
   ...call, ...to, ...folders, ...messages, ...connection, ...rates,
-  from: true, recursive: true, into: true, verify: true, errorsMax: true, dailyLimitUp: true, state: true, dryRun: true,
+  from: true, recursive: true, into: true, verify: true, errorsMax: true, dailyLimitUp: true, state: true, allowConcurrent: true, dryRun: true,
 };
 const verifyKeys: Keys<VerifyOptions> = { ...call, ...from, ...to, ...folders, ...connection, quick: true };
 const listKeys: Keys<ListFoldersOptions> = { ...call, ...from, ...to, ...folders, ...connection };

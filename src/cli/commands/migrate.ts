@@ -8,7 +8,7 @@ import { profiledSides, type SideArgs } from './side-args.js';
 import { checkLoginMode, justFoldersMode } from './migrate-modes.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 export const migrateOptions = {
@@ -30,11 +30,12 @@ export const migrateOptions = {
   ...connectionOptions,
   ...profileFileOption,
   ...runOptions,
+  ...concurrencyOption,
 } as const;
 
 export type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
+  state?: string; 'allow-concurrent': boolean; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
 export function migrateCommand(ctx: CliContext): CommandModule {
@@ -86,6 +87,7 @@ export function migrateRequest(argv: MigrateArgs, io: JobIo): MigrateRequest {
     oversizeDir: argv['oversize-dir'],
     syncFlags: argv['sync-flags'],
     statePath: argv.state,
+    allowConcurrent: argv['allow-concurrent'],
     dryRun: argv['dry-run'],
     verify: argv.verify,
     errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),

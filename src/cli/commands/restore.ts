@@ -7,7 +7,7 @@ import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 /** The source is a local file: nothing is downloaded, so there is no download cap. */
@@ -29,11 +29,12 @@ export const restoreOptions = {
   ...connectionOptions,
   ...profileFileOption,
   ...runOptions,
+  ...concurrencyOption,
 } as const;
 
 export type RestoreArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; verify: boolean; recursive: boolean; 'errors-max'?: number; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
+  state?: string; 'allow-concurrent': boolean; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
 export function restoreCommand(ctx: CliContext): CommandModule {
@@ -69,6 +70,7 @@ export function restoreRequest(argv: RestoreArgs, io: JobIo): RestoreRequest {
     filter: parseFilter(argv),
     traffic: run.traffic,
     statePath: argv.state,
+    allowConcurrent: argv['allow-concurrent'],
     dryRun: argv['dry-run'],
     verify: argv.verify,
     errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),

@@ -8,7 +8,8 @@ import type { Logger } from '../../reporting/logger.js';
 import type { ImapCredentials } from '../../auth/imap-credentials.js';
 import type { SpecialUseNames } from '../../config/profile-schema.js';
 import { AuthError, ConnectionError } from '../../errors/errors.js';
-import { classifyImapError, isServerRefusal } from './imap-errors.js';
+import { classifyImapError, isServerRefusal, noteSilence } from './imap-errors.js';
+import { keepAlive } from './keep-alive.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 
 const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -25,10 +26,15 @@ export interface ImapAccount {
   allowPlaintext: boolean;
   /** Most connections this account may hold at once. */
   connections: number;
-  /** Inactivity limit for one connection; a stalled one fails instead of hanging. */
+  /**
+   * Silence (no byte either way) after which a connection with a command under way counts as dead;
+   * an idle one is kept alive with NOOPs (keep-alive.ts). Never a limit on a whole command.
+   */
   socketTimeoutMs: number;
   logger: Logger;
   debug: boolean;
+  /** The run's interrupt (Ctrl-C, SIGTERM): every connection is dropped at once, whatever it is doing. */
+  signal?: AbortSignal;
   /** What the provider profile (profiles/*.json) says about this server. */
   provider: ProviderFacts;
 }
@@ -131,7 +137,10 @@ async function openSession(account: ImapAccount, auth: SaslAuth): Promise<ImapFl
 async function connectWith(account: ImapAccount, startTls: StartTlsPolicy, auth: SaslAuth): Promise<ImapFlow> {
   const client = new ImapFlow(clientOptions(account, startTls, auth));
   // A connection-level error after connect surfaces on the next command; don't crash on the event.
-  client.on('error', (err: Error) => account.logger.debug(`${account.label}: ${err.message}`));
+  client.on('error', (err: Error & { code?: string }) => {
+    if (err.code === 'ETIMEOUT') noteSilence(client, account.socketTimeoutMs);
+    account.logger.debug(`${account.label}: ${err.message}`);
+  });
   try {
     await client.connect();
   } catch (err) {
@@ -154,6 +163,7 @@ async function connectWith(account: ImapAccount, startTls: StartTlsPolicy, auth:
     await client.logout().catch(() => client.close());
     throw new AuthError(`cannot log in to ${account.label}: the server did not take AUTHENTICATE PLAIN, which an authorization identity needs`);
   }
+  keepAlive(client, account.socketTimeoutMs);
   return client;
 }
 

@@ -66,6 +66,13 @@ export function sessionLost(client: ImapSession, label: string, doing: string, c
   return new ConnectionError(`connection to ${label} lost while ${doing}${bye}`, cause === undefined ? undefined : { cause });
 }
 
+/** Sessions imapflow dropped for silence (its socket timeout), with the timeout: their commands fail as "Connection not available". */
+const silenced = new WeakMap<object, number>();
+
+export function noteSilence(session: object, timeoutMs: number): void {
+  silenced.set(session, timeoutMs);
+}
+
 /**
  * Turns an imapflow failure into the typed error that decides the run's fate. `label` names the
  * account (never with a password). With `session` (the client the command ran on), a failure
@@ -93,6 +100,10 @@ export function classifyImapError(err: unknown, label: string, doing: string, se
   }
   if (e.tlsFailed || isTlsCode(e.code)) {
     return new ConnectionError(`TLS failure with ${label}: ${e.message ?? e.code}`, { cause: err });
+  }
+  const silence = session && silenced.get(session);
+  if (silence) {
+    return new ConnectionError(`connection to ${label} failed while ${doing}: timed out (nothing received for ${silence / 1000} s, --timeout)`, { cause: err });
   }
   if (e.code && NETWORK_CODES.has(e.code)) {
     return new ConnectionError(`connection to ${label} failed while ${doing}: ${describeNetwork(e)}`, { cause: err });

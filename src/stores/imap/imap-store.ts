@@ -3,6 +3,7 @@ import { encodePath, getStatusCode, normalizePath } from 'imapflow/lib/tools.js'
 import { specialUseByName } from '../../config/profile-special-use.js';
 import { asSpecialUse, type FolderInfo, type FolderStatus } from '../../domain/types.js';
 import type { CreateFolderOptions, FolderHandle, Store, StoreCaps } from '../store.js';
+import { InterruptedError } from '../../errors/errors.js';
 import { classifyImapError, sessionEnded, sessionLost } from './imap-errors.js';
 import { openClient, type ImapAccount } from './imap-connection.js';
 import { ImapFolderHandle } from './imap-folder.js';
@@ -28,11 +29,21 @@ export class ImapStore implements Store {
   private open = 0;
   private capsValue?: StoreCaps;
   private prefix = '';
+  /** The personal namespace (prefix and delimiter) as the server gave it at connect(). */
+  private namespace?: ImapFlow['namespace'];
   private closed = false;
   /** What LIST (or our CREATE) said about each folder, handed to imapflow before a SELECT (see openFolder). */
   private readonly listed = new Map<string, Partial<ListResponse>>();
+  /** Every connection open, in use or idle: an interrupt ends them all. */
+  private readonly live = new Set<ImapFlow>();
 
-  constructor(private readonly account: ImapAccount) {}
+  constructor(private readonly account: ImapAccount) {
+    // Closing a connection fails the command under way on it (a download of minutes, an APPEND)
+    // at once; what that leaves unsettled, the journal settles on the next run.
+    account.signal?.addEventListener('abort', () => {
+      for (const c of this.live) c.close();
+    }, { once: true });
+  }
 
   get label(): string {
     return this.account.label;
@@ -61,6 +72,7 @@ export class ImapStore implements Store {
       droppedFlags: this.account.provider.dropFlags,
     };
     this.prefix = client.namespace?.prefix ?? '';
+    this.namespace = client.namespace;
     this.release(client);
   }
 
@@ -93,8 +105,12 @@ export class ImapStore implements Store {
     });
   }
 
+  folderName(components: string[]): string {
+    return normalizePath({ namespace: this.namespace } as ImapFlow, components);
+  }
+
   async createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
-    return this.withClient(`creating folder ${components.join('/')}`, async (client) => {
+    return this.withClient(`creating folder ${this.folderName(components)}`, async (client) => {
       // imapflow's normalizePath joins the components with the server's delimiter and adds the
       // namespace prefix. The CREATE is sent raw: imapflow's mailboxCreate always SUBSCRIBEs (and
       // we would UNSUBSCRIBE again), one or two round trips per folder for nothing. No STATUS
@@ -129,7 +145,7 @@ export class ImapStore implements Store {
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
       this.release(client);
-      throw classifyImapError(err, this.account.label, `opening ${name}`, client);
+      throw this.classify(err, `opening ${name}`, client);
     }
   }
 
@@ -164,7 +180,7 @@ export class ImapStore implements Store {
     try {
       return await fn(client);
     } catch (err) {
-      throw classifyImapError(err, this.account.label, doing, client);
+      throw this.classify(err, doing, client);
     } finally {
       this.release(client);
     }
@@ -182,20 +198,35 @@ export class ImapStore implements Store {
       }
       if (this.open < this.account.connections) {
         this.open++;
+        let client: ImapFlow;
         try {
-          return await openClient(this.account);
+          if (this.account.signal?.aborted) throw new InterruptedError();
+          client = await openClient(this.account);
         } catch (err) {
           this.open--;
           this.wake();
-          throw err;
+          throw this.account.signal?.aborted ? new InterruptedError() : err;
         }
+        this.live.add(client);
+        client.once('close', () => this.live.delete(client));
+        if (this.account.signal?.aborted) {
+          this.release(client);
+          throw new InterruptedError();
+        }
+        return client;
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
 
+  /** What a failed command means; after an interrupt, whatever failed failed because of it. */
+  private classify(err: unknown, doing: string, client?: ImapFlow): Error {
+    if (this.account.signal?.aborted) return new InterruptedError();
+    return classifyImapError(err, this.account.label, doing, client);
+  }
+
   private release(client: ImapFlow): void {
-    if (!sessionEnded(client) && !this.closed) this.idle.push(client);
+    if (!sessionEnded(client) && !this.closed && !this.account.signal?.aborted) this.idle.push(client);
     else {
       this.open--;
       client.close();
