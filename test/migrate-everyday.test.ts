@@ -136,7 +136,8 @@ describe("--map '^PATTERN=DEST'", () => {
       const run = await migrate('src', 'refused', 'refused.sqlite', [...map.flatMap((m) => ['--map', m]), ...extra]);
       expect(run.code).toBe(2);
       expect(run.stderr.trim()).toMatch(message);
-      expect(run.stdout).toBe('');
+      // --json: the document still comes, with the exit code and the same line, and no folder in it.
+      expect(JSON.parse(run.stdout)).toMatchObject({ exitCode: 2, error: run.stderr.trim().replace(/^error: /, ''), folders: [] });
     }
     expect(await folderCounts('refused')).toEqual(before);
     expect(existsSync(join(work, 'refused.sqlite'))).toBe(false);
@@ -257,7 +258,7 @@ describe('migrate --errors-max', () => {
     // One connection: INBOX, the biggest folder, goes first, and the run stops there.
     const run = await migrate('esrc', 'errors', 'errors.sqlite', ['--errors-max', '2', '--connections', '1']);
     expect(run.code).toBe(8);
-    expect(run.stdout).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ exitCode: 8, error: run.stderr.trim().split('\n').at(-1)!.replace(/^error: /, '') });
     expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^error: --errors-max 2: 3 messages failed, the last INBOX UID \d+: .*zero byte.*; stopped, a rerun retries them and resumes$/);
     const stopped = Object.values(await folderCounts('errors')).reduce((a, n) => a + n, 0);
     expect(stopped).toBeLessThan(300);

@@ -63,15 +63,13 @@ export class SqliteCheckpoint implements Checkpoint {
 
   /**
    * For a dry run: the checkpoint as it stands, read without writing anything (no lock, no schema
-   * upgrade); undefined when there is none yet. A read-only connection to a WAL database creates
-   * its `-wal` and `-shm` files when they are missing, so a checkpoint without them (closed
-   * cleanly: everything is in the main file) is read from a copy in memory.
+   * upgrade); undefined when there is none yet.
    */
   static openReadOnly(path: string, identity: CheckpointIdentity, owner?: CheckpointIdentity): SqliteCheckpoint | undefined {
     if (!existsSync(path)) return undefined;
     let db: Database.Database;
     try {
-      db = existsSync(`${path}-wal`) ? new Database(path, { readonly: true, fileMustExist: true }) : new Database(asRollbackJournal(readFileSync(path)));
+      db = readWithoutWriting(path);
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version === 0) {
         // Created but never written to: nothing recorded yet.
@@ -116,7 +114,7 @@ export class SqliteCheckpoint implements Checkpoint {
     if (!existsSync(path)) return undefined;
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { timeout: 0, fileMustExist: true });
+      db = readWithoutWriting(path);
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
       return hasMeta ? readIdentity(db) : undefined;
     } catch {
@@ -302,6 +300,15 @@ export class SqliteCheckpoint implements Checkpoint {
     if (id === undefined) throw new Error(`checkpoint: folder ${srcName} saved before its rows`);
     return id;
   }
+}
+
+/**
+ * The database at `path`, opened so that nothing in its directory changes. A read-only connection
+ * to a WAL database creates its `-wal` and `-shm` files when they are missing, so a checkpoint
+ * without them (closed cleanly: everything is in the main file) is read from a copy in memory.
+ */
+function readWithoutWriting(path: string): Database.Database {
+  return existsSync(`${path}-wal`) ? new Database(path, { readonly: true, fileMustExist: true }) : new Database(asRollbackJournal(readFileSync(path)));
 }
 
 /**

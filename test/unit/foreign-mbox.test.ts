@@ -155,12 +155,17 @@ describe('an mbox file cut short', () => {
 
   it.each([
     ['inside a line', whole.slice(0, whole.indexOf('second body') + 4), /ends inside a line of its last message/],
-    ['inside the header', whole.slice(0, whole.indexOf('Content-Length')), /ends inside the header of its last message/],
     ['before the announced Content-Length', whole.slice(0, whole.indexOf('second body')) + 'sec\n', /announces a 12-byte body \(Content-Length\), the file holds 4/],
   ])('cut %s: the last message is reported, the first is not', async (_, content, reason) => {
     const [first, last] = await lastOf(content);
     expect(first!.damaged).toBeUndefined();
     expect(last!.damaged).toMatch(reason);
+  });
+
+  it('a file that ends at a line end inside the last header section: a header-only message, whole', async () => {
+    const [first, last] = await lastOf(whole.slice(0, whole.indexOf('Content-Length')));
+    expect(first!.damaged).toBeUndefined();
+    expect(last!.damaged).toBeUndefined();
   });
 });
 

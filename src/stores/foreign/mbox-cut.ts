@@ -6,14 +6,14 @@ const CR = 0x0d;
 /**
  * Why the last message of an mbox other programs wrote looks cut off (a copy or a download that
  * stopped early), or undefined. Only what can be told from the bytes: the file ends inside a line
- * (every writer ends each message with a line ending), inside the header section (no blank line
- * ends it), or before the body its `Content-Length:` announces. A cut exactly at a line end in
- * the body of a message without Content-Length cannot be told from a whole message.
+ * (every writer ends each message with a line ending), or before the body its `Content-Length:`
+ * announces. A cut exactly at a line end cannot be told from a whole message: in the body of a
+ * message without Content-Length, nor in the header section, since a message may have no body
+ * (real archives end with header-only messages, e.g. RFC 2047's samples).
  */
 export function cutShortReason(content: Buffer): string | undefined {
   if (content.length > 0 && content[content.length - 1] !== LF) return 'the file ends inside a line of its last message';
   const end = headerEnd(content);
-  if (end === content.length && content.length > 0) return 'the file ends inside the header of its last message';
   const announced = contentLength(content.subarray(0, end));
   const bodyStart = end + (content[end] === CR ? 2 : 1);
   if (announced !== undefined && content.length - bodyStart < announced) {
