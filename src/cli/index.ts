@@ -13,7 +13,7 @@ import { loginCommand, loginOptions } from './commands/login.js';
 import { restoreCommand, restoreOptions } from './commands/restore.js';
 
 /** Each command's option table, to give its options their values as getopt would (option-values.ts). */
-const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
+export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
   migrate: migrateOptions,
   backup: backupOptions,
   restore: restoreOptions,

@@ -152,3 +152,8 @@ export function positiveInt(value: number, option: string): number {
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${option}: expected a whole number of at least 1, got ${value}`);
   return value;
 }
+
+/** `--errors-max N` of migrate and restore: none, or a whole number of at least 1. */
+export function parseErrorsMax(argv: { 'errors-max'?: number }): number | undefined {
+  return argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max');
+}

@@ -1,25 +1,7 @@
 import yargs, { type Options } from 'yargs';
 import { describe, expect, it } from 'vitest';
 import { bindOptionValues } from '../../src/cli/option-values.js';
-import { backupOptions } from '../../src/cli/commands/backup.js';
-import { foldersOptions } from '../../src/cli/commands/folders.js';
-import { loginOptions } from '../../src/cli/commands/login.js';
-import { migrateOptions } from '../../src/cli/commands/migrate.js';
-import { profilesOptions } from '../../src/cli/commands/profiles.js';
-import { restoreOptions } from '../../src/cli/commands/restore.js';
-import { sandboxOptions } from '../../src/cli/commands/sandbox.js';
-import { verifyOptions } from '../../src/cli/commands/verify.js';
-
-const TABLES: Record<string, Record<string, Options>> = {
-  migrate: migrateOptions,
-  backup: backupOptions,
-  restore: restoreOptions,
-  verify: verifyOptions,
-  folders: foldersOptions,
-  profiles: profilesOptions,
-  login: loginOptions,
-  sandbox: sandboxOptions,
-};
+import { OPTION_TABLES } from '../../src/cli/index.js';
 
 /** What yargs makes of `args` with `table`, after the values are bound (one option at a time, so none is demanded). */
 function parsed(args: string[], table: Record<string, Options>): Record<string, unknown> {
@@ -30,7 +12,7 @@ function parsed(args: string[], table: Record<string, Options>): Record<string, 
 const takesValue = (o: Options): boolean => o.type !== 'boolean' && o.type !== 'count';
 
 describe('an option that takes a value takes the next word, as getopt does', () => {
-  for (const [command, table] of Object.entries(TABLES)) {
+  for (const [command, table] of Object.entries(OPTION_TABLES)) {
     const valued = Object.entries(table).filter(([, o]) => takesValue(o));
     it.each(valued.map(([name, o]) => [name, o] as const))(`${command} --%s -dash`, (name, option) => {
       const word = option.type === 'number' ? '-7' : option.choices ? String([option.choices].flat()[0]) : '-dash';

@@ -8,7 +8,7 @@ import { profiledSides, type SideArgs } from './side-args.js';
 import { checkLoginMode, justFoldersMode } from './migrate-modes.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 export const migrateOptions = {
@@ -90,7 +90,7 @@ export function migrateRequest(argv: MigrateArgs, io: JobIo): MigrateRequest {
     allowConcurrent: argv['allow-concurrent'],
     dryRun: argv['dry-run'],
     verify: argv.verify,
-    errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),
+    errorsMax: parseErrorsMax(argv),
     logger: io.logger,
     emit: io.emit,
     signal: io.signal,

@@ -7,7 +7,7 @@ import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseFilter, parseTreeSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 /** The source is a local file: nothing is downloaded, so there is no download cap. */
@@ -73,7 +73,7 @@ export function restoreRequest(argv: RestoreArgs, io: JobIo): RestoreRequest {
     allowConcurrent: argv['allow-concurrent'],
     dryRun: argv['dry-run'],
     verify: argv.verify,
-    errorsMax: argv['errors-max'] === undefined ? undefined : positiveInt(argv['errors-max'], 'errors-max'),
+    errorsMax: parseErrorsMax(argv),
     logger: io.logger,
     emit: io.emit,
     signal: io.signal,
