@@ -12,6 +12,10 @@ import { ErrorBudget } from '../engine/error-budget.js';
 import type { OversizeSink } from '../engine/oversize.js';
 import type { Store } from '../stores/store.js';
 import { finishResult, type JobResult } from './job-result.js';
+import { reconnecting } from './reconnecting.js';
+
+/** Tries per folder, and for connecting and listing, when a connection breaks or is refused. */
+const ATTEMPTS = 6;
 
 export interface CopyJobRequest {
   command: string;
@@ -49,10 +53,18 @@ export interface CopyJobRequest {
 export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
   const started = Date.now();
   try {
-    await Promise.all([req.source.connect(), req.dest.connect()]);
-    const [sourceFolders, destFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
+    const retryDelayMs = req.retryDelayMs ?? 1000;
+    const opened = await reconnecting(
+      'connecting',
+      async () => {
+        await Promise.all([req.source.connect(), req.dest.connect()]);
+        return Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
+      },
+      { attempts: ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal },
+    );
+    const [sourceFolders, destFolders] = opened.value;
     const plan = planFolders(sourceFolders, destFolders, destDelimiter(destFolders), req.selection);
-    const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun };
+    const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun, reconnects: opened.reconnects };
     if (req.dryRun) {
       const folders = plan.map((p) => ({ ...emptyReport(p.source.name, destName(p, destFolders)), found: p.source.status?.messages ?? 0 }));
       return finishResult({ ...base, folders, seconds: (Date.now() - started) / 1000 });
@@ -88,7 +100,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
           errors: req.errorsMax === undefined ? undefined : new ErrorBudget(req.errorsMax),
         },
         pairs,
-        { connections: req.connections, attempts: 6, retryDelayMs: req.retryDelayMs ?? 1000, signal: req.signal },
+        { connections: req.connections, attempts: ATTEMPTS, retryDelayMs, signal: req.signal },
       );
       // Only the pairs whose destination folder exists (as before, when a refused one was no pair).
       await req.afterTransfer?.({ pairs: pairs.filter((p) => !p.createDest || created.has(p)), reports, checkpoint });

@@ -1,4 +1,7 @@
 import net from 'node:net';
+import { CommandTracker, cutWatcher, type Cut, type CutCounters } from './fault-cuts.js';
+
+export type { Cut } from './fault-cuts.js';
 
 export interface Injection {
   /** Which client command to answer in the server's place (matched on the command's first chunk). */
@@ -19,6 +22,10 @@ export interface FaultPlan {
   byeAfter?: { connection: number; bytes: number };
   /** Hang up (with a BYE) right after the server completed the nth command matching this. */
   byeAfterReply?: { match: RegExp; nth: number };
+  /** Connections to cut (see fault-cuts.ts), each cut once. */
+  cuts?: Cut[];
+  /** Refuse new connections (nothing listens) for this long from the start. */
+  refuseMs?: number;
 }
 
 export interface FaultProxy {
@@ -27,6 +34,12 @@ export interface FaultProxy {
   readonly log: string[];
   /** Everything the client sent, for checks that no secret crossed in the clear. */
   readonly upstreamBytes: () => Buffer;
+  /** Bytes forwarded so far, all connections together, client to server (up) and back (down). */
+  readonly bytes: { up: number; down: number };
+  /** The commands sent on open connections whose tagged answer has not come yet (`APPEND`, `UID FETCH`, ...). */
+  inFlight(): string[];
+  /** Stop listening for `ms` (resolves when listening again): new connections are refused (ECONNREFUSED), open ones go on. */
+  refuse(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +55,8 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
   let connections = 0;
   let byeMatches = 0;
   const sent: Buffer[] = [];
+  const counters: CutCounters = { up: 0, down: 0, fired: new Set(), seen: new Map() };
+  const trackers = new Set<CommandTracker>();
   const server = net.createServer((client) => {
     const n = ++connections;
     const upstream = net.connect({ port: target.port, host: target.host, localAddress: plan.localAddress });
@@ -50,9 +65,22 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       client.destroy();
       upstream.destroy();
     };
+    const tracker = new CommandTracker();
+    trackers.add(tracker);
+    client.on('close', () => trackers.delete(tracker));
+    const cuts = cutWatcher(plan.cuts ?? [], counters, n, tracker, {
+      deliver: (direction, prefix) => (direction === 'down' ? client : upstream).write(prefix),
+      cut: (kind, what) => {
+        log.push(`${kind} cut on connection ${n} ${what}`);
+        if (kind === 'rst') client.resetAndDestroy();
+        else client.end();
+        upstream.destroy();
+      },
+    });
     let down = 0;
     let byeTag: string | undefined;
     upstream.on('data', (buf: Buffer) => {
+      if (cuts.pass('down', buf)) return;
       const raw = buf.toString('latin1');
       const text = plan.keepStartTls ? raw : raw.replace(/ STARTTLS/g, '');
       down += buf.length;
@@ -69,6 +97,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       }
     });
     client.on('data', (buf: Buffer) => {
+      if (cuts.pass('up', buf)) return;
       sent.push(buf);
       const text = buf.toString('latin1');
       if (plan.byeAfterReply?.match.test(text) && ++byeMatches === plan.byeAfterReply.nth) byeTag = text.split(' ')[0];
@@ -93,17 +122,31 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       });
     }
   });
+  let port = 0;
+  const refuse = async (ms: number): Promise<void> => {
+    log.push(`refusing connections for ${ms} ms`);
+    // Stops listening at once; close's callback would wait for the open connections to end.
+    server.close();
+    await new Promise<void>((r) => setTimeout(r, ms));
+    server.listen(port, '127.0.0.1');
+  };
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
+    server.listen(0, '127.0.0.1', () => {
+      port = (server.address() as net.AddressInfo).port;
+      const proxy: FaultProxy = {
+        port,
         log,
         upstreamBytes: () => Buffer.concat(sent),
+        bytes: counters,
+        inFlight: () => [...trackers].flatMap((t) => t.inFlight()),
+        refuse,
         close: () => {
           for (const s of sockets) s.destroy();
-          return new Promise<void>((r) => server.close(() => r()));
+          return new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
         },
-      }),
-    ),
+      };
+      resolve(proxy);
+      if (plan.refuseMs) void refuse(plan.refuseMs);
+    }),
   );
 }
