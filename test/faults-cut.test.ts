@@ -97,22 +97,23 @@ async function check(kind: Kind, i: number): Promise<{ diff: ReturnType<typeof d
 /** Run `i` through a proxy making `cut`, then a rerun if it failed; checks what it left. */
 async function cutRun(i: number, kind: Kind, cut: Cut): Promise<Outcome> {
   const proxy = await startFaultProxy({ host: server.host, port: server.port }, { cuts: [cut] });
-  let first: CliRun;
+  const outcome: Outcome = { i, kind, cut: 'no cut', first: null, reconnects: 0 };
   try {
-    first = await runCli(args(kind, i, proxy.port), env);
+    const first = await runCli(args(kind, i, proxy.port), env);
+    Object.assign(outcome, { cut: proxy.log.find((l) => l.includes('cut')) ?? 'no cut', first: first.code, reconnects: summary(first)?.reconnects ?? 0 });
+    expect(proxy.log.join('\n'), `run ${i}: the cut happened`).toMatch(/cut on connection/);
+    if (first.code !== 0) {
+      outcome.errorLine = first.stderr.trim().split('\n').pop();
+      // A failure is a documented one: a one-line error, never an internal error or a stack.
+      expect(first.code, first.stderr).toBe(4);
+      expect(first.stderr).not.toMatch(/internal error|\n\s+at /);
+      // Through the same proxy (its one cut made), so a backup sees the account it was made of.
+      const rerun = await runCli(args(kind, i, proxy.port), env);
+      outcome.rerun = rerun.code;
+      expect(rerun.code, rerun.stderr).toBe(0);
+    }
   } finally {
     await proxy.close();
-  }
-  const outcome: Outcome = { i, kind, cut: proxy.log.find((l) => l.includes('cut')) ?? 'no cut', first: first.code, reconnects: summary(first)?.reconnects ?? 0 };
-  expect(proxy.log.join('\n'), `run ${i}: the cut happened`).toMatch(/cut on connection/);
-  if (first.code !== 0) {
-    outcome.errorLine = first.stderr.trim().split('\n').pop();
-    // A failure is a documented one: a one-line error, never an internal error or a stack.
-    expect(first.code, first.stderr).toBe(4);
-    expect(first.stderr).not.toMatch(/internal error|\n\s+at /);
-    const rerun = await runCli(args(kind, i, server.port), env);
-    outcome.rerun = rerun.code;
-    expect(rerun.code, rerun.stderr).toBe(0);
   }
   const { diff, partialFiles } = await check(kind, i);
   expect(diff.details, `run ${i} (${kind}, ${outcome.cut})`).toEqual([]);

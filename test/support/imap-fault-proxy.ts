@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { CommandSkipper } from './command-skipper.js';
 import { CommandTracker, cutWatcher, type Cut, type CutCounters } from './fault-cuts.js';
 
 export type { Cut } from './fault-cuts.js';
@@ -96,8 +97,14 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         client.write('* BYE Connection is closed. 13\r\n', hangUp);
       }
     });
-    client.on('data', (buf: Buffer) => {
-      if (cuts.pass('up', buf)) return;
+    let skipping: CommandSkipper | undefined;
+    client.on('data', (chunk: Buffer) => {
+      if (cuts.pass('up', chunk)) return;
+      // The rest of a command answered in the server's place (its literals) never reaches the server.
+      const buf = skipping ? skipping.feed(chunk) : chunk;
+      if (!buf) return;
+      skipping = undefined;
+      if (buf.length === 0) return;
       sent.push(buf);
       const text = buf.toString('latin1');
       if (plan.byeAfterReply?.match.test(text) && ++byeMatches === plan.byeAfterReply.nth) byeTag = text.split(' ')[0];
@@ -109,7 +116,12 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         const tag = text.split(' ')[0]!;
         const reply = inj.reply(tag);
         log.push(`answered ${text.split('\r\n')[0]} with ${reply.trim()}`);
-        client.write(reply);
+        // A BYE ends the session, as a server's does.
+        client.write(reply, reply.startsWith('* BYE') ? hangUp : undefined);
+        const skipper = new CommandSkipper();
+        const rest = skipper.feed(buf);
+        if (rest === undefined) skipping = skipper;
+        else if (rest.length > 0) upstream.write(rest);
         return;
       }
       upstream.write(buf);

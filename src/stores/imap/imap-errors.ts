@@ -81,6 +81,11 @@ export function classifyImapError(err: unknown, label: string, doing: string, se
   if (throttle !== undefined) {
     return new ThrottleError(`${label} is throttling (${doing}): ${refusalText(err)}`, throttle, { cause: err });
   }
+  // RFC 5530: a temporary failure (a backend down, a mailbox locked), also in answer to a LOGIN,
+  // where imapflow takes it for a refused password. Tried again later, like a broken connection.
+  if (e.serverResponseCode === 'UNAVAILABLE') {
+    return new ConnectionError(`${label} is temporarily unavailable (${doing}): ${refusalText(err)}`, { cause: err });
+  }
   // Before the generic check: imapflow also flags a LOGINDISABLED refusal as an authentication failure.
   if (e.serverResponseCode === 'PRIVACYREQUIRED' || /LOGINDISABLED|Login is disabled|plaintext authentication disallowed/i.test(`${e.message} ${e.responseText ?? ''}`)) {
     return new AuthError(`cannot log in to ${label}: the server refuses plaintext login (use imaps:// or a server with STARTTLS)`, { cause: err });
