@@ -22,6 +22,21 @@ export interface Cut {
   at: CutPoint;
 }
 
+export interface RandomCuts {
+  /** One connection in this many is cut. */
+  oneIn: number;
+  /** Where: a byte offset below this, in a random direction, on that connection. */
+  maxBytes: number;
+  random: () => number;
+}
+
+/** For connection `n`: a cut at a random point of it, or (most often) none. */
+export function randomCut(plan: RandomCuts, n: number): Cut | undefined {
+  if (plan.random() * plan.oneIn >= 1) return undefined;
+  const direction = plan.random() < 0.5 ? 'up' : 'down';
+  return { kind: plan.random() < 0.5 ? 'fin' : 'rst', at: { after: Math.floor(plan.random() * plan.maxBytes), direction, connection: n } };
+}
+
 /** Shared by every connection of a proxy: bytes so far per direction, and the cuts already made. */
 export interface CutCounters {
   up: number;

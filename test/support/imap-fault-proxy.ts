@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { CommandSkipper } from './command-skipper.js';
-import { CommandTracker, cutWatcher, type Cut, type CutCounters } from './fault-cuts.js';
+import { CommandTracker, cutWatcher, randomCut, type Cut, type CutCounters, type RandomCuts } from './fault-cuts.js';
 
 export type { Cut } from './fault-cuts.js';
 
@@ -27,6 +27,8 @@ export interface FaultPlan {
   cuts?: Cut[];
   /** Refuse new connections (nothing listens) for this long from the start. */
   refuseMs?: number;
+  /** Cut some connections at random (the soak): see randomCut in fault-cuts.ts. */
+  randomCuts?: RandomCuts;
 }
 
 export interface FaultProxy {
@@ -69,7 +71,8 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
     const tracker = new CommandTracker();
     trackers.add(tracker);
     client.on('close', () => trackers.delete(tracker));
-    const cuts = cutWatcher(plan.cuts ?? [], counters, n, tracker, {
+    const chance = plan.randomCuts && randomCut(plan.randomCuts, n);
+    const cuts = cutWatcher([...(plan.cuts ?? []), ...(chance ? [chance] : [])], counters, n, tracker, {
       deliver: (direction, prefix) => (direction === 'down' ? client : upstream).write(prefix),
       cut: (kind, what) => {
         log.push(`${kind} cut on connection ${n} ${what}`);
