@@ -14,8 +14,13 @@ import type { Store } from '../stores/store.js';
 import { finishResult, type JobResult } from './job-result.js';
 import { reconnecting } from './reconnecting.js';
 
-/** Tries per folder, and for connecting and listing, when a connection breaks or is refused. */
+/** Tries per folder when a connection breaks. */
 const ATTEMPTS = 6;
+/**
+ * Tries to connect and list folders: enough to ride out a server restarting (1 + 2 + 4 s of
+ * back-off), not so many that a wrong port keeps the user waiting long.
+ */
+const CONNECT_ATTEMPTS = 4;
 
 export interface CopyJobRequest {
   command: string;
@@ -60,7 +65,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         await Promise.all([req.source.connect(), req.dest.connect()]);
         return Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
       },
-      { attempts: ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal },
+      { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal },
     );
     const [sourceFolders, destFolders] = opened.value;
     const plan = planFolders(sourceFolders, destFolders, destDelimiter(destFolders), req.selection);

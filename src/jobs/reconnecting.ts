@@ -1,4 +1,4 @@
-import { ConnectionError, InterruptedError, ThrottleError } from '../errors/errors.js';
+import { ConnectionError, InterruptedError, PermanentConnectionError, ThrottleError } from '../errors/errors.js';
 import type { EmitEvent } from '../engine/events.js';
 
 export interface ReconnectPolicy {
@@ -22,7 +22,7 @@ export async function reconnecting<T>(doing: string, fn: () => Promise<T>, polic
     try {
       return { value: await fn(), reconnects: failures };
     } catch (err) {
-      if (!(err instanceof ConnectionError)) throw err;
+      if (!(err instanceof ConnectionError) || err instanceof PermanentConnectionError) throw err;
       const throttled = err instanceof ThrottleError;
       if (++failures >= policy.attempts && !throttled) throw err;
       const delay = throttled ? err.retryAfterMs : Math.min(policy.delayMs * 2 ** (failures - 1), MAX_BACKOFF_MS);

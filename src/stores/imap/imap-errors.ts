@@ -1,5 +1,5 @@
 import { getStatusCode } from 'imapflow/lib/tools.js';
-import { AuthError, ConnectionError, FolderError, MailferryError, QuotaError, ThrottleError } from '../../errors/errors.js';
+import { AuthError, ConnectionError, FolderError, MailferryError, PermanentConnectionError, QuotaError, ThrottleError } from '../../errors/errors.js';
 
 /** The fields of imapflow's errors that mailferry reads; this file is the only one that does. */
 interface ImapFlowErrorLike {
@@ -97,10 +97,11 @@ export function classifyImapError(err: unknown, label: string, doing: string, se
     return new QuotaError(`${label} is full: ${refusalText(err)}`, { cause: err });
   }
   if (e.tlsFailed || isTlsCode(e.code)) {
-    return new ConnectionError(`TLS failure with ${label}: ${e.message ?? e.code}`, { cause: err });
+    return new PermanentConnectionError(`TLS failure with ${label}: ${e.message ?? e.code}`, { cause: err });
   }
   if (e.code && NETWORK_CODES.has(e.code)) {
-    return new ConnectionError(`connection to ${label} failed while ${doing}: ${describeNetwork(e)}`, { cause: err });
+    const Kind = e.code === 'ENOTFOUND' ? PermanentConnectionError : ConnectionError;
+    return new Kind(`connection to ${label} failed while ${doing}: ${describeNetwork(e)}`, { cause: err });
   }
   if (isServerRefusal(err)) {
     return new FolderError(`${label} refused ${doing}: ${refusalText(err)}`, e.serverResponseCode?.toLowerCase() ?? 'refused');
