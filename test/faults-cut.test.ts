@@ -13,7 +13,7 @@ import { prng } from './support/prng.js';
 
 const PASSWORD = 'pw-FaultCut-8';
 const RUNS = 30;
-const PARALLEL = 3;
+const PARALLEL = 4;
 const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
 const KINDS = ['migrate', 'backup-maildir', 'backup-mbox', 'restore'] as const;
 type Kind = (typeof KINDS)[number];

@@ -29,19 +29,19 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const migrateArgs = (dest: string, port: number, connections: number) =>
-  ['migrate', '--from', url('src', port), '--to', url(dest, port), '--state', path.join(work, `${dest}.sqlite`), '--connections', String(connections), '--json'];
+const migrateArgs = (dest: string, port: number, connections: number, json: boolean) =>
+  ['migrate', '--from', url('src', port), '--to', url(dest, port), '--state', path.join(work, `${dest}.sqlite`), '--connections', String(connections), ...(json ? ['--json'] : [])];
 
 /**
  * Migrates src into `dest` with both sides through a proxy following `plan`; then, if that run
  * did not finish, reruns it (the plan's faults are made once, so the rerun meets none). Returns
  * both runs and what the proxy did.
  */
-async function migrateThrough(dest: string, plan: FaultPlan, connections = 2): Promise<{ first: CliRun; rerun?: CliRun; log: string[] }> {
+async function migrateThrough(dest: string, plan: FaultPlan, connections = 2, json = true): Promise<{ first: CliRun; rerun?: CliRun; log: string[] }> {
   const proxy = await startFaultProxy({ host: server.host, port: server.port }, plan);
   try {
-    const first = await runCli(migrateArgs(dest, proxy.port, connections), env);
-    const rerun = first.code === 0 ? undefined : await runCli(migrateArgs(dest, proxy.port, connections), env);
+    const first = await runCli(migrateArgs(dest, proxy.port, connections, json), env);
+    const rerun = first.code === 0 ? undefined : await runCli(migrateArgs(dest, proxy.port, connections, json), env);
     return { first, rerun, log: [...proxy.log] };
   } finally {
     await proxy.close();
@@ -145,5 +145,12 @@ describe('server refusals and drops: the documented exit code and a line, then a
     expect(reconnects(first)).toBeGreaterThanOrEqual(1);
     expectPlainErrors(first);
     await expectEqual('d7');
+  });
+
+  it('the plain summary says how many reconnects there were', async () => {
+    const { first } = await migrateThrough('d8', { refuseMs: 1500 }, 2, false);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^reconnects: [1-9]\d* \(broken connections re-opened by the run itself\)$/m);
+    await expectEqual('d8');
   });
 });
