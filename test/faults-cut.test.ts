@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +173,22 @@ describe('connections cut at chosen points', () => {
       expect(o.reconnects, `${o.kind}: ${o.cut}`).toBeGreaterThanOrEqual(1);
     }
   }, 120_000);
+});
+
+describe('what a killed backup leaves behind', () => {
+  it('a rerun with nothing new removes the temporaries of atomic writes (dovecot-uidlist.tmp-PID), found by the soak', async () => {
+    const dir = path.join(work, 'leftovers');
+    const backup = () => runCli(['backup', '--from', url('src'), '--to', dir, '--quiet'], env);
+    expect((await backup()).code).toBe(0);
+    // As a kill -9 between writing a folder's new uidlist and renaming it over the old one leaves them.
+    const planted = ['Maildir/.Work/dovecot-uidlist.tmp-4194301', 'Maildir/dovecot-keywords.tmp-4194302', 'manifest.json.tmp-4194303'];
+    for (const f of planted) await fs.writeFile(path.join(dir, f), 'half written');
+    const rerun = await backup();
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const left = (await walk(dir)).filter((f) => /\.tmp-\d+$/.test(f.path));
+    expect(left).toEqual([]);
+    expect(diffSnapshots(source, await snapshotBackup(dir)).details).toEqual([]);
+  });
 });
 
 function summary(run: CliRun): { reconnects: number } | undefined {
