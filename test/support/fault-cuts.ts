@@ -25,7 +25,10 @@ export interface Cut {
 export interface RandomCuts {
   /** One connection in this many is cut. */
   oneIn: number;
-  /** Where: a byte offset below this, in a random direction, on that connection. */
+  /**
+   * Where: a byte offset below this on that connection, log-uniform (as likely in the login's
+   * first hundred bytes as in a message's last megabytes), mostly (3 in 4) in the server's direction.
+   */
   maxBytes: number;
   random: () => number;
 }
@@ -33,8 +36,8 @@ export interface RandomCuts {
 /** For connection `n`: a cut at a random point of it, or (most often) none. */
 export function randomCut(plan: RandomCuts, n: number): Cut | undefined {
   if (plan.random() * plan.oneIn >= 1) return undefined;
-  const direction = plan.random() < 0.5 ? 'up' : 'down';
-  return { kind: plan.random() < 0.5 ? 'fin' : 'rst', at: { after: Math.floor(plan.random() * plan.maxBytes), direction, connection: n } };
+  const direction = plan.random() < 0.25 ? 'up' : 'down';
+  return { kind: plan.random() < 0.5 ? 'fin' : 'rst', at: { after: Math.floor(plan.maxBytes ** plan.random()), direction, connection: n } };
 }
 
 /** Shared by every connection of a proxy: bytes so far per direction, and the cuts already made. */

@@ -39,6 +39,8 @@ export interface FaultProxy {
   readonly upstreamBytes: () => Buffer;
   /** Bytes forwarded so far, all connections together, client to server (up) and back (down). */
   readonly bytes: { up: number; down: number };
+  /** Connections accepted so far. */
+  connections(): number;
   /** The commands sent on open connections whose tagged answer has not come yet (`APPEND`, `UID FETCH`, ...). */
   inFlight(): string[];
   /** Stop listening for `ms` (resolves when listening again): new connections are refused (ECONNREFUSED), open ones go on. */
@@ -154,6 +156,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         upstreamBytes: () => Buffer.concat(sent),
         bytes: counters,
         inFlight: () => [...trackers].flatMap((t) => t.inFlight()),
+        connections: () => connections,
         refuse,
         close: () => {
           for (const s of sockets) s.destroy();
