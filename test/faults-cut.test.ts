@@ -75,11 +75,11 @@ function args(kind: Kind, i: number, port: number): string[] {
 
 /**
  * A cut at a random byte offset of the direction that carries the messages (both, for migrate).
- * One in five falls in the first 8 KB: the greeting, the login, the folder listing.
+ * One in five falls in the first 3 KB: the greeting, the login, the folder listing.
  */
 function randomCut(kind: Kind, rnd: () => number): Cut {
   const direction = kind === 'restore' ? 'up' : kind === 'migrate' ? (rnd() < 0.5 ? 'up' : 'down') : 'down';
-  const after = Math.floor(rnd() * (rnd() < 0.2 ? 8192 : corpusBytes));
+  const after = Math.floor(rnd() * (rnd() < 0.2 ? 3072 : corpusBytes));
   return { kind: rnd() < 0.5 ? 'fin' : 'rst', at: { after, direction } };
 }
 
