@@ -197,11 +197,13 @@ describe('mailferry migrate refuses bad input with one line and a documented exi
     expect(run.stderr).not.toContain('wrong-password');
   });
 
-  it('closed port: exit 4', async () => {
+  it('closed port: exit 4, after a few tries (a server restarting is waited for)', async () => {
     const run = await runCli(['migrate', '--from', 'imap://src@127.0.0.1:1', '--to', url('dst'), '--state', join(work, 'closed.sqlite')], env);
     expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/connection refused/);
-    noTrace(run.stderr);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines.slice(0, -1)).toEqual([1, 2, 3].map((n) => expect.stringMatching(new RegExp(`^warning: connecting: .*connection refused; retry ${n} of 3 in`))));
+    expect(lines.at(-1)).toMatch(/^error: .*connection refused/);
+    noTrace(lines.at(-1)!);
   });
 
   it('malformed URL and unknown option: exit 2', async () => {

@@ -24,6 +24,8 @@ export interface FolderReport {
   removed?: number;
   /** The folder itself could not be used (created, opened): why. */
   error?: string;
+  /** Times a broken connection was re-opened and the folder resumed (throttling pauses not counted). */
+  reconnects?: number;
 }
 
 export interface AlteredMessage {

@@ -75,6 +75,7 @@ async function withRetries(ctx: SyncContext, pair: FolderPair, options: RunOptio
       // connection counts as an attempt, with exponential back-off.
       const throttled = err instanceof ThrottleError;
       if (!throttled && ++failures >= options.attempts) throw err;
+      if (!throttled) report.reconnects = (report.reconnects ?? 0) + 1;
       const delay = throttled ? err.retryAfterMs : Math.min(options.retryDelayMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
       ctx.gate?.pause(delay);
       const what = throttled ? 'pausing every connection' : `retry ${failures} of ${options.attempts - 1}`;

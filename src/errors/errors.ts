@@ -40,6 +40,9 @@ export class ConnectionError extends MailferryError {
   }
 }
 
+/** A connection that trying again cannot make (a certificate refused, an unknown host): never retried. */
+export class PermanentConnectionError extends ConnectionError {}
+
 /**
  * The server asks to slow down (Gmail `[THROTTLED]`, Microsoft 365 "Request is throttled.
  * Suggested Backoff Time: N milliseconds"). Never fatal: the run pauses and resumes.

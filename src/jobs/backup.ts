@@ -9,6 +9,7 @@ import type { MessageFilter } from '../engine/filters.js';
 import type { FolderSelection } from '../engine/folder-map.js';
 import { UsageError } from '../errors/errors.js';
 import type { StderrLogger } from '../reporting/logger.js';
+import { removeAtomicLeftovers } from '../stores/local/atomic-leftovers.js';
 import type { MaildirLayout } from '../stores/local/folder-path.js';
 import { isManifestTemporary, MANIFEST_FILE, ManifestFile, type BackupFormat } from '../stores/local/manifest.js';
 import { fileFailure } from '../stores/local/local-errors.js';
@@ -87,6 +88,7 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
         new Map(pairs.map((p) => [p.dest.name, { name: p.source.name, delimiter: p.source.delimiter, uidValidity: p.source.status?.uidValidity }])),
       );
       if (req.mirror) await mirrorDeletions({ source, dest, checkpoint }, pairs, reports);
+      await removeAtomicLeftovers(root);
     },
   });
   if (archivePlan && !req.dryRun) result.archive = (await archiveBackup(root, archivePlan, started, req.keep)).path;

@@ -16,6 +16,15 @@ import type { Store } from '../stores/store.js';
 import { acceptedOwner } from './checkpoint-owner.js';
 import { finishResult, type JobResult } from './job-result.js';
 import { stateDir } from './state-path.js';
+import { reconnecting } from './reconnecting.js';
+
+/** Tries per folder when a connection breaks. */
+const ATTEMPTS = 6;
+/**
+ * Tries to connect and list folders: enough to ride out a server restarting (1 + 2 + 4 s of
+ * back-off), not so many that a wrong port keeps the user waiting long.
+ */
+const CONNECT_ATTEMPTS = 4;
 
 export interface CopyJobRequest {
   command: string;
@@ -60,10 +69,18 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
   req.emit({ type: 'accounts', source: req.source.label, destination: req.dest.label });
   const lock = req.destinationLock && !req.dryRun ? DestinationLock.take(stateDir(), req.dest.label, req.statePath, req.destinationLock.allowConcurrent) : undefined;
   try {
-    await Promise.all([req.source.connect(), req.dest.connect()]);
-    const [sourceFolders, destFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
+    const retryDelayMs = req.retryDelayMs ?? 1000;
+    const opened = await reconnecting(
+      'connecting',
+      async () => {
+        await Promise.all([req.source.connect(), req.dest.connect()]);
+        return Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
+      },
+      { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal },
+    );
+    const [sourceFolders, destFolders] = opened.value;
     const plan = planFolders(sourceFolders, destFolders, destDelimiter(destFolders), req.selection);
-    const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun };
+    const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun, reconnects: opened.reconnects };
     const identity = req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label };
     const options: SyncOptions = {
       filter: req.filter,
@@ -109,7 +126,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
           errors: req.errorsMax === undefined ? undefined : new ErrorBudget(req.errorsMax),
         },
         pairs,
-        { connections: req.connections, attempts: 6, retryDelayMs: req.retryDelayMs ?? 1000, signal: req.signal },
+        { connections: req.connections, attempts: ATTEMPTS, retryDelayMs, signal: req.signal },
       );
       // Only the pairs whose destination folder exists (as before, when a refused one was no pair).
       await req.afterTransfer?.({ pairs: pairs.filter((p) => !p.createDest || created.has(p)), reports, checkpoint });

@@ -17,6 +17,8 @@ export interface JobResult {
   archive?: string;
   /** The comparison run after the transfer (--verify). */
   verify?: VerifyResult;
+  /** Broken connections re-opened by the run itself, while connecting and listing or while copying. */
+  reconnects: number;
 }
 
 /** Adds a --verify comparison: any difference makes the run end as partial. */
@@ -24,8 +26,10 @@ export function withVerify(result: JobResult, verify: VerifyResult): JobResult {
   return { ...result, verify, exit: verify.equal ? result.exit : 'partial' };
 }
 
-export function finishResult(base: Omit<JobResult, 'totals' | 'exit'>): JobResult {
+/** `reconnects`: those made before the folders were copied; each folder's own are added. */
+export function finishResult(base: Omit<JobResult, 'totals' | 'exit' | 'reconnects'> & { reconnects?: number }): JobResult {
   const t = totals(base.folders);
   const folders = [...base.folders].sort((a, b) => a.source.localeCompare(b.source));
-  return { ...base, folders, totals: t, exit: t.failed > 0 ? 'partial' : 'ok' };
+  const reconnects = folders.reduce((n, f) => n + (f.reconnects ?? 0), base.reconnects ?? 0);
+  return { ...base, folders, totals: t, exit: t.failed > 0 ? 'partial' : 'ok', reconnects };
 }

@@ -208,6 +208,7 @@ export function jsonSummary(result: JobResult): RunSummary {
     })),
     totals: result.totals,
     seconds: Number(result.seconds.toFixed(3)),
+    reconnects: result.reconnects,
     exitCode: EXIT_CODES[result.exit].status,
     checkpoint: result.checkpoint,
     ...(result.verify ? { verify: result.verify } : {}),
@@ -243,6 +244,7 @@ function textSummary(result: JobResult): string {
     for (const a of f.alteredByServer) lines.push(`    altered by the server: UID ${a.uid} (${a.size} bytes) stored as ${a.destUid !== undefined ? `UID ${a.destUid}, ` : ''}${a.destSize} bytes`);
     for (const o of f.oversize) lines.push(`    too large for the destination: UID ${o.uid} (${mb(o.size)})${o.savedTo ? `, saved to ${o.savedTo}` : ''}`);
   }
+  if (result.reconnects) lines.push(`reconnects: ${result.reconnects} (broken connections re-opened by the run itself)`);
   if (result.archive) lines.push(`archive: ${result.archive}`);
   if (result.verify) lines.push(verifyText(result.verify));
   lines.push(

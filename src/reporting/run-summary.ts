@@ -11,6 +11,8 @@ export interface RunSummary {
   folders: FolderReport[];
   totals: Totals;
   seconds: number;
+  /** Broken connections the run re-opened by itself (while connecting and listing, and while copying). */
+  reconnects: number;
   /** The status the command exits with: 0 all done, 1 some messages failed or differ (docs/exit-codes.md). */
   exitCode: number;
   /** The checkpoint file (absent in a dry run). */

@@ -1,4 +1,8 @@
 import net from 'node:net';
+import { CommandSkipper } from './command-skipper.js';
+import { CommandTracker, cutWatcher, randomCut, type Cut, type CutCounters, type RandomCuts } from './fault-cuts.js';
+
+export type { Cut } from './fault-cuts.js';
 
 export interface Injection {
   /** Which client command to answer in the server's place (matched on the command's first chunk). */
@@ -28,6 +32,12 @@ export interface FaultPlan {
    * sockets open, as a dead link or a hung server does.
    */
   stall?: { match: RegExp; nth?: number; afterBytes: number; seconds: number };
+  /** Connections to cut (see fault-cuts.ts), each cut once. */
+  cuts?: Cut[];
+  /** Refuse new connections (nothing listens) for this long from the start. */
+  refuseMs?: number;
+  /** Cut some connections at random (the soak): see randomCut in fault-cuts.ts. */
+  randomCuts?: RandomCuts;
 }
 
 export interface FaultProxy {
@@ -38,6 +48,14 @@ export interface FaultProxy {
   readonly upstreamBytes: () => Buffer;
   /** For each stall the client gave up on: milliseconds from the stall to its hang-up. */
   readonly stallWaits: number[];
+  /** Bytes forwarded so far, all connections together, client to server (up) and back (down). */
+  readonly bytes: { up: number; down: number };
+  /** Connections accepted so far. */
+  connections(): number;
+  /** The commands sent on open connections whose tagged answer has not come yet (`APPEND`, `UID FETCH`, ...). */
+  inFlight(): string[];
+  /** Stop listening for `ms` (resolves when listening again): new connections are refused (ECONNREFUSED), open ones go on. */
+  refuse(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +73,8 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
   let stallMatches = 0;
   const stallWaits: number[] = [];
   const sent: Buffer[] = [];
+  const counters: CutCounters = { up: 0, down: 0, fired: new Set(), seen: new Map() };
+  const trackers = new Set<CommandTracker>();
   const server = net.createServer((client) => {
     const n = ++connections;
     const upstream = net.connect({ port: target.port, host: target.host, localAddress: plan.localAddress });
@@ -63,6 +83,19 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       client.destroy();
       upstream.destroy();
     };
+    const tracker = new CommandTracker();
+    trackers.add(tracker);
+    client.on('close', () => trackers.delete(tracker));
+    const chance = plan.randomCuts && randomCut(plan.randomCuts, n);
+    const cuts = cutWatcher([...(plan.cuts ?? []), ...(chance ? [chance] : [])], counters, n, tracker, {
+      deliver: (direction, prefix) => (direction === 'down' ? client : upstream).write(prefix),
+      cut: (kind, what) => {
+        log.push(`${kind} cut on connection ${n} ${what}`);
+        if (kind === 'rst') client.resetAndDestroy();
+        else client.end();
+        upstream.destroy();
+      },
+    });
     let down = 0;
     let byeTag: string | undefined;
     let partialLine = '';
@@ -85,6 +118,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       if (stalledAt !== undefined) stallWaits.push(Date.now() - stalledAt);
     });
     upstream.on('data', (buf: Buffer) => {
+      if (cuts.pass('down', buf)) return;
       if (stalledAt !== undefined) {
         held.push({ to: client, buf });
         return;
@@ -121,7 +155,14 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         client.write('* BYE Connection is closed. 13\r\n', hangUp);
       }
     });
-    client.on('data', (buf: Buffer) => {
+    let skipping: CommandSkipper | undefined;
+    client.on('data', (chunk: Buffer) => {
+      if (cuts.pass('up', chunk)) return;
+      // The rest of a command answered in the server's place (its literals) never reaches the server.
+      const buf = skipping ? skipping.feed(chunk) : chunk;
+      if (!buf) return;
+      skipping = undefined;
+      if (buf.length === 0) return;
       sent.push(buf);
       if (stalledAt !== undefined) {
         held.push({ to: upstream, buf });
@@ -139,7 +180,12 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         const tag = text.split(' ')[0]!;
         const reply = inj.reply(tag);
         log.push(`answered ${text.split('\r\n')[0]} with ${reply.trim()}`);
-        client.write(reply);
+        // A BYE ends the session, as a server's does.
+        client.write(reply, reply.startsWith('* BYE') ? hangUp : undefined);
+        const skipper = new CommandSkipper();
+        const rest = skipper.feed(buf);
+        if (rest === undefined) skipping = skipper;
+        else if (rest.length > 0) upstream.write(rest);
         return;
       }
       upstream.write(buf);
@@ -152,18 +198,33 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       });
     }
   });
+  let port = 0;
+  const refuse = async (ms: number): Promise<void> => {
+    log.push(`refusing connections for ${ms} ms`);
+    // Stops listening at once; close's callback would wait for the open connections to end.
+    server.close();
+    await new Promise<void>((r) => setTimeout(r, ms));
+    server.listen(port, '127.0.0.1');
+  };
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
+    server.listen(0, '127.0.0.1', () => {
+      port = (server.address() as net.AddressInfo).port;
+      const proxy: FaultProxy = {
+        port,
         log,
         upstreamBytes: () => Buffer.concat(sent),
         stallWaits,
+        bytes: counters,
+        inFlight: () => [...trackers].flatMap((t) => t.inFlight()),
+        connections: () => connections,
+        refuse,
         close: () => {
           for (const s of sockets) s.destroy();
-          return new Promise<void>((r) => server.close(() => r()));
+          return new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
         },
-      }),
-    ),
+      };
+      resolve(proxy);
+      if (plan.refuseMs) void refuse(plan.refuseMs);
+    }),
   );
 }

@@ -1,5 +1,5 @@
 import { getStatusCode } from 'imapflow/lib/tools.js';
-import { AuthError, ConnectionError, FolderError, MailferryError, QuotaError, ThrottleError } from '../../errors/errors.js';
+import { AuthError, ConnectionError, FolderError, MailferryError, PermanentConnectionError, QuotaError, ThrottleError } from '../../errors/errors.js';
 
 /** The fields of imapflow's errors that mailferry reads; this file is the only one that does. */
 interface ImapFlowErrorLike {
@@ -88,6 +88,11 @@ export function classifyImapError(err: unknown, label: string, doing: string, se
   if (throttle !== undefined) {
     return new ThrottleError(`${label} is throttling (${doing}): ${refusalText(err)}`, throttle, { cause: err });
   }
+  // RFC 5530: a temporary failure (a backend down, a mailbox locked), also in answer to a LOGIN,
+  // where imapflow takes it for a refused password. Tried again later, like a broken connection.
+  if (e.serverResponseCode === 'UNAVAILABLE') {
+    return new ConnectionError(`${label} is temporarily unavailable (${doing}): ${refusalText(err)}`, { cause: err });
+  }
   // Before the generic check: imapflow also flags a LOGINDISABLED refusal as an authentication failure.
   if (e.serverResponseCode === 'PRIVACYREQUIRED' || /LOGINDISABLED|Login is disabled|plaintext authentication disallowed/i.test(`${e.message} ${e.responseText ?? ''}`)) {
     return new AuthError(`cannot log in to ${label}: the server refuses plaintext login (use imaps:// or a server with STARTTLS)`, { cause: err });
@@ -99,14 +104,15 @@ export function classifyImapError(err: unknown, label: string, doing: string, se
     return new QuotaError(`${label} is full: ${refusalText(err)}`, { cause: err });
   }
   if (e.tlsFailed || isTlsCode(e.code)) {
-    return new ConnectionError(`TLS failure with ${label}: ${e.message ?? e.code}`, { cause: err });
+    return new PermanentConnectionError(`TLS failure with ${label}: ${e.message ?? e.code}`, { cause: err });
   }
   const silence = session && silenced.get(session);
   if (silence) {
     return new ConnectionError(`connection to ${label} failed while ${doing}: timed out (nothing received for ${silence / 1000} s, --timeout)`, { cause: err });
   }
   if (e.code && NETWORK_CODES.has(e.code)) {
-    return new ConnectionError(`connection to ${label} failed while ${doing}: ${describeNetwork(e)}`, { cause: err });
+    const Kind = e.code === 'ENOTFOUND' ? PermanentConnectionError : ConnectionError;
+    return new Kind(`connection to ${label} failed while ${doing}: ${describeNetwork(e)}`, { cause: err });
   }
   if (isServerRefusal(err)) {
     return new FolderError(`${label} refused ${doing}: ${refusalText(err)}`, e.serverResponseCode?.toLowerCase() ?? 'refused');

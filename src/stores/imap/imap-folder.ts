@@ -138,7 +138,9 @@ export class ImapFolderHandle implements FolderHandle {
       const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`, this.client);
       if (classified instanceof QuotaError || !isServerRefusal(err)) throw classified;
       const code = (err as { serverResponseCode?: string }).serverResponseCode;
-      const reason = code === 'LIMIT' || code === 'TOOBIG' ? 'too-large' : 'rejected';
+      // [LIMIT] is any implementation limit (RFC 5530: too many keywords, too many messages); only
+      // one about size makes the message too large, which is final (folder-sync.ts liftable).
+      const reason = code === 'TOOBIG' || (code === 'LIMIT' && /size|large|big|long|bytes/i.test(refusalText(err))) ? 'too-large' : 'rejected';
       return { ok: false, reason, message: refusalText(err) };
     }
   }
