@@ -16,6 +16,7 @@ import type { Store } from '../stores/store.js';
 import { acceptedOwner } from './checkpoint-owner.js';
 import { finishResult, type JobResult } from './job-result.js';
 import { stateDir } from './state-path.js';
+import { checkSearch } from './search-check.js';
 
 export interface CopyJobRequest {
   command: string;
@@ -63,7 +64,10 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
     await Promise.all([req.source.connect(), req.dest.connect()]);
     const [sourceFolders, destFolders] = await Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
     const plan = planFolders(sourceFolders, destFolders, destDelimiter(destFolders), req.selection);
-    const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun };
+    const base = {
+      command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun,
+      ...(req.filter.search !== undefined ? { search: req.filter.search } : {}),
+    };
     const identity = req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label };
     const options: SyncOptions = {
       filter: req.filter,
@@ -74,6 +78,15 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       minMessagesPerRange: req.minMessagesPerRange ?? 500,
     };
     const owner = await acceptedOwner(req.statePath, identity, (message) => req.emit({ type: 'notice', message }));
+    if (req.filter.search !== undefined) {
+      // Before the checkpoint is created and any folder is: criteria the server refuses write nothing.
+      const journal = SqliteCheckpoint.openReadOnly(req.statePath, identity, owner);
+      try {
+        await checkSearch(req.source, req.dest, plan.map((p): FolderPair => ({ source: p.source, dest: p.dest ?? plannedDest(p, destFolders) })), options, journal);
+      } finally {
+        journal?.close();
+      }
+    }
     if (req.dryRun) {
       const journal = SqliteCheckpoint.openReadOnly(req.statePath, identity, owner);
       try {
