@@ -162,8 +162,11 @@ describe('--search: messages selected by the source server', () => {
   it('a non-ASCII criterion goes as UTF-8 and matches what Dovecot itself finds', async () => {
     const matches = await serverSearch({ subject: 'café' });
     expect([...matches.values()].some((s) => s.size > 0)).toBe(true);
-    const run = await runCli(migrateArgs('udst', 'cafe.sqlite', ['--search', 'SUBJECT café']), env);
+    const run = await runCli(migrateArgs('udst', 'cafe.sqlite', ['--search', 'SUBJECT café', '--debug']), env);
     expect(run.code).toBe(0);
+    const searches = run.stderr.split('\n').filter((l) => / debug: \S+ UID SEARCH /.test(l));
+    expect(searches.length).toBeGreaterThan(0);
+    for (const line of searches) expect(line).toMatch(/ UID SEARCH CHARSET UTF-8 SUBJECT /);
     expect(perFolder(JSON.parse(run.stdout))).toEqual(expected(matches, found));
     const diff = diffSnapshots(only(source, matches), await snapshotAccount(addr('udst')));
     expect(diff.details).toEqual([]);
