@@ -334,13 +334,18 @@ class FolderRun {
     if (changes.length > 0) this.ctx.checkpoint.putFlags(state.srcName, this.uidValidity, changes);
   }
 
-  /** Records filter skips (counted at the end, see countSkips); returns what is left to copy. */
+  /**
+   * Records filter skips (counted at the end, see countSkips); returns what is left to copy. A
+   * message whose APPEND an earlier run began (a pending row) is finished whatever the filters
+   * say now: it may be at the destination already, and only copying it settles that.
+   */
   private async selectForCopy(todo: MessageMeta[]): Promise<MessageMeta[]> {
     const matches = todo.length > 0 ? await searchSource(this.src, this.filter) : undefined;
+    const begun = new Set(this.state?.srcUidValidity === this.uidValidity ? this.ctx.checkpoint.rows(this.state.srcName, this.uidValidity, ['pending']).map((r) => r.srcUid) : []);
     const skipped: MessageRow[] = [];
     const copy: MessageMeta[] = [];
     for (const m of todo) {
-      const reason = skipReason(m, this.filter, matches);
+      const reason = begun.has(m.uid) ? undefined : skipReason(m, this.filter, matches);
       if (reason) {
         skipped.push({ ...metaRow(m), state: 'skipped', reason });
         if (reason === 'too-large') this.oversized.push(m);

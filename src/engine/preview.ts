@@ -80,8 +80,10 @@ async function previewFolder(ctx: PreviewContext, pair: FolderPair): Promise<Fol
     // The journal's rows the run keeps as they are were judged by the criteria they were saved with.
     report.skipped = stillSkipped(journal, filter, state?.search);
     const matches = todo.length > 0 ? await searchSource(src, filter) : undefined;
+    // An APPEND an earlier run began is finished whatever the filters say (see folder-sync.ts).
+    const begun = new Set(rows.filter((r) => r.state === 'pending').map((r) => r.srcUid));
     for (const m of todo) {
-      const reason = skipReason(m, filter, matches);
+      const reason = begun.has(m.uid) ? undefined : skipReason(m, filter, matches);
       if (reason) report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
       else {
         report.copied++;
