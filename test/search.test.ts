@@ -8,9 +8,10 @@ import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
 import { seedAccount } from '../src/sandbox/seed.js';
 import { diffSnapshots, snapshotAccount, type Snapshot } from './support/oracle.js';
 import { runCli } from './support/cli.js';
+import { startGmailServer, type GmailServer } from './support/gmail-server.js';
 
 const PASSWORD = 'pw-Search-1';
-const USERS = ['src', 'dst', 'udst', 'bdst', 'xdst'];
+const USERS = ['src', 'dst', 'udst', 'bdst', 'xdst', 'gdst', 'gdst2'];
 let server: DovecotServer;
 const work = mkdtempSync(join(tmpdir(), 'mf-search-'));
 
@@ -210,5 +211,58 @@ describe('--search: messages selected by the source server', () => {
     expect(run.stderr).toMatch(/--gmail-search: the source server is not Gmail/);
     expect(existsSync(join(work, 'gmail.sqlite'))).toBe(false);
     expect(await uidNexts('bdst')).toEqual(before);
+  });
+});
+
+describe("--gmail-search: Gmail's own query language, as X-GM-RAW", () => {
+  let gmail: GmailServer;
+  const fromGmail = () => ['--from', `imap://gs@127.0.0.1:${gmail.port}`];
+  const toDovecot = (user: string) => ['--to', url(user), '--to-ca', server.caFile];
+  const gmailRun = (user: string, state: string, extra: string[]) =>
+    runCli(['migrate', ...fromGmail(), ...toDovecot(user), '--state', join(work, state), '--folder', 'INBOX', '--json', ...extra], env);
+
+  /** Gmail's own answer in INBOX, through imapflow's SEARCH. */
+  async function gmailSearch(query: SearchObject): Promise<Set<number>> {
+    const c = new ImapFlow({ host: '127.0.0.1', port: gmail.port, secure: false, doSTARTTLS: false, auth: { user: 'gs', pass: PASSWORD }, logger: false });
+    await c.connect();
+    try {
+      await c.mailboxOpen('INBOX', { readOnly: true });
+      const found = await c.search(query, { uid: true });
+      return new Set(Array.isArray(found) ? found : []);
+    } finally {
+      await c.logout();
+    }
+  }
+
+  beforeAll(async () => {
+    gmail = await startGmailServer({ users: [{ name: 'gs', password: PASSWORD }] });
+    for (const m of generateCorpus({ seed: 32, messages: 80, folders: 2 })) {
+      gmail.addMessage('gs', { raw: m.raw, flags: m.flags, internalDate: m.internalDate, labels: ['\\Inbox'], location: 'mail' });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await gmail?.close();
+  });
+
+  it('copies what Gmail finds, with --search as well when given; the rest is skipped by search', async () => {
+    const matches = await gmailSearch({ gmraw: 'from:alice@example.org', seen: false });
+    const all = await gmailSearch({ all: true });
+    expect(matches.size).toBeGreaterThan(0);
+    expect(matches.size).toBeLessThan((await gmailSearch({ gmraw: 'from:alice@example.org' })).size);
+    const run = await gmailRun('gdst', 'gmail-alice.sqlite', ['--gmail-search', 'from:alice@example.org', '--search', 'UNSEEN']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.search).toBe('UNSEEN X-GM-RAW "from:alice@example.org"');
+    expect(perFolder(summary)).toEqual({ INBOX: [matches.size, all.size - matches.size] });
+  });
+
+  it('a query Gmail refuses is exit 2 with its words, before anything is written', async () => {
+    const before = await uidNexts('gdst2');
+    const run = await gmailRun('gdst2', 'gmail-bad.sqlite', ['--gmail-search', 'has:attachment']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--gmail-search refused by the server in INBOX: .*Unsupported X-GM-RAW term has:attachment/);
+    expect(existsSync(join(work, 'gmail-bad.sqlite'))).toBe(false);
+    expect(await uidNexts('gdst2')).toEqual(before);
   });
 });

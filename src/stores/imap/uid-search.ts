@@ -20,7 +20,8 @@ interface UntaggedSearch {
  */
 export async function uidSearch(client: ImapFlow, criteria: string, folder: string): Promise<number[]> {
   const tokens = parseSearchCriteria(criteria, { gmail: true });
-  if (tokens.some((t) => t.type === 'atom' && t.value.toUpperCase() === 'X-GM-RAW') && !client.capabilities.has('X-GM-EXT-1')) {
+  const gmail = tokens.some((t) => t.type === 'atom' && t.value.toUpperCase() === 'X-GM-RAW');
+  if (gmail && !client.capabilities.has('X-GM-EXT-1')) {
     throw new UsageError('--gmail-search: the source server is not Gmail (it does not offer X-GM-EXT-1)');
   }
   const utf8Session = client.enabled.has('UTF8=ACCEPT');
@@ -37,7 +38,9 @@ export async function uidSearch(client: ImapFlow, criteria: string, folder: stri
     });
     res.next();
   } catch (err) {
-    if (isServerRefusal(err)) throw new UsageError(`--search refused by the server in ${folder}: ${refusalText(err)}`);
+    // X-GM-RAW "query" alone is two tokens: --gmail-search without --search.
+    const option = !gmail ? '--search' : tokens.length === 2 ? '--gmail-search' : '--search with --gmail-search';
+    if (isServerRefusal(err)) throw new UsageError(`${option} refused by the server in ${folder}: ${refusalText(err)}`);
     throw err;
   }
   return found.filter((u) => Number.isInteger(u) && u > 0);
