@@ -6,7 +6,7 @@ export { migrate, backup, restore, verify, listFolders } from './api/calls.js';
 export { Run, type RunEvents } from './api/run.js';
 export type {
   BackupOptions, CallOptions, ConnectionOptions, DestinationAccountOptions, FolderOptions, ListFoldersOptions, MessageOptions, MigrateOptions, RateOptions,
-  RestoreOptions, RunOptions, SourceAccountOptions, TreeOptions, VerifyOptions,
+  RestoreOptions, RunOptions, SearchOptions, SourceAccountOptions, TreeOptions, VerifyOptions,
 } from './api/options.js';
 export type { EngineEvent as RunEvent } from './engine/events.js';
 export type { FolderReport, MessageFailure, Totals } from './engine/report.js';

@@ -74,6 +74,14 @@ export interface MessageOptions {
   minSize?: number;
 }
 
+/** Server-side selection (migrate, backup): see `--search` and `--gmail-search`. */
+export interface SearchOptions {
+  /** IMAP SEARCH criteria (RFC 3501), e.g. 'FROM alice@example.com SINCE 1-Jan-2023'. */
+  search?: string;
+  /** Gmail source only: a Gmail query (X-GM-RAW), e.g. 'from:alice has:attachment'. */
+  gmailSearch?: string;
+}
+
 export interface ConnectionOptions {
   /** Connections per account; default 4. */
   connections?: number;
@@ -105,7 +113,7 @@ export interface TreeOptions {
 }
 
 export interface MigrateOptions
-  extends CallOptions, SourceAccountOptions, DestinationAccountOptions, FolderOptions, TreeOptions, MessageOptions, ConnectionOptions, RateOptions, RunOptions {
+  extends CallOptions, SourceAccountOptions, DestinationAccountOptions, FolderOptions, TreeOptions, MessageOptions, SearchOptions, ConnectionOptions, RateOptions, RunOptions {
   /** Carry flag changes of copied messages on reruns; default true. */
   syncFlags?: boolean;
   oversizeDir?: string;
@@ -121,7 +129,7 @@ export interface MigrateOptions
   allowConcurrent?: boolean;
 }
 
-export interface BackupOptions extends CallOptions, SourceAccountOptions, FolderOptions, MessageOptions, ConnectionOptions, RateOptions, RunOptions {
+export interface BackupOptions extends CallOptions, SourceAccountOptions, FolderOptions, MessageOptions, SearchOptions, ConnectionOptions, RateOptions, RunOptions {
   /** The backup directory. */
   to: string;
   format?: BackupFormat;

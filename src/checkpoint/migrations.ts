@@ -45,6 +45,8 @@ const STEPS: string[] = [
   `ALTER TABLE messages ADD COLUMN intent_at INTEGER;`,
   // The SHA-256 of the copy a destination server stored with other bytes than it was sent.
   `ALTER TABLE messages ADD COLUMN dest_sha256 TEXT;`,
+  // The search criteria a folder's rows "not-matching-search" were judged by (engine/checkpoint.ts).
+  `ALTER TABLE folders ADD COLUMN search TEXT;`,
 ];
 
 export const SCHEMA_VERSION = STEPS.length;

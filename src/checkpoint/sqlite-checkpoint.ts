@@ -23,6 +23,7 @@ interface FolderRecord {
   done_through: number;
   dest_name: string;
   dest_uidvalidity: number | null;
+  search: string | null;
 }
 
 interface MessageRecord {
@@ -168,6 +169,7 @@ export class SqliteCheckpoint implements Checkpoint {
         doneThrough: r.done_through,
         destName: r.dest_name,
         destUidValidity: r.dest_uidvalidity ?? undefined,
+        search: r.search ?? undefined,
       };
     });
   }
@@ -176,13 +178,13 @@ export class SqliteCheckpoint implements Checkpoint {
     return this.guard(() => {
       this.db
         .prepare(
-          `INSERT INTO folders (src_name, src_uidvalidity, src_uidnext, src_modseq, done_through, dest_name, dest_uidvalidity)
-           VALUES (@srcName, @srcUidValidity, @srcUidNext, @srcModseq, @doneThrough, @destName, @destUidValidity)
+          `INSERT INTO folders (src_name, src_uidvalidity, src_uidnext, src_modseq, done_through, dest_name, dest_uidvalidity, search)
+           VALUES (@srcName, @srcUidValidity, @srcUidNext, @srcModseq, @doneThrough, @destName, @destUidValidity, @search)
            ON CONFLICT (src_name) DO UPDATE SET src_uidvalidity = excluded.src_uidvalidity, src_uidnext = excluded.src_uidnext,
              src_modseq = excluded.src_modseq, done_through = excluded.done_through, dest_name = excluded.dest_name,
-             dest_uidvalidity = excluded.dest_uidvalidity`,
+             dest_uidvalidity = excluded.dest_uidvalidity, search = excluded.search`,
         )
-        .run({ ...s, srcModseq: s.srcModseq ?? null, destUidValidity: s.destUidValidity ?? null });
+        .run({ ...s, srcModseq: s.srcModseq ?? null, destUidValidity: s.destUidValidity ?? null, search: s.search ?? null });
     });
   }
 

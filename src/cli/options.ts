@@ -1,5 +1,6 @@
 import type { Options } from 'yargs';
 import { UsageError } from '../errors/errors.js';
+import { runCriteria } from '../stores/imap/search-criteria.js';
 import type { MessageFilter } from '../engine/filters.js';
 import type { FolderSelection } from '../engine/folder-map.js';
 import { GMAIL_LABEL_OPTIONS } from '../stores/gmail/gmail-labels.js';
@@ -88,6 +89,12 @@ export const filterOptions: Record<string, Options> = {
   'min-size': { type: 'number', group: 'Messages:', describe: 'leave out messages smaller than this many bytes' },
 };
 
+/** Server-side selection of the commands that read an IMAP account (migrate, backup). */
+export const searchOptions: Record<string, Options> = {
+  search: { type: 'string', group: 'Messages:', describe: "only messages the source server finds with these IMAP SEARCH criteria (RFC 3501), in each folder, e.g. 'FROM alice@example.com SINCE 1-Jan-2023 NOT DELETED'" },
+  'gmail-search': { type: 'string', group: 'Messages:', describe: "Gmail source only: only messages Gmail finds with this query (X-GM-RAW), e.g. 'from:alice has:attachment older_than:1y'" },
+};
+
 export const runOptions: Record<string, Options> = {
   state: { type: 'string', group: 'Run:', describe: 'checkpoint file (default: $XDG_STATE_HOME/mailferry/<pair>.sqlite)' },
   'dry-run': { type: 'boolean', default: false, group: 'Run:', describe: 'print the folder mapping and what the run would copy and skip; write nothing' },
@@ -132,10 +139,12 @@ export function parseTreeSelection(argv: { folder?: string[]; exclude?: string[]
 }
 
 export function parseFilter(
-  argv: { since?: string; before?: string; 'max-size'?: number; 'min-size'?: number },
+  argv: { since?: string; before?: string; 'max-size'?: number; 'min-size'?: number; search?: string; 'gmail-search'?: string },
   runStart: Date = new Date(),
 ): MessageFilter {
+  const search = runCriteria(argv.search, argv['gmail-search']);
   return {
+    ...(search !== undefined ? { search } : {}),
     since: parseDateOption(argv.since, '--since', runStart),
     before: parseDateOption(argv.before, '--before', runStart),
     maxSize: byteCount(argv['max-size'], 'max-size'),

@@ -18,7 +18,16 @@ export interface FolderState {
   doneThrough: number;
   destName: string;
   destUidValidity?: number;
+  /**
+   * The search criteria (`MessageFilter.search`) the rows skipped as `not-matching-search` were
+   * judged by; undefined when the last pass searched nothing, `SEARCH_CHANGING` while a pass with
+   * other criteria than the last is under way (its rows are judged by two sets of criteria).
+   */
+  search?: string;
 }
+
+/** See `FolderState.search`: no criteria equal it, so every search skip is looked at again. */
+export const SEARCH_CHANGING = '\u0000changing';
 
 export interface MessageRow {
   srcUid: number;

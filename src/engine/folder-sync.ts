@@ -1,7 +1,7 @@
-import { InterruptedError } from '../errors/errors.js';
+import { InterruptedError, UsageError } from '../errors/errors.js';
 import type { FolderInfo, MessageData, MessageMeta } from '../domain/types.js';
 import type { AppendOutcome, FolderHandle, Store } from '../stores/store.js';
-import type { Checkpoint, FolderState, MessageRow } from './checkpoint.js';
+import { SEARCH_CHANGING, type Checkpoint, type FolderState, type MessageRow } from './checkpoint.js';
 import { ContentIndex } from './content-index.js';
 import type { EmitEvent } from './events.js';
 import { skipReason, type MessageFilter } from './filters.js';
@@ -80,7 +80,7 @@ export async function syncFolder(
   const state = ctx.checkpoint.folder(pair.source.name);
   if (state && isUnchanged(ctx, pair, state)) {
     report.found = pair.source.status?.messages ?? 0;
-    report.skipped = stillSkipped(ctx.checkpoint.rows(state.srcName, state.srcUidValidity, ['skipped']), filterFor(ctx));
+    report.skipped = stillSkipped(ctx.checkpoint.rows(state.srcName, state.srcUidValidity, ['skipped']), filterFor(ctx), state.search);
     return report;
   }
   // Without a journal for this folder the pass is a full one: its scan of the source need not
@@ -132,7 +132,14 @@ export function isUnchanged(ctx: Pick<SyncContext, 'checkpoint' | 'options' | 'd
   if (ctx.options.syncFlags && (s.highestModseq === undefined || s.highestModseq !== state.srcModseq)) return false;
   const open = ctx.checkpoint.rows(state.srcName, state.srcUidValidity, ['pending', 'failed', 'skipped']);
   const filter = filterFor(ctx);
-  return !open.some((r) => r.state !== 'skipped' || liftable(r, filter));
+  return !open.some((r) => r.state !== 'skipped' || liftable(r, filter, state.search));
+}
+
+/** The UIDs that match the run's search criteria; undefined when it has none. */
+export async function searchSource(src: FolderHandle, filter: MessageFilter): Promise<ReadonlySet<number> | undefined> {
+  if (filter.search === undefined) return undefined;
+  if (!src.search) throw new UsageError('--search: this source cannot search its messages');
+  return new Set(await src.search(filter.search));
 }
 
 /** The user's filters plus the destination's own size limit. */
@@ -175,10 +182,12 @@ class FolderRun {
       doneThrough,
       destName: this.pair.dest.name,
       destUidValidity: this.dst.status.uidValidity,
+      // Until this pass is through, its rows and the last pass's were judged by different criteria.
+      search: this.state?.search === this.filter.search ? this.filter.search : SEARCH_CHANGING,
     };
     this.ctx.checkpoint.saveFolder(saved);
 
-    const copy = this.selectForCopy(todo);
+    const copy = await this.selectForCopy(todo);
     this.ctx.emit({
       type: 'folder-start',
       source: this.pair.source.name,
@@ -193,6 +202,7 @@ class FolderRun {
     saved.srcUidNext = this.src.status.uidNext;
     saved.srcModseq = this.src.status.highestModseq;
     saved.doneThrough = Math.max(saved.doneThrough, this.src.status.uidNext - 1);
+    saved.search = this.filter.search;
     this.ctx.checkpoint.saveFolder(saved);
   }
 
@@ -260,7 +270,7 @@ class FolderRun {
       for (const r of this.ctx.checkpoint.rows(this.state.srcName, this.state.srcUidValidity)) {
         const destSha256 = r.destSha256 ?? r.sha256;
         if (r.destUid !== undefined && destSha256) known.set(r.destUid, destSha256);
-        if (sameSource && (r.state === 'done' || (r.state === 'skipped' && !liftable(r, this.filter)))) {
+        if (sameSource && (r.state === 'done' || (r.state === 'skipped' && !liftable(r, this.filter, this.state.search)))) {
           settled.add(r.srcUid);
           if (r.destUid !== undefined) claimed.add(r.destUid);
         }
@@ -286,7 +296,7 @@ class FolderRun {
     let floor: number | undefined;
     for (const r of rows.values()) {
       if (r.state === 'pending') floor = Math.min(floor ?? Infinity, r.destFloor ?? 1);
-      if (r.state === 'pending' || r.state === 'failed' || liftable(r, this.filter)) retry.push(r.srcUid);
+      if (r.state === 'pending' || r.state === 'failed' || liftable(r, this.filter, state.search)) retry.push(r.srcUid);
     }
     const fresh = await this.src.scan({ fromUid: state.doneThrough + 1 });
     const retried = retry.length > 0 ? await this.src.scan({ uids: retry }) : [];
@@ -324,12 +334,18 @@ class FolderRun {
     if (changes.length > 0) this.ctx.checkpoint.putFlags(state.srcName, this.uidValidity, changes);
   }
 
-  /** Records filter skips (counted at the end, see countSkips); returns what is left to copy. */
-  private selectForCopy(todo: MessageMeta[]): MessageMeta[] {
+  /**
+   * Records filter skips (counted at the end, see countSkips); returns what is left to copy. A
+   * message whose APPEND an earlier run began (a pending row) is finished whatever the filters
+   * say now: it may be at the destination already, and only copying it settles that.
+   */
+  private async selectForCopy(todo: MessageMeta[]): Promise<MessageMeta[]> {
+    const matches = todo.length > 0 ? await searchSource(this.src, this.filter) : undefined;
+    const begun = new Set(this.state?.srcUidValidity === this.uidValidity ? this.ctx.checkpoint.rows(this.state.srcName, this.uidValidity, ['pending']).map((r) => r.srcUid) : []);
     const skipped: MessageRow[] = [];
     const copy: MessageMeta[] = [];
     for (const m of todo) {
-      const reason = skipReason(m, this.filter);
+      const reason = begun.has(m.uid) ? undefined : skipReason(m, this.filter, matches);
       if (reason) {
         skipped.push({ ...metaRow(m), state: 'skipped', reason });
         if (reason === 'too-large') this.oversized.push(m);
@@ -577,7 +593,8 @@ class FolderRun {
    */
   private countSkips(): void {
     const expunged = this.report.skipped['source-expunged'];
-    this.report.skipped = stillSkipped(this.ctx.checkpoint.rows(this.pair.source.name, this.uidValidity, ['skipped']), this.filter);
+    // Every search skip of the folder was judged by this run's criteria by now.
+    this.report.skipped = stillSkipped(this.ctx.checkpoint.rows(this.pair.source.name, this.uidValidity, ['skipped']), this.filter, this.filter.search);
     if (expunged) this.report.skipped['source-expunged'] = expunged;
   }
 

@@ -3,7 +3,7 @@ import type { MessageMeta } from '../domain/types.js';
 import type { Store } from '../stores/store.js';
 import type { Checkpoint, MessageRow } from './checkpoint.js';
 import { skipReason } from './filters.js';
-import { filterFor, isUnchanged, type FolderPair, type SyncOptions } from './folder-sync.js';
+import { filterFor, isUnchanged, searchSource, type FolderPair, type SyncOptions } from './folder-sync.js';
 import { emptyReport, type FolderReport } from './report.js';
 import { liftable, stillSkipped } from './skipped-rows.js';
 
@@ -45,7 +45,7 @@ async function previewFolder(ctx: PreviewContext, pair: FolderPair): Promise<Fol
   const checkpoint = ctx.checkpoint;
   const state = checkpoint?.folder(pair.source.name);
   if (checkpoint && state && isUnchanged({ ...ctx, checkpoint }, pair, state)) {
-    report.skipped = stillSkipped(checkpoint.rows(state.srcName, state.srcUidValidity, ['skipped']), filter);
+    report.skipped = stillSkipped(checkpoint.rows(state.srcName, state.srcUidValidity, ['skipped']), filter, state.search);
     return report;
   }
   let src;
@@ -66,20 +66,24 @@ async function previewFolder(ctx: PreviewContext, pair: FolderPair): Promise<Fol
     let journal: MessageRow[];
     if (!sameSource || !sameDest || state.srcUidNext === 0) {
       // The full pass: every source message the journal does not settle for this generation.
-      journal = sameDest ? rows.filter((r) => r.state === 'done' || (r.state === 'skipped' && !liftable(r, filter))) : [];
+      journal = sameDest ? rows.filter((r) => r.state === 'done' || (r.state === 'skipped' && !liftable(r, filter, state.search))) : [];
       const settled = new Set(journal.map((r) => r.srcUid));
       todo = (await src.scan({})).filter((m) => !settled.has(m.uid));
     } else {
       // The incremental pass: new UIDs, and rows left pending, failed or now let through.
       journal = rows;
       const known = new Set(rows.map((r) => r.srcUid));
-      const retry = rows.filter((r) => r.state === 'pending' || r.state === 'failed' || liftable(r, filter)).map((r) => r.srcUid);
+      const retry = rows.filter((r) => r.state === 'pending' || r.state === 'failed' || liftable(r, filter, state.search)).map((r) => r.srcUid);
       const fresh = (await src.scan({ fromUid: state.doneThrough + 1 })).filter((m) => m.uid > state.doneThrough && !known.has(m.uid));
       todo = [...(retry.length > 0 ? await src.scan({ uids: retry }) : []), ...fresh];
     }
-    report.skipped = stillSkipped(journal, filter);
+    // The journal's rows the run keeps as they are were judged by the criteria they were saved with.
+    report.skipped = stillSkipped(journal, filter, state?.search);
+    const matches = todo.length > 0 ? await searchSource(src, filter) : undefined;
+    // An APPEND an earlier run began is finished whatever the filters say (see folder-sync.ts).
+    const begun = new Set(rows.filter((r) => r.state === 'pending').map((r) => r.srcUid));
     for (const m of todo) {
-      const reason = skipReason(m, filter);
+      const reason = begun.has(m.uid) ? undefined : skipReason(m, filter, matches);
       if (reason) report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
       else {
         report.copied++;

@@ -17,6 +17,7 @@ import { acceptedOwner } from './checkpoint-owner.js';
 import { finishResult, type JobResult } from './job-result.js';
 import { stateDir } from './state-path.js';
 import { reconnecting } from './reconnecting.js';
+import { checkSearch } from './search-check.js';
 
 /** Tries per folder when a connection breaks. */
 const ATTEMPTS = 6;
@@ -80,7 +81,10 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
     );
     const [sourceFolders, destFolders] = opened.value;
     const plan = planFolders(sourceFolders, destFolders, destDelimiter(destFolders), req.selection);
-    const base = { command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun, reconnects: opened.reconnects };
+    const base = {
+      command: req.command, source: req.source.label, destination: req.dest.label, dryRun: req.dryRun, reconnects: opened.reconnects,
+      ...(req.filter.search !== undefined ? { search: req.filter.search } : {}),
+    };
     const identity = req.checkpointIdentity ?? { source: req.source.label, dest: req.dest.label };
     const options: SyncOptions = {
       filter: req.filter,
@@ -91,6 +95,15 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       minMessagesPerRange: req.minMessagesPerRange ?? 500,
     };
     const owner = await acceptedOwner(req.statePath, identity, (message) => req.emit({ type: 'notice', message }));
+    if (req.filter.search !== undefined) {
+      // Before the checkpoint is created and any folder is: criteria the server refuses write nothing.
+      const journal = SqliteCheckpoint.openReadOnly(req.statePath, identity, owner);
+      try {
+        await checkSearch(req.source, req.dest, plan.map((p): FolderPair => ({ source: p.source, dest: p.dest ?? plannedDest(p, destFolders) })), options, journal);
+      } finally {
+        journal?.close();
+      }
+    }
     if (req.dryRun) {
       const journal = SqliteCheckpoint.openReadOnly(req.statePath, identity, owner);
       try {

@@ -12,6 +12,8 @@ export interface JobResult {
   seconds: number;
   exit: ExitKind;
   dryRun: boolean;
+  /** The search criteria the run selected messages by (`--search`, `--gmail-search`). */
+  search?: string;
   checkpoint?: string;
   /** The archive written after the run (backup --archive). */
   archive?: string;

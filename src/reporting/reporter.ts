@@ -190,6 +190,7 @@ export function jsonSummary(result: JobResult): RunSummary {
     source: result.source,
     destination: result.destination,
     dryRun: result.dryRun,
+    ...(result.search !== undefined ? { search: result.search } : {}),
     folders: result.folders.map((f: FolderReport) => ({
       source: f.source,
       destination: f.destination,

@@ -8,6 +8,8 @@ export interface RunSummary {
   source: string;
   destination: string;
   dryRun: boolean;
+  /** The IMAP SEARCH criteria messages were selected by (`--search`; `--gmail-search` as X-GM-RAW "query"). */
+  search?: string;
   folders: FolderReport[];
   totals: Totals;
   seconds: number;

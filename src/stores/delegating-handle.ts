@@ -1,4 +1,5 @@
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../domain/types.js';
+import { UsageError } from '../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from './store.js';
 
 /** A folder handle that passes everything to another: the base of handle decorators. */
@@ -10,6 +11,10 @@ export abstract class DelegatingHandle implements FolderHandle {
   }
   get permanentFlags(): ReadonlySet<string> | undefined {
     return this.inner.permanentFlags;
+  }
+  search(criteria: string): Promise<number[]> {
+    if (!this.inner.search) return Promise.reject(new UsageError('--search: this source cannot search its messages'));
+    return this.inner.search(criteria);
   }
   scan(range: ScanRange): Promise<MessageMeta[]> {
     return this.inner.scan(range);

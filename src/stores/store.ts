@@ -62,6 +62,12 @@ export interface FolderHandle {
    * engine has journaled that their source messages are to be copied again.
    */
   readonly lostCopies?: ReadonlySet<number>;
+  /**
+   * UIDs of the messages that match a selection (`MessageFilter.search`, in the store's own
+   * language: IMAP SEARCH criteria). Read-only. Throws `UsageError` when the store refuses the
+   * criteria. Stores without it refuse a selection before a run starts.
+   */
+  search?(criteria: string): Promise<number[]>;
   /** Metadata of messages, in ascending UID order. Read-only; safe to repeat. */
   scan(range: ScanRange): Promise<MessageMeta[]>;
   /**

@@ -100,6 +100,11 @@ class MemoryHandle implements FolderHandle {
       .map(([uid, m]) => ({ uid, size: m.raw.length, flags: [...m.flags], internalDate: m.internalDate }));
   }
 
+  /** Criteria are text the raw message must hold: enough for the engine's tests of search skips. */
+  async search(criteria: string): Promise<number[]> {
+    return [...this.f.messages.entries()].filter(([, m]) => m.raw.toString().includes(criteria)).map(([uid]) => uid);
+  }
+
   async *fetch(uids: number[]): AsyncIterable<MessageData> {
     for (const uid of [...uids].sort((a, b) => a - b)) {
       const m = this.f.messages.get(uid);

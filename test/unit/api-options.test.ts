@@ -23,15 +23,16 @@ const to = {
 } as const;
 const folders = { folder: true, exclude: true, map: true } as const;
 const messages = { since: true, before: true, maxSize: true, minSize: true } as const;
+const search = { search: true, gmailSearch: true } as const;
 const connection = { connections: true, insecureTls: true, allowPlaintext: true, timeout: true, profileFile: true } as const;
 const rates = { maxBytesPerSecond: true, maxMessagesPerSecond: true } as const;
 
 const migrateKeys: Keys<MigrateOptions> = {
-  ...call, ...from, ...to, ...folders, ...messages, ...connection, ...rates,
+  ...call, ...from, ...to, ...folders, ...messages, ...search, ...connection, ...rates,
   dailyLimitDown: true, dailyLimitUp: true, syncFlags: true, oversizeDir: true, verify: true, errorsMax: true, recursive: true, into: true, state: true, allowConcurrent: true, dryRun: true,
 };
 const backupKeys: Keys<BackupOptions> = {
-  ...call, ...from, ...folders, ...messages, ...connection, ...rates,
+  ...call, ...from, ...folders, ...messages, ...search, ...connection, ...rates,
   to: true, format: true, layout: true, archive: true, keep: true, mirror: true, dailyLimitDown: true, dryRun: true,
 };
 const restoreKeys: Keys<RestoreOptions> = {

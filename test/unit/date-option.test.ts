@@ -32,7 +32,7 @@ describe('--since and --before as an age (imapsync --maxage/--minage)', () => {
 describe('--min-size', () => {
   it('leaves out smaller messages under a reason of their own', () => {
     const filter = parseFilter({ 'min-size': 1000 }, runStart);
-    const at = (size: number) => skipReason({ size, internalDate: runStart }, filter);
+    const at = (size: number) => skipReason({ uid: 1, size, internalDate: runStart }, filter);
     expect(at(999)).toBe('under-min-size');
     expect(at(1000)).toBeUndefined();
     expect(() => parseFilter({ 'min-size': -1 }, runStart)).toThrow(/--min-size: not a byte count/);

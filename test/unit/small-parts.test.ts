@@ -63,12 +63,18 @@ describe('flags', () => {
 });
 
 describe('skipReason', () => {
-  const m = { size: 1000, internalDate: new Date('2020-06-01T00:00:00Z') };
+  const m = { uid: 7, size: 1000, internalDate: new Date('2020-06-01T00:00:00Z') };
   it('names the filter that leaves a message out', () => {
     expect(skipReason(m, { since: new Date('2021-01-01') })).toBe('before-since');
     expect(skipReason(m, { before: new Date('2020-01-01') })).toBe('not-before');
     expect(skipReason(m, { maxSize: 999 })).toBe('over-max-size');
     expect(skipReason(m, { destMaxSize: 999 })).toBe('too-large');
     expect(skipReason(m, { since: new Date('2020-01-01'), before: new Date('2021-01-01'), maxSize: 1000 })).toBeUndefined();
+  });
+  it('leaves out what the source did not find with the search criteria, judged only once it has searched', () => {
+    expect(skipReason(m, { search: 'FROM alice' }, new Set([8]))).toBe('not-matching-search');
+    expect(skipReason(m, { search: 'FROM alice' }, new Set([7]))).toBeUndefined();
+    expect(skipReason(m, { search: 'FROM alice' })).toBeUndefined();
+    expect(skipReason(m, { search: 'FROM alice', maxSize: 999 }, new Set([8]))).toBe('over-max-size');
   });
 });

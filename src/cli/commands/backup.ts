@@ -8,7 +8,7 @@ import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, gmailLabelsOption, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
+  accountOptions, connectionOptions, filterOptions, searchOptions, gmailLabelsOption, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
 } from '../options.js';
 import { profiledSource, type SourceArgs } from './side-args.js';
 
@@ -30,6 +30,7 @@ export const backupOptions = {
   mirror: { type: 'boolean', default: false, group: 'Backup:', describe: 'remove from the backup the messages deleted on the server (never from the server)' },
   ...selectionOptions,
   ...filterOptions,
+  ...searchOptions,
   ...backupTrafficOptions,
   ...connectionOptions,
   ...profileFileOption,
@@ -40,7 +41,7 @@ export type BackupArgs = SourceArgs & TrafficArgs & {
   to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
   connections: number; timeout: number;
   'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
+  folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number; search?: string; 'gmail-search'?: string;
 };
 
 export function backupCommand(ctx: CliContext): CommandModule {

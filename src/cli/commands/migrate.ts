@@ -8,7 +8,7 @@ import { profiledSides, type SideArgs } from './side-args.js';
 import { checkLoginMode, justFoldersMode } from './migrate-modes.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, searchOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 export const migrateOptions = {
@@ -20,6 +20,7 @@ export const migrateOptions = {
   ...selectionOptions,
   ...treeOptions,
   ...filterOptions,
+  ...searchOptions,
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
   'oversize-dir': { type: 'string', group: 'Messages:', describe: 'save messages too large for the destination as .eml files here (0600) instead of only listing them' },
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
@@ -35,7 +36,7 @@ export const migrateOptions = {
 
 export type MigrateArgs = SideArgs & TrafficArgs & {
   connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
-  state?: string; 'allow-concurrent': boolean; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
+  state?: string; 'allow-concurrent': boolean; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number; search?: string; 'gmail-search'?: string;
 };
 
 export function migrateCommand(ctx: CliContext): CommandModule {

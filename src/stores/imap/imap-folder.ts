@@ -1,11 +1,12 @@
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
 import { headerValue } from '../../domain/headers.js';
-import { ConnectionError, QuotaError } from '../../errors/errors.js';
+import { ConnectionError, QuotaError, UsageError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText, sessionEnded, sessionLost } from './imap-errors.js';
 import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
+import { uidSearch } from './uid-search.js';
 
 /** A selected IMAP folder on a connection of its own, returned to the pool on close(). */
 export class ImapFolderHandle implements FolderHandle {
@@ -42,6 +43,16 @@ export class ImapFolderHandle implements FolderHandle {
     const out: MessageMeta[] = [];
     for (let i = 0; i < uids.length; i += limit) out.push(...(await this.scanOnce({ ...range, uids: uids.slice(i, i + limit) })));
     return out;
+  }
+
+  async search(criteria: string): Promise<number[]> {
+    try {
+      this.selected();
+      return await uidSearch(this.client, criteria, this.box.path);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw classifyImapError(err, this.label, `searching ${this.box.path}`, this.client);
+    }
   }
 
   private async uidsFrom(from: number): Promise<number[]> {

@@ -587,7 +587,28 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
   DRAFT: ['\\Draft', true], UNDRAFT: ['\\Draft', false],
 };
 
-/** SEARCH keys as a predicate: sets, UID, NOT/OR/(...), flags, keywords, X-GM-MSGID/THRID/LABELS. */
+/**
+ * A small part of Gmail's query language, enough for tests of X-GM-RAW: space-separated terms, all
+ * to hold, each `from:TEXT` (in the From header), `subject:TEXT` or `label:NAME`, `-` before one
+ * negating it. Anything else is refused as Gmail refuses a query it cannot read.
+ */
+function gmailQuery(query: string): Matcher {
+  const terms = query.split(/\s+/).filter(Boolean).map((term): Matcher => {
+    const negated = term.startsWith('-');
+    const m = /^(from|subject|label):(.+)$/i.exec(negated ? term.slice(1) : term);
+    if (!m) throw new ParseError(`Unsupported X-GM-RAW term ${term}`);
+    const [, op, value] = m as unknown as [string, string, string];
+    const header = (msg: StoredMessage, name: string) => (new RegExp(`^${name}:(.*)$`, 'im').exec(msg.raw.toString('latin1'))?.[1] ?? '').toLowerCase();
+    const test: Matcher = op.toLowerCase() === 'label'
+      ? (msg) => labelsOf(msg).includes(normalizeLabel(value))
+      : (msg) => header(msg, op).includes(value.toLowerCase());
+    return negated ? (...a) => !test(...a) : test;
+  });
+  if (terms.length === 0) throw new ParseError('Empty X-GM-RAW query');
+  return (...a) => terms.every((t) => t(...a));
+}
+
+/** SEARCH keys as a predicate: sets, UID, NOT/OR/(...), flags, keywords, X-GM-MSGID/THRID/LABELS/RAW. */
 function compileSearch(tokens: Token[], maxUid: number, maxSeq: number): Matcher {
   let i = 0;
   const arg = () => tokenText(tokens[i++]);
@@ -607,6 +628,7 @@ function compileSearch(tokens: Token[], maxUid: number, maxSeq: number): Matcher
       case 'X-GM-MSGID': { const v = arg(); return (m) => m.msgid === v; }
       case 'X-GM-THRID': { const v = arg(); return (m) => m.thrid === v; }
       case 'X-GM-LABELS': { const l = normalizeLabel(decodeName(arg())); return (m) => labelsOf(m).includes(l); }
+      case 'X-GM-RAW': return gmailQuery(arg());
       default: {
         if (!/^[\d*:,]+$/.test(key)) throw new ParseError(`Unsupported search key ${key}`);
         const s = seqSet(key, maxSeq);
