@@ -149,6 +149,33 @@ describe('ls, show and export: an account and backups (directory, .zip, .tar.gz;
   });
 });
 
+describe('ls --search: the server picks the messages (UID SEARCH, criteria as written)', () => {
+  it('ASCII, quoted UTF-8 (sent with CHARSET UTF-8) and grouped criteria list what a SEARCH run apart from mailferry finds', async () => {
+    const subjects = async (criteria: string) => (JSON.parse((await cli(live('src', ['ls', 'Files', '--search', criteria, '--json']))).stdout) as { messages: Array<{ subject: string }> }).messages.map((m) => m.subject);
+    expect(await subjects('SUBJECT Dots')).toEqual(['Dots']);
+    expect(await subjects('SUBJECT "été"')).toEqual(['Report été']);
+    expect(await subjects('OR (FLAGGED) (KEYWORD $Label1) NOT DELETED')).toEqual(['plain one', 'Report été']);
+    const { connectPlain } = await import('../src/sandbox/seed.js');
+    const client = await connectPlain(addr('src'));
+    try {
+      await client.mailboxOpen('Files', { readOnly: true });
+      expect(await client.search({ or: [{ flagged: true }, { keyword: '$Label1' }] }, { uid: true })).toHaveLength(2);
+    } finally {
+      await client.logout();
+    }
+  });
+
+  it('criteria the server refuses, unbalanced ones, and --search on a backup are usage errors (exit 2), in one line', async () => {
+    const refused = await cli(live('src', ['ls', 'Files', '--search', 'NOSUCHKEY 1']), 2);
+    expect(refused.stderr).toMatch(/--search "NOSUCHKEY 1": the server refused it/);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    const open = await cli(live('src', ['ls', 'Files', '--search', '(FLAGGED']), 2);
+    expect(open.stderr).toContain('a "(" is not closed');
+    const local = await cli(['ls', at('backup-maildir'), 'Files', '--search', 'ALL'], 2);
+    expect(local.stderr).toContain('--search needs an account SOURCE');
+  });
+});
+
 describe('an account: partial FETCH only, nothing marked read', () => {
   it('show of every Files message leaves every flag as it was (no \\Seen)', async () => {
     const before = await snapshotAccount(addr('src'), { folders: ['Files'] });

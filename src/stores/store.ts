@@ -101,6 +101,11 @@ export interface FolderHandle {
   fetchStructure?(uid: number): Promise<MimeLeaf[] | undefined>;
   /** One section of a message (`HEADER`, `1`, `2.1`: IMAP BODY.PEEK[section]), as stored; never sets \Seen. */
   fetchSection?(uid: number, section: string): Promise<Buffer | undefined>;
+  /**
+   * UIDs of the messages matching SEARCH criteria as the user wrote them (IMAP UID SEARCH); only
+   * a store with a server to ask has it. Criteria the server refuses throw a UsageError.
+   */
+  searchUids?(criteria: string): Promise<number[]>;
   close(): Promise<void>;
 }
 

@@ -9,14 +9,15 @@ import { connectionPolicy } from '../connection-policy.js';
 import { accountOptions, connectionOptions, profileFileOption, signInOptions } from '../options.js';
 
 const { from: _from, ...sourceSignIn } = accountOptions('from', 'source');
+// One connection is all browsing uses.
+const { connections: _connections, ...connectionsLess } = connectionOptions;
 
 /** What `ls`, `show` and `export` take besides their own: how an account SOURCE signs in and connects. */
 export const browseSourceOptions: Record<string, Options> = {
   ...sourceSignIn,
   ...signInOptions('from'),
   ...profileFileOption,
-  ...connectionOptions,
-  connections: { ...connectionOptions.connections, describe: 'connections to an account SOURCE (one is used)' },
+  ...connectionsLess,
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
 };
 

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors/errors.js';
 import { counted } from '../../reporting/plural.js';
 import type { CliContext } from '../context.js';
 import { positiveInt } from '../options.js';
@@ -8,10 +9,11 @@ import { sizeText, tableText } from './table-text.js';
 export const lsOptions = {
   ...browseSourceOptions,
   limit: { type: 'number', group: 'Listing:', describe: 'list only the newest N messages (highest UIDs) of FOLDER; default: all, read in pages' },
+  search: { type: 'string', group: 'Listing:', describe: "an account SOURCE only: list only FOLDER's messages matching these IMAP SEARCH criteria, sent as written in a UID SEARCH, e.g. 'FROM alice SINCE 1-Jan-2024'" },
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the listing as JSON' },
 } as const;
 
-type LsArgs = BrowseArgs & { limit?: number; json: boolean };
+type LsArgs = BrowseArgs & { limit?: number; search?: string; json: boolean };
 
 export function lsCommand(ctx: CliContext): CommandModule {
   return {
@@ -27,6 +29,7 @@ export function lsCommand(ctx: CliContext): CommandModule {
       const limit = argv.limit === undefined ? undefined : positiveInt(argv.limit, 'limit');
       const store = await browseSource(argv, ctx, argv.folder);
       if (argv.folder === undefined) {
+        if (argv.search !== undefined) throw new UsageError('--search needs a FOLDER');
         const { listFolderSizes } = await import('../../jobs/browse/listing.js');
         const listing = await listFolderSizes(store);
         if (argv.json) return ctx.out(JSON.stringify(listing, null, 2));
@@ -35,7 +38,7 @@ export function lsCommand(ctx: CliContext): CommandModule {
         return ctx.out([...tableText(rows), `${counted(listing.folders.length, 'folder')}, ${counted(total, 'message')} at ${listing.source}`].join('\n'));
       }
       const { listMessages } = await import('../../jobs/browse/listing.js');
-      const listing = await listMessages(store, argv.folder, limit);
+      const listing = await listMessages(store, argv.folder, limit, argv.search);
       if (argv.json) return ctx.out(JSON.stringify(listing, null, 2));
       const rows = [['uid', 'date', 'from', 'subject', 'size', 'flags'], ...listing.messages.map((m) => [String(m.uid), m.date, m.from, m.subject, String(m.size), m.flags.join(' ')])];
       const shown = listing.messages.length < listing.total ? `the newest ${listing.messages.length} of ` : '';

@@ -1,3 +1,4 @@
+import { UsageError } from '../../errors/errors.js';
 import type { MessageMeta } from '../../domain/types.js';
 import type { FolderHandle, Store } from '../../stores/store.js';
 import { decodeWords } from './mime-decode.js';
@@ -17,7 +18,7 @@ export interface MessageLine {
 export interface MessageListing {
   source: string;
   folder: string;
-  /** Messages in the folder; `messages` holds the newest `limit` of them. */
+  /** Messages in the folder (that match the search); `messages` holds the newest `limit` of them. */
   total: number;
   messages: MessageLine[];
 }
@@ -31,9 +32,9 @@ const FIELDS = ['date', 'from', 'subject'];
  * its Date, From and Subject header fields, size and flags, never its body where the store can
  * read header fields alone (IMAP); a local copy is read from its file.
  */
-export async function listMessages(store: Store, folder: string, limit?: number): Promise<MessageListing> {
+export async function listMessages(store: Store, folder: string, limit?: number, search?: string): Promise<MessageListing> {
   return withFolder(store, folder, async (handle, info) => {
-    const all = (await handle.scan({})).map((m) => m.uid).sort((a, b) => b - a);
+    const all = (await matching(handle, search)).sort((a, b) => b - a);
     const wanted = limit === undefined ? all : all.slice(0, limit);
     const messages: MessageLine[] = [];
     for (let i = 0; i < wanted.length; i += PAGE) {
@@ -43,6 +44,13 @@ export async function listMessages(store: Store, folder: string, limit?: number)
     }
     return { source: store.label, folder: info.components.join('/'), total: all.length, messages };
   });
+}
+
+/** Every UID of the folder, or those the server finds for `search`. */
+async function matching(handle: FolderHandle, search: string | undefined): Promise<number[]> {
+  if (search === undefined) return (await handle.scan({})).map((m) => m.uid);
+  if (!handle.searchUids) throw new UsageError('--search needs an account SOURCE (the server runs the search)');
+  return [...new Set(await handle.searchUids(search))];
 }
 
 /** Headers the scan did not give (a local store) taken from the messages' own bytes. */

@@ -2,10 +2,11 @@ import type { FetchMessageObject, FetchQueryObject, ImapFlow, MailboxObject, Mes
 import type { MimeLeaf } from '../../domain/mime-structure.js';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
 import { headerValue } from '../../domain/headers.js';
-import { ConnectionError, QuotaError } from '../../errors/errors.js';
+import { ConnectionError, QuotaError, UsageError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText, sessionEnded, sessionLost } from './imap-errors.js';
 import { multiAppend } from './multi-append.js';
+import { searchAttributes, type SearchAttribute } from './search-criteria.js';
 import { uidSet } from './uid-set.js';
 
 /** A selected IMAP folder on a connection of its own, returned to the pool on close(). */
@@ -111,6 +112,36 @@ export class ImapFolderHandle implements FolderHandle {
     const m = await this.fetchOne(uid, query, 'reading part of a message in');
     if (!m) return undefined;
     return section === 'HEADER' ? m.headers : m.bodyParts?.get(section.toLowerCase()) ?? m.bodyParts?.get(section);
+  }
+
+  async searchUids(criteria: string): Promise<number[]> {
+    let attributes: SearchAttribute[];
+    try {
+      attributes = searchAttributes(criteria);
+    } catch (err) {
+      throw new UsageError(`--search ${JSON.stringify(criteria)}: ${(err as Error).message}`);
+    }
+    // Non-ASCII strings go out as UTF-8, which the server must be told.
+    const charset: SearchAttribute[] = /[^\x00-\x7f]/.test(criteria) ? [{ type: 'ATOM', value: 'CHARSET' }, { type: 'ATOM', value: 'UTF-8' }] : [];
+    const found: number[] = [];
+    const exec = (this.client as unknown as { exec: (cmd: string, attrs: unknown, opts: unknown) => Promise<{ next: () => void }> }).exec.bind(this.client);
+    try {
+      this.selected();
+      const response = await exec('UID SEARCH', [...charset, ...attributes], {
+        untagged: {
+          // imapflow's parser gives a long answer as `numbers`, a short one as `attributes`.
+          SEARCH: async (untagged: { numbers?: number[]; attributes?: Array<{ value?: unknown }> } | undefined) => {
+            found.push(...(untagged?.numbers ?? []));
+            for (const a of untagged?.attributes ?? []) if (Number.isInteger(Number(a.value))) found.push(Number(a.value));
+          },
+        },
+      });
+      response.next();
+      return found;
+    } catch (err) {
+      if (isServerRefusal(err)) throw new UsageError(`--search ${JSON.stringify(criteria)}: the server refused it: ${refusalText(err)}`);
+      throw classifyImapError(err, this.label, `searching ${this.box.path}`, this.client);
+    }
   }
 
   private async fetchOne(uid: number, query: FetchQueryObject, doing: string): Promise<FetchMessageObject | undefined> {
