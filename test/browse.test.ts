@@ -9,6 +9,7 @@ import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.
 import { seedAccount } from '../src/sandbox/seed.js';
 import { runCli, type CliRun } from './support/cli.js';
 import { snapshotAccount, type Snapshot } from './support/oracle.js';
+import { startFaultProxy } from './support/imap-fault-proxy.js';
 import { startSlowLink } from './support/slow-link.js';
 
 const PASSWORD = 'pw-Browse-10';
@@ -154,6 +155,15 @@ describe('ls --search: the server picks the messages (UID SEARCH, criteria as wr
     const subjects = async (criteria: string) => (JSON.parse((await cli(live('src', ['ls', 'Files', '--search', criteria, '--json']))).stdout) as { messages: Array<{ subject: string }> }).messages.map((m) => m.subject);
     expect(await subjects('SUBJECT Dots')).toEqual(['Dots']);
     expect(await subjects('SUBJECT "été"')).toEqual(['Report été']);
+    // Dovecot would also take the UTF-8 without being told; the wire shows that it is told.
+    const proxy = await startFaultProxy({ host: server.host, port: server.port }, {});
+    try {
+      const run = await cli(live('src', ['ls', 'Files', '--search', 'SUBJECT "été"', '--json'], proxy.port));
+      expect(JSON.parse(run.stdout).messages).toHaveLength(1);
+      expect(proxy.upstreamBytes().toString('utf8')).toMatch(/UID SEARCH CHARSET UTF-8 SUBJECT \S*été/);
+    } finally {
+      await proxy.close();
+    }
     expect(await subjects('OR (FLAGGED) (KEYWORD $Label1) NOT DELETED')).toEqual(['plain one', 'Report été']);
     const { connectPlain } = await import('../src/sandbox/seed.js');
     const client = await connectPlain(addr('src'));
