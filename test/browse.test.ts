@@ -221,22 +221,38 @@ describe('an account: partial FETCH only, nothing marked read', () => {
   });
 });
 
+describe('mail other programs wrote', () => {
+  it('an mbox file: ls, show and export read it as restore --from does', async () => {
+    const file = at('other.mbox');
+    await fs.writeFile(file, 'From a@example.org Tue Mar  5 10:00:00 2024\nFrom: a@example.org\nSubject: first\n\nbody one\n\nFrom b@example.org Tue Mar  5 11:00:00 2024\nFrom: b@example.org\nSubject: second\n\nbody two\n');
+    const folders = JSON.parse((await cli(['ls', file, '--json'])).stdout) as { folders: Array<{ name: string; messages: number }> };
+    expect(folders.folders.map((f) => f.messages)).toEqual([2]);
+    const name = folders.folders[0]!.name;
+    const listing = JSON.parse((await cli(['ls', file, name, '--json'])).stdout) as { messages: Array<{ uid: number; subject: string }> };
+    expect(listing.messages.map((m) => m.subject)).toEqual(['second', 'first']);
+    const show = await cli(['show', file, name, String(listing.messages[1]!.uid)]);
+    expect(show.stdout).toContain('Subject: first');
+    expect(show.stdout).toContain('body one');
+  });
+});
+
 describe('mailferry check', () => {
   it.each(['backup-maildir', 'backup-mbox', 'maildir.zip', 'mbox.tar.gz'])('%s: a fresh backup is good (exit 0)', async (kind) => {
     const run = await cli(['check', at(kind)]);
     expect(run.stdout).toMatch(/^GOOD: \d+ messages in 17 folders/m);
   });
 
-  it('a Maildir backup with a truncated and a deleted message file: both named, exit 1', async () => {
+  it('a Maildir backup with a truncated and a deleted message file, and a file no run wrote: each named, exit 1', async () => {
     const copy = at('rotted-maildir');
     await fs.cp(at('backup-maildir'), copy, { recursive: true });
     const cur = path.join(copy, 'Maildir', '.Files', 'cur');
     const files = (await fs.readdir(cur)).sort();
     await fs.truncate(path.join(cur, files[0]!), 10);
     await fs.rm(path.join(cur, files[1]!));
+    await fs.writeFile(path.join(cur, '1700000000.M1P1.stray:2,S'), 'Subject: stray\r\n\r\nput here by hand\r\n');
     const run = await cli(['check', copy, '--json'], 1);
     const result = JSON.parse(run.stdout) as { problems: Array<{ folder: string; uid: number; kind: string }> };
-    expect(result.problems.map((p) => [p.folder, p.kind]).sort()).toEqual([['Maildir/.Files', 'altered'], ['Maildir/.Files', 'missing']]);
+    expect(result.problems.map((p) => [p.folder, p.kind]).sort()).toEqual([['Maildir/.Files', 'altered'], ['Maildir/.Files', 'missing'], ['Maildir/.Files', 'unindexed']]);
     const text = await cli(['check', copy], 1);
     expect(text.stdout).toMatch(/^MISSING {2}Maildir\/\.Files {2}UID \d+/m);
     expect(text.stdout).toMatch(/^DAMAGED: /m);
