@@ -221,6 +221,26 @@ describe('an account: partial FETCH only, nothing marked read', () => {
   });
 });
 
+describe('bad input: one line naming the cause, exit 2', () => {
+  it.each([
+    [['ls', 'NoSuchFolder'], /has no folder "NoSuchFolder"/],
+    [['show', 'Files', '999'], /Files has no message with UID 999/],
+    [['show', 'Files', 'abc'], /not a UID: abc/],
+    [['show', 'Files', '1', '--part', '7'], /has no part 7 \(its parts: 1, 2\)/],
+  ])('%j', async (rest, message) => {
+    for (const kind of ['account', 'backup-mbox']) {
+      const run = await cli(args(kind, rest as string[]), 2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('check takes a backup, not an account', async () => {
+    const run = await cli(['check', url('src')], 2);
+    expect(run.stderr).toContain('check reads a backup');
+  });
+});
+
 describe('mail other programs wrote', () => {
   it('an mbox file: ls, show and export read it as restore --from does', async () => {
     const file = at('other.mbox');

@@ -28,9 +28,9 @@ export async function exportMessages(req: ExportRequest): Promise<string[]> {
       const base = safeFileName(info.components.join('_') || info.name, 'folder');
       let name = `${base}-${uid}.eml`;
       let bytes: Buffer;
-      if (req.part === undefined) bytes = await rawMessage(handle, info.name, uid);
+      if (req.part === undefined) bytes = await rawMessage(handle, info.components.join('/'), uid);
       else {
-        const part = await partOf(handle, info.name, uid, req.part, false);
+        const part = await partOf(handle, info.components.join('/'), uid, req.part, false);
         bytes = part.bytes;
         name = safeFileName(part.leaf.name ?? '', `${base}-${uid}-part${req.part}.bin`);
       }

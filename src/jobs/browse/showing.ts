@@ -20,7 +20,7 @@ export interface ShownMessage {
  */
 export async function showMessage(store: Store, folder: string, uid: number): Promise<ShownMessage> {
   return withFolder(store, folder, async (handle, info) => {
-    const { header, leaves, body } = await readParts(handle, info.name, uid);
+    const { header, leaves, body } = await readParts(handle, info.components.join('/'), uid);
     const textLeaf = pickText(leaves);
     const text = textLeaf ? { part: textLeaf.part, type: textLeaf.type, content: decodeCharset(decodeTransfer(await body(textLeaf), textLeaf.encoding), textLeaf.charset) } : undefined;
     const headers = headerFields(header).map(([n, v]): [string, string] => [n, decodeWords(v)]);
@@ -30,7 +30,7 @@ export async function showMessage(store: Store, folder: string, uid: number): Pr
 
 /** One part's bytes: decoded from its transfer encoding, or as stored with `raw`. */
 export async function messagePart(store: Store, folder: string, uid: number, part: string, raw: boolean): Promise<{ leaf: MimeLeaf; bytes: Buffer }> {
-  return withFolder(store, folder, async (handle, info) => partOf(handle, info.name, uid, part, raw));
+  return withFolder(store, folder, async (handle, info) => partOf(handle, info.components.join('/'), uid, part, raw));
 }
 
 export async function partOf(handle: FolderHandle, folder: string, uid: number, part: string, raw: boolean): Promise<{ leaf: MimeLeaf; bytes: Buffer }> {
@@ -43,7 +43,7 @@ export async function partOf(handle: FolderHandle, folder: string, uid: number, 
 
 /** The whole message's exact bytes. */
 export async function wholeMessage(store: Store, folder: string, uid: number): Promise<Buffer> {
-  return withFolder(store, folder, async (handle, info) => rawMessage(handle, info.name, uid));
+  return withFolder(store, folder, async (handle, info) => rawMessage(handle, info.components.join('/'), uid));
 }
 
 interface Parts {
