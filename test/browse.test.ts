@@ -259,7 +259,9 @@ describe('mail other programs wrote', () => {
 describe('mailferry check', () => {
   it.each(['backup-maildir', 'backup-mbox', 'maildir.zip', 'mbox.tar.gz'])('%s: a fresh backup is good (exit 0)', async (kind) => {
     const run = await cli(['check', at(kind)]);
-    expect(run.stdout).toMatch(/^GOOD: \d+ messages in 17 folders/m);
+    expect(run.stdout).toMatch(/^GOOD: \d+ messages in 17 folders.*against the checkpoint's SHA-256/m);
+    const json = JSON.parse((await cli(['check', at(kind), '--json'])).stdout);
+    expect(json).toMatchObject({ checkpoint: true, problems: [], messages: [...source.values()].reduce((n, t) => n + t.length, 0) });
   });
 
   it('a Maildir backup with a truncated and a deleted message file, and a file no run wrote: each named, exit 1', async () => {

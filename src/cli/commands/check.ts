@@ -21,10 +21,10 @@ export function checkCommand(ctx: CliContext): CommandModule {
       const argv = raw as unknown as CheckArgs;
       if (/^imaps?:\/\//i.test(argv.source)) throw new UsageError('check reads a backup (a directory, .tar.gz or .zip), not an account: verify compares an account with a backup');
       const { checkBackup } = await import('../../jobs/browse/checking.js');
-      const { readBackupRecords } = await import('../../jobs/browse/backup-records.js');
+      const { readArchiveRecords, readBackupRecords } = await import('../../jobs/browse/backup-records.js');
       const isDir = (await fs.stat(argv.source).catch(() => undefined))?.isDirectory() ?? false;
       const store = await browseSource({ ...argv, 'insecure-tls': false, 'allow-plaintext': false, timeout: 120, debug: false }, ctx);
-      const result = await checkBackup(store, isDir ? readBackupRecords(argv.source) : undefined);
+      const result = await checkBackup(store, isDir ? readBackupRecords(argv.source) : await readArchiveRecords(argv.source));
       ctx.exitStatus = exitStatus(result.problems.length === 0 ? 'ok' : 'partial');
       if (argv.json) return ctx.out(JSON.stringify(result, null, 2));
       const lines = result.problems.map((p) => `${p.kind.toUpperCase()}  ${p.folder}  UID ${p.uid}: ${p.detail}`);
