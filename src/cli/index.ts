@@ -11,6 +11,10 @@ import { foldersCommand, foldersOptions } from './commands/folders.js';
 import { profilesCommand, profilesOptions } from './commands/profiles.js';
 import { loginCommand, loginOptions } from './commands/login.js';
 import { restoreCommand, restoreOptions } from './commands/restore.js';
+import { lsCommand, lsOptions } from './commands/ls.js';
+import { showCommand, showOptions } from './commands/show.js';
+import { exportCommand, exportOptions } from './commands/export.js';
+import { checkCommand, checkOptions } from './commands/check.js';
 
 /** Each command's option table, to give its options their values as getopt would (option-values.ts). */
 export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
@@ -22,11 +26,15 @@ export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Opti
   profiles: profilesOptions,
   login: loginOptions,
   sandbox: sandboxOptions,
+  ls: lsOptions,
+  show: showOptions,
+  export: exportOptions,
+  check: checkOptions,
 };
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
-  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand].map((c) => c(ctx));
+  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand].map((c) => c(ctx));
   // No top-level option takes a value, so the first word that is not an option names the command
   // (`help` is yargs' own). Checked before yargs, which shows the top-level help for
   // `NOSUCHCOMMAND --help`.

@@ -1,3 +1,4 @@
+import type { MimeLeaf } from '../domain/mime-structure.js';
 import type { AppendRequest, FolderInfo, FolderStatus, MessageData, MessageMeta, SpecialUse } from '../domain/types.js';
 
 /**
@@ -40,6 +41,11 @@ export interface ScanRange {
   messageIds?: boolean;
   /** Also read each message's whole header (`MessageMeta.header`), where the store can do so cheaply; others ignore it. */
   header?: boolean;
+  /**
+   * Also read only these header fields (`MessageMeta.header`, IMAP `BODY.PEEK[HEADER.FIELDS (...)]`),
+   * where the store can do so without the body; others leave `header` out.
+   */
+  headerFields?: string[];
 }
 
 /**
@@ -94,6 +100,13 @@ export interface FolderHandle {
    * local backup stores have it, for `backup --mirror`: mailferry never removes mail from a server.
    */
   expunge?(uids: number[]): Promise<void>;
+  /**
+   * A message's MIME leaves without its body (IMAP BODYSTRUCTURE); undefined when the UID is gone.
+   * Only stores that can read parts of a message have it (with `fetchSection`); never sets \Seen.
+   */
+  fetchStructure?(uid: number): Promise<MimeLeaf[] | undefined>;
+  /** One section of a message (`HEADER`, `1`, `2.1`: IMAP BODY.PEEK[section]), as stored; never sets \Seen. */
+  fetchSection?(uid: number, section: string): Promise<Buffer | undefined>;
   close(): Promise<void>;
 }
 

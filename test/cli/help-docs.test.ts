@@ -19,6 +19,9 @@ describe('every option in --help is documented', () => {
     ['backup', 'backup.md'],
     ['restore', 'restore.md'],
     ['login', 'profiles.md'],
+    ['ls', 'browse.md'],
+    ['show', 'browse.md'],
+    ['export', 'browse.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([command, '--help']);
     expect(run.code).toBe(0);
@@ -34,6 +37,14 @@ describe('every option in --help is documented', () => {
     const options = optionsIn(run.stdout);
     expect(options).toContain('profile-file');
     expect(options.filter((o) => !doc('profiles.md').includes(`--${o}`))).toEqual([]);
+  });
+
+  it('mailferry check --help agrees with docs/browse.md', async () => {
+    const run = await runCli(['check', '--help']);
+    expect(run.code).toBe(0);
+    const options = optionsIn(run.stdout);
+    expect(options).toContain('json');
+    expect(options.filter((o) => !doc('browse.md').includes(`--${o}`))).toEqual([]);
   });
 
   it.each(['verify', 'folders'])('mailferry %s --help says nothing of copying, which it never does', async (command) => {

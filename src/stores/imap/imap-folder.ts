@@ -1,4 +1,5 @@
-import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
+import type { FetchMessageObject, FetchQueryObject, ImapFlow, MailboxObject, MessageStructureObject } from 'imapflow';
+import type { MimeLeaf } from '../../domain/mime-structure.js';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
 import { headerValue } from '../../domain/headers.js';
 import { ConnectionError, QuotaError, UsageError } from '../../errors/errors.js';
@@ -74,13 +75,13 @@ export class ImapFolderHandle implements FolderHandle {
       const list = await this.client.fetchAll(
         set,
         // `labels` asks X-GM-LABELS only of a server that has them (imapflow adds X-GM-MSGID itself).
-        { uid: true, flags: true, size: true, internalDate: true, labels: true, ...(range.header ? { headers: true } : range.messageIds ? { headers: ['message-id'] } : {}) },
+        { uid: true, flags: true, size: true, internalDate: true, labels: true, ...headerQuery(range) },
         { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
       );
       // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
       return list
         .filter((m) => m.uid >= from)
-        .map((m) => (range.header && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m)))
+        .map((m) => ((range.header || range.headerFields) && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m)))
         .sort((a, b) => a.uid - b.uid);
     } catch (err) {
       throw classifyImapError(err, this.label, `scanning ${this.box.path}`, this.client);
@@ -107,6 +108,31 @@ export class ImapFolderHandle implements FolderHandle {
       }
     } catch (err) {
       throw classifyImapError(err, this.label, `fetching from ${this.box.path}`, this.client);
+    }
+  }
+
+  async fetchStructure(uid: number): Promise<MimeLeaf[] | undefined> {
+    const m = await this.fetchOne(uid, { uid: true, bodyStructure: true }, 'reading the structure of a message in');
+    return m?.bodyStructure ? mimeLeaves(m.bodyStructure) : undefined;
+  }
+
+  async fetchSection(uid: number, section: string): Promise<Buffer | undefined> {
+    // imapflow sends BODY.PEEK[section] for both: HEADER as `headers`, a part number as `bodyParts`.
+    const query = section === 'HEADER' ? { uid: true, headers: true } : { uid: true, bodyParts: [section] };
+    const m = await this.fetchOne(uid, query, 'reading part of a message in');
+    if (!m) return undefined;
+    return section === 'HEADER' ? m.headers : m.bodyParts?.get(section.toLowerCase()) ?? m.bodyParts?.get(section);
+  }
+
+  private async fetchOne(uid: number, query: FetchQueryObject, doing: string): Promise<FetchMessageObject | undefined> {
+    try {
+      this.selected();
+      let found: FetchMessageObject | undefined;
+      for await (const m of this.client.fetch(String(uid), query, { uid: true })) if (m.uid === uid) found = m;
+      this.selected();
+      return found;
+    } catch (err) {
+      throw classifyImapError(err, this.label, `${doing} ${this.box.path}`, this.client);
     }
   }
 
@@ -197,6 +223,29 @@ export class ImapFolderHandle implements FolderHandle {
     this.released = true;
     this.release(this.client);
   }
+}
+
+function headerQuery(range: ScanRange): Pick<FetchQueryObject, 'headers'> {
+  if (range.header) return { headers: true };
+  const fields = [...(range.headerFields ?? []), ...(range.messageIds ? ['message-id'] : [])];
+  return fields.length > 0 ? { headers: fields } : {};
+}
+
+/** imapflow's BODYSTRUCTURE tree as its leaves; a single-part message's one leaf is part 1. */
+function mimeLeaves(node: MessageStructureObject): MimeLeaf[] {
+  if (node.childNodes?.length) return node.childNodes.flatMap(mimeLeaves);
+  const name = node.dispositionParameters?.filename ?? node.parameters?.name;
+  return [
+    {
+      part: node.part ?? '1',
+      type: node.type.toLowerCase(),
+      ...(node.parameters?.charset ? { charset: node.parameters.charset } : {}),
+      encoding: (node.encoding ?? '7bit').toLowerCase(),
+      ...(name ? { name } : {}),
+      ...(node.disposition ? { disposition: node.disposition.toLowerCase() } : {}),
+      size: node.size ?? 0,
+    },
+  ];
 }
 
 function toMeta(m: FetchMessageObject): MessageMeta {

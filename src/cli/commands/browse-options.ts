@@ -1,0 +1,64 @@
+import type { Options } from 'yargs';
+import { UsageError } from '../../errors/errors.js';
+import type { ImapSideSpec } from '../../jobs/imap-side.js';
+import type { Store } from '../../stores/store.js';
+import { ProfileCatalog } from '../../config/profile-catalog.js';
+import { profileForSide } from '../../config/profile-apply.js';
+import type { CliContext } from '../context.js';
+import { connectionPolicy } from '../connection-policy.js';
+import { accountOptions, connectionOptions, profileFileOption, signInOptions } from '../options.js';
+
+const { from: _from, ...sourceSignIn } = accountOptions('from', 'source');
+// One connection is all browsing uses.
+const { connections: _connections, ...connectionsLess } = connectionOptions;
+
+/** What `ls`, `show` and `export` take besides their own: how an account SOURCE signs in and connects. */
+export const browseSourceOptions: Record<string, Options> = {
+  ...sourceSignIn,
+  ...signInOptions('from'),
+  ...profileFileOption,
+  ...connectionsLess,
+  debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
+};
+
+export interface BrowseArgs {
+  source: string;
+  folder?: string;
+  'from-password-file'?: string;
+  'from-password-command'?: string;
+  'from-ca'?: string;
+  'from-profile'?: string;
+  'from-oauth2-token-command'?: string;
+  'from-oauth2'?: string;
+  'from-authzid'?: string;
+  'profile-file'?: string;
+  'insecure-tls': boolean;
+  'allow-plaintext': boolean;
+  timeout: number;
+  debug: boolean;
+}
+
+/** SOURCE opened as these options describe it (an account signs in as `--from` would). */
+export async function browseSource(argv: BrowseArgs, ctx: CliContext, folder?: string): Promise<Store> {
+  ctx.debug = argv.debug;
+  const { openBrowseSource } = await import('../../jobs/browse/browse-source.js');
+  const catalog = ProfileCatalog.load(argv['profile-file']);
+  const spec: ImapSideSpec = {
+    url: argv.source,
+    passwordFile: argv['from-password-file'],
+    passwordCommand: argv['from-password-command'],
+    caFile: argv['from-ca'],
+    oauth2TokenCommand: argv['from-oauth2-token-command'],
+    oauth2: argv['from-oauth2'],
+    authzid: argv['from-authzid'],
+    profile: profileForSide(catalog, argv['from-profile'], argv.source, '--from-profile'),
+  };
+  return openBrowseSource(spec, connectionPolicy(argv, 1, ctx), ctx.logger, folder);
+}
+
+/** A UID as typed: a positive whole number. */
+export function uidArg(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`not a UID: ${String(value)} (a positive whole number)`);
+  return n;
+}
