@@ -7,6 +7,7 @@ import { profileForSide } from '../../config/profile-apply.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { accountOptions, connectionOptions, profileFileOption, signInOptions } from '../options.js';
+import type { SourceArgs } from './side-args.js';
 
 const { from: _from, ...sourceSignIn } = accountOptions('from', 'source');
 // One connection is all browsing uses.
@@ -21,22 +22,13 @@ export const browseSourceOptions: Record<string, Options> = {
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
 };
 
-export interface BrowseArgs {
+/** SOURCE with the `--from*` options of a two-sided command (SourceArgs), less what only copying takes. */
+export type BrowseArgs = Omit<SourceArgs, 'from' | 'gmail-labels' | 'passwords'> & {
   source: string;
   folder?: string;
-  'from-password-file'?: string;
-  'from-password-command'?: string;
-  'from-ca'?: string;
-  'from-profile'?: string;
-  'from-oauth2-token-command'?: string;
-  'from-oauth2'?: string;
-  'from-authzid'?: string;
-  'profile-file'?: string;
-  'insecure-tls': boolean;
-  'allow-plaintext': boolean;
   timeout: number;
   debug: boolean;
-}
+};
 
 /** SOURCE opened as these options describe it (an account signs in as `--from` would). */
 export async function browseSource(argv: BrowseArgs, ctx: CliContext, folder?: string): Promise<Store> {
