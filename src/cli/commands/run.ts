@@ -9,7 +9,7 @@ export const configFileOption: Record<string, Options> = {
 
 export const runCommandOptions = {
   ...configFileOption,
-  json: { type: 'boolean', default: false, group: 'Run:', describe: "print each job's JSON summary on stdout, one document per line" },
+  json: { type: 'boolean', default: false, group: 'Run:', describe: "print each job's JSON summary on stdout, one document after another" },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'silent on a good run: no progress and no summaries, only warnings and errors' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted) and show stack traces' },
 } as const satisfies Record<string, Options>;
@@ -45,7 +45,7 @@ export function runCommand(ctx: CliContext): CommandModule {
         let status: number;
         try {
           ctx.exitStatus = 0;
-          await runJob(job, ctx, argv);
+          await runJob(job, ctx, { json: argv.json, quiet: argv.quiet, debug: argv.debug });
           status = ctx.exitStatus;
         } catch (err) {
           // One job's failure is told as the command tells it; the next job still runs.
