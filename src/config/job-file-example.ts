@@ -6,7 +6,7 @@ accounts:
   # An account: its URL, and at most one source of its password or token.
   old:
     url: imaps://alice%40old.example@imap.old.example
-    # The first line the command prints is the password (pass, secret-tool, gpg...).
+    # What the command prints is the password (pass, secret-tool, gpg...).
     password-command: pass show mail/old
     # Others: password-file (mode 0600), password-env (a variable's name),
     # oauth2: PROFILE[:LOGIN] (after mailferry login), oauth2-token-command,
