@@ -15,6 +15,8 @@ import { lsCommand, lsOptions } from './commands/ls.js';
 import { showCommand, showOptions } from './commands/show.js';
 import { exportCommand, exportOptions } from './commands/export.js';
 import { checkCommand, checkOptions } from './commands/check.js';
+import { runCommand, runCommandOptions } from './commands/run.js';
+import { configCommand, configOptions } from './commands/config.js';
 
 /** Each command's option table, to give its options their values as getopt would (option-values.ts). */
 export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
@@ -30,11 +32,13 @@ export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Opti
   show: showOptions,
   export: exportOptions,
   check: checkOptions,
+  run: runCommandOptions,
+  config: configOptions,
 };
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
-  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand].map((c) => c(ctx));
+  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, configCommand].map((c) => c(ctx));
   // No top-level option takes a value, so the first word that is not an option names the command
   // (`help` is yargs' own). Checked before yargs, which shows the top-level help for
   // `NOSUCHCOMMAND --help`.

@@ -22,6 +22,7 @@ describe('every option in --help is documented', () => {
     ['ls', 'browse.md'],
     ['show', 'browse.md'],
     ['export', 'browse.md'],
+    ['run', 'config.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([command, '--help']);
     expect(run.code).toBe(0);
@@ -37,6 +38,14 @@ describe('every option in --help is documented', () => {
     const options = optionsIn(run.stdout);
     expect(options).toContain('profile-file');
     expect(options.filter((o) => !doc('profiles.md').includes(`--${o}`))).toEqual([]);
+  });
+
+  it('mailferry config --help agrees with docs/config.md', async () => {
+    const run = await runCli(['config', '--help']);
+    expect(run.code).toBe(0);
+    const options = optionsIn(run.stdout);
+    expect(options).toContain('config');
+    expect(options.filter((o) => !doc('config.md').includes(`--${o}`))).toEqual([]);
   });
 
   it('mailferry check --help agrees with docs/browse.md', async () => {
