@@ -55,5 +55,7 @@ describe('imapflow internals mailferry depends on', () => {
     expect(typeof client.exec, 'ImapFlow#exec (raw commands: CREATE, MULTIAPPEND) is gone').toBe('function');
     expect(client.folders, 'ImapFlow#folders (the folder cache imap-store.ts clears) is no longer a Map').toBeInstanceOf(Map);
     expect(client.authCapabilities, 'ImapFlow#authCapabilities (the mechanism logged in with) is no longer a Map').toBeInstanceOf(Map);
+    expect(Array.isArray(client.requestQueue), 'ImapFlow#requestQueue (keep-alive.ts: is a command waiting?) is no longer an array').toBe(true);
+    expect('currentRequest' in client, 'ImapFlow#currentRequest (keep-alive.ts: is a command under way?) is gone').toBe(true);
   });
 });
