@@ -12,19 +12,22 @@ import { diffSnapshots, snapshotAccount, type Snapshot, type Tuple } from './sup
 import { runCli, startCli } from './support/cli.js';
 import { prng } from './support/prng.js';
 import { startSlowLink, type SlowLink } from './support/slow-link.js';
+import { startFaultProxy, type FaultProxy } from './support/imap-fault-proxy.js';
 
 // `migrate --propagate-deletes` (docs/migrate.md, "Cutover"): between two runs users delete and
 // move mail at the source; the cutover run removes exactly those copies at the destination.
 
 const PASSWORD = 'pw-Cutover-1';
-const USERS = ['src', 'dst', 'nsrc', 'ndst', 'jsrc', 'jdst', 'ksrc', 'kdst'];
+const USERS = ['src', 'dst', 'nsrc', 'ndst', 'jsrc', 'jdst', 'ksrc', 'kdst', 'usrc', 'udst'];
 let server: DovecotServer;
 /** The kill test's destination is reached through it, so its removal pass can be made to last. */
 let link: SlowLink;
+/** The no-UIDPLUS test's destination is reached through it: a server without UIDPLUS. */
+let noUidPlus: FaultProxy;
 const work = mkdtempSync(join(tmpdir(), 'mf-cutover-'));
 
 const addr = (user: string) => ({ host: server.host, port: server.port, user, password: PASSWORD });
-const url = (user: string) => `imap://${user}@${server.host}:${user === 'kdst' ? link.port : server.port}`;
+const url = (user: string) => `imap://${user}@${server.host}:${user === 'kdst' ? link.port : user === 'udst' ? noUidPlus.port : server.port}`;
 const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD };
 
 function migrateArgs(from: string, to: string, state: string, extra: string[] = []): string[] {
@@ -122,13 +125,15 @@ function removalRows(state: string): number {
 
 beforeAll(async () => {
   server = await startDovecot({ users: USERS.map((name) => ({ name, password: PASSWORD })) });
-  await Promise.all([seed('src', 31, 160, 4), seed('nsrc', 32, 60, 3), seed('jsrc', 34, 60, 3), seed('ksrc', 33, 420, 3)]);
+  await Promise.all([seed('src', 31, 160, 4), seed('nsrc', 32, 60, 3), seed('jsrc', 34, 60, 3), seed('ksrc', 33, 420, 3), seed('usrc', 35, 30, 2)]);
+  noUidPlus = await startFaultProxy({ host: server.host, port: server.port }, { hideCapabilities: ['UIDPLUS'] });
   link = await startSlowLink({ host: server.host, port: server.port }, 1, 'down');
   // Unlimited until the kill test slows it.
   link.rate = undefined;
 }, 300_000);
 
 afterAll(async () => {
+  await noUidPlus?.close();
   await link?.close();
   await server?.stop();
 });
@@ -226,6 +231,20 @@ describe('migrate --propagate-deletes against a real Dovecot', () => {
 
     const again = await runCli(migrateArgs('jsrc', 'jdst', 'journal.sqlite', ['--propagate-deletes']), env);
     expect(removedPerFolder(again.stdout)).toEqual({});
+  }, 120_000);
+
+  it('refuses with exit 2 and one line, removing nothing, where the destination has no UIDPLUS (only a bare EXPUNGE, which could remove other messages)', async () => {
+    expect((await runCli(migrateArgs('usrc', 'udst', 'nouidplus.sqlite'), env)).code).toBe(0);
+    const source = await snapshotAccount(addr('usrc'));
+    const dest = await snapshotAccount(addr('udst'));
+    await deleteAt('usrc', 'INBOX', uniqueTuples(source, 'INBOX').slice(0, 2).map((t) => t.uid));
+
+    const run = await runCli(migrateArgs('usrc', 'udst', 'nouidplus.sqlite', ['--propagate-deletes']), env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: --propagate-deletes: .* has no UIDPLUS/m);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(diffSnapshots(dest, await snapshotAccount(addr('udst'))).equal).toBe(true);
+    expect(noUidPlus.upstreamBytes().toString('latin1')).not.toMatch(/EXPUNGE|\\Deleted/i);
   }, 120_000);
 
   it('survives kill -9 at random moments of a cutover run removing 300 messages: the destination then equals the source, nothing else removed', async () => {
