@@ -119,6 +119,8 @@ export interface MigrateOptions
   oversizeDir?: string;
   /** Compare both accounts after the transfer; differences make exitCode 1. Default false. */
   verify?: boolean;
+  /** Remove at the destination the messages this checkpoint copied that are gone from the source (cutover). Default false. */
+  propagateDeletes?: boolean;
   /** Stop once this many messages have failed: the call rejects with ErrorsMaxError; a new call retries them and resumes. */
   errorsMax?: number;
   dailyLimitDown?: number;

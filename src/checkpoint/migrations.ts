@@ -47,6 +47,29 @@ const STEPS: string[] = [
   `ALTER TABLE messages ADD COLUMN dest_sha256 TEXT;`,
   // The search criteria a folder's rows "not-matching-search" were judged by (engine/checkpoint.ts).
   `ALTER TABLE folders ADD COLUMN search TEXT;`,
+  // Rows of copies `migrate --propagate-deletes` removes at the destination: `removing` is the
+  // intent written before the EXPUNGE, `removed` the outcome. SQLite cannot widen a CHECK, so the
+  // table is rebuilt as it was with two more states.
+  `CREATE TABLE messages_new (
+     folder_id INTEGER NOT NULL REFERENCES folders (id),
+     src_uidvalidity INTEGER NOT NULL,
+     src_uid INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     internal_date INTEGER NOT NULL,
+     flags TEXT NOT NULL,
+     sha256 TEXT,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'skipped', 'failed', 'removing', 'removed')),
+     reason TEXT,
+     dest_uid INTEGER,
+     dest_floor INTEGER,
+     intent_at INTEGER,
+     dest_sha256 TEXT,
+     PRIMARY KEY (folder_id, src_uidvalidity, src_uid)
+   ) WITHOUT ROWID;
+   INSERT INTO messages_new SELECT folder_id, src_uidvalidity, src_uid, size, internal_date, flags, sha256, state, reason, dest_uid, dest_floor, intent_at, dest_sha256 FROM messages;
+   DROP TABLE messages;
+   ALTER TABLE messages_new RENAME TO messages;
+   CREATE INDEX messages_state ON messages (folder_id, src_uidvalidity, state);`,
 ];
 
 export const SCHEMA_VERSION = STEPS.length;

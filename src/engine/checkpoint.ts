@@ -6,7 +6,13 @@
  * before its APPEND is sent, and `done` only after the server confirmed it. A `pending` row found
  * on resume means "may or may not have landed" and is settled by looking at the destination.
  */
-export type MessageState = 'pending' | 'done' | 'skipped' | 'failed';
+export type MessageState = 'pending' | 'done' | 'skipped' | 'failed' | RemovalState;
+
+/**
+ * A `done` row whose source message is gone, on its way out of the destination (`migrate
+ * --propagate-deletes`): `removing` is written before the EXPUNGE, `removed` after it.
+ */
+export type RemovalState = 'removing' | 'removed';
 
 export interface FolderState {
   srcName: string;

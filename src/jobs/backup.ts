@@ -87,7 +87,7 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
       await manifest.describeSources(
         new Map(pairs.map((p) => [p.dest.name, { name: p.source.name, delimiter: p.source.delimiter, uidValidity: p.source.status?.uidValidity }])),
       );
-      if (req.mirror) await mirrorDeletions({ source, dest, checkpoint }, pairs, reports);
+      if (req.mirror) await mirrorDeletions({ source, dest, checkpoint, emit: req.emit }, pairs, reports);
       await removeAtomicLeftovers(root);
     },
   });

@@ -58,6 +58,11 @@ export interface CopyJobRequest {
   checkpointIdentity?: CheckpointIdentity;
   /** Runs after the transfer while stores and checkpoint are still open (backup: manifest, --mirror). */
   afterTransfer?: (run: { pairs: FolderPair[]; reports: FolderReport[]; checkpoint: Checkpoint }) => Promise<void>;
+  /**
+   * Runs after a dry run's preview, with the folder pairs whose destination exists, when there is
+   * a checkpoint (migrate --propagate-deletes: what would be removed).
+   */
+  afterPreview?: (run: { pairs: FolderPair[]; reports: FolderReport[]; checkpoint: Checkpoint }) => Promise<void>;
 }
 
 /**
@@ -109,6 +114,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       try {
         const pairs = plan.map((p): FolderPair => ({ source: p.source, dest: p.dest ?? plannedDest(p, destFolders) }));
         const folders = await previewTransfer({ source: req.source, dest: req.dest, checkpoint: journal, options, connections: req.connections }, pairs);
+        if (journal) await req.afterPreview?.({ pairs: pairs.filter((_, i) => plan[i]!.dest), reports: folders, checkpoint: journal });
         return finishResult({ ...base, folders, seconds: (Date.now() - started) / 1000 });
       } finally {
         journal?.close();

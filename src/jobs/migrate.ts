@@ -10,6 +10,9 @@ import { withVerify, type JobResult } from './job-result.js';
 import { verify } from './verify.js';
 import { OversizeDir } from './oversize-dir.js';
 import { defaultStatePath } from './state-path.js';
+import { mirrorDeletions } from './mirror.js';
+import type { Store } from '../stores/store.js';
+import { UsageError } from '../errors/errors.js';
 
 export interface MigrateRequest {
   accounts: Sides<ImapSideSpec>;
@@ -28,6 +31,8 @@ export interface MigrateRequest {
   verify: boolean;
   /** `--errors-max`: stop once this many messages have failed. */
   errorsMax?: number;
+  /** `--propagate-deletes`: remove at the destination the copies whose source message is gone. */
+  propagateDeletes: boolean;
   logger: StderrLogger;
   emit: EmitEvent;
   signal?: AbortSignal;
@@ -53,7 +58,27 @@ export async function migrate(req: MigrateRequest): Promise<JobResult> {
     errorsMax: req.errorsMax,
     emit: req.emit,
     signal: req.signal,
+    ...(req.propagateDeletes
+      ? {
+          afterTransfer: async ({ pairs, reports, checkpoint }) => {
+            requireUidExpunge(dest);
+            await mirrorDeletions({ source, dest, checkpoint, emit: req.emit }, pairs, reports);
+          },
+          afterPreview: async ({ pairs, reports, checkpoint }) => {
+            requireUidExpunge(dest);
+            await mirrorDeletions({ source, dest, checkpoint, emit: req.emit, dryRun: true }, pairs, reports);
+          },
+        }
+      : {}),
   });
   if (!req.verify || req.dryRun) return result;
   return withVerify(result, await verify({ source, dest, selection: req.selection, quick: false, connections: req.policy.connections, signal: req.signal }));
+}
+
+/**
+ * Without UIDPLUS only a bare EXPUNGE exists, which removes every message marked \\Deleted in the
+ * folder, also what others marked: --propagate-deletes is refused rather than risk that.
+ */
+function requireUidExpunge(dest: Store): void {
+  if (!dest.caps.returnsUidOnAppend) throw new UsageError(`--propagate-deletes: ${dest.label} has no UIDPLUS (UID EXPUNGE), and a bare EXPUNGE could remove other messages`);
 }

@@ -31,6 +31,10 @@ export abstract class DelegatingHandle implements FolderHandle {
   async setLabels(uid: number, labels: string[]): Promise<void> {
     await this.inner.setLabels?.(uid, labels);
   }
+  expunge(uids: number[]): Promise<void> {
+    if (!this.inner.expunge) return Promise.reject(new UsageError('this destination cannot remove messages'));
+    return this.inner.expunge(uids);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -96,8 +96,9 @@ export interface FolderHandle {
   /** Replaces a message's labels; only where `caps.labels`. Idempotent. */
   setLabels?(uid: number, labels: string[]): Promise<void>;
   /**
-   * Deletes messages for good; UIDs no longer present are ignored, so it is idempotent. Only the
-   * local backup stores have it, for `backup --mirror`: mailferry never removes mail from a server.
+   * Deletes messages for good; UIDs no longer present are ignored, so it is idempotent. The local
+   * backup stores have it for `backup --mirror`; an IMAP destination for `migrate
+   * --propagate-deletes` only (UID EXPUNGE of these UIDs). A source is never asked.
    */
   expunge?(uids: number[]): Promise<void>;
   /**

@@ -17,6 +17,8 @@ export interface FaultPlan {
   injections?: Injection[];
   /** Keep STARTTLS (default: removed, so the conversation can be read and altered). */
   keepStartTls?: boolean;
+  /** Capabilities to leave out of what the server announces, e.g. `UIDPLUS` (a server without it). */
+  hideCapabilities?: string[];
   /** Connect to the server from this address (127.0.0.2: Dovecot then sees a non-local client). */
   localAddress?: string;
   /** On the nth connection (1-based), after this many bytes from the server, send a BYE and hang up. */
@@ -141,7 +143,8 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         if (kept.length < lines.length) log.push(`dropped ${lines.length - kept.length} line(s) on connection ${n}`);
         raw = kept.map((line) => `${line}\r\n`).join('');
       }
-      const text = plan.keepStartTls ? raw : raw.replace(/ STARTTLS/g, '');
+      let text = plan.keepStartTls ? raw : raw.replace(/ STARTTLS/g, '');
+      for (const cap of plan.hideCapabilities ?? []) text = text.replace(new RegExp(` ${cap}(?=[ \\]\\r])`, 'g'), '');
       down += buf.length;
       if (plan.byeAfter?.connection === n && down >= plan.byeAfter.bytes) {
         log.push(`bye on connection ${n} after ${down} bytes`);

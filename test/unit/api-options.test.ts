@@ -29,7 +29,7 @@ const rates = { maxBytesPerSecond: true, maxMessagesPerSecond: true } as const;
 
 const migrateKeys: Keys<MigrateOptions> = {
   ...call, ...from, ...to, ...folders, ...messages, ...search, ...connection, ...rates,
-  dailyLimitDown: true, dailyLimitUp: true, syncFlags: true, oversizeDir: true, verify: true, errorsMax: true, recursive: true, into: true, state: true, allowConcurrent: true, dryRun: true,
+  dailyLimitDown: true, dailyLimitUp: true, syncFlags: true, oversizeDir: true, verify: true, propagateDeletes: true, errorsMax: true, recursive: true, into: true, state: true, allowConcurrent: true, dryRun: true,
 };
 const backupKeys: Keys<BackupOptions> = {
   ...call, ...from, ...folders, ...messages, ...search, ...connection, ...rates,

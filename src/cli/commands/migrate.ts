@@ -23,6 +23,7 @@ export const migrateOptions = {
   ...searchOptions,
   'sync-flags': { type: 'boolean', default: true, group: 'Messages:', describe: 'carry flag changes of copied messages to the destination on reruns (--no-sync-flags: off)' },
   'oversize-dir': { type: 'string', group: 'Messages:', describe: 'save messages too large for the destination as .eml files here (0600) instead of only listing them' },
+  'propagate-deletes': { type: 'boolean', default: false, group: 'Messages:', describe: 'cutover: remove at the destination the messages this checkpoint copied that are gone from the source since (deleted or moved; needs UIDPLUS)' },
   verify: { type: 'boolean', default: false, group: 'Run:', describe: 'after the transfer, compare both accounts (as mailferry verify does); differences exit 1' },
   'errors-max': { type: 'number', group: 'Run:', describe: 'stop once this many messages have failed (exit 8); a rerun retries them and resumes' },
   'just-folders': { type: 'boolean', default: false, group: 'Run:', describe: 'only create the destination folders (as mapped), copy no message; lists what was created' },
@@ -35,7 +36,7 @@ export const migrateOptions = {
 } as const;
 
 export type MigrateArgs = SideArgs & TrafficArgs & {
-  connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'propagate-deletes': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
   state?: string; 'allow-concurrent': boolean; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number; search?: string; 'gmail-search'?: string;
 };
 
@@ -50,7 +51,8 @@ export function migrateCommand(ctx: CliContext): CommandModule {
         .example('$0 migrate --from ... --to ... --folder INBOX --since 2024-01-01 --dry-run', 'preview one folder')
         .example("$0 migrate --from ... --to ... --map '^Work/(.*)$=Old/$1' --since 1y", "the last year's mail, Work's subfolders under Old")
         .example('$0 migrate --from ... --to ... --into Imported', 'the whole account under the folder Imported')
-        .example('$0 migrate --from ... --to ... --check-login', 'check both logins and what each server offers'),
+        .example('$0 migrate --from ... --to ... --check-login', 'check both logins and what each server offers')
+        .example('$0 migrate --from ... --to ... --propagate-deletes', 'cutover: copy what is new, remove what was deleted or moved at the source'),
     handler: async (raw) => {
       const argv = raw as unknown as MigrateArgs;
       ctx.debug = argv.debug;
@@ -92,6 +94,7 @@ export function migrateRequest(argv: MigrateArgs, io: JobIo): MigrateRequest {
     dryRun: argv['dry-run'],
     verify: argv.verify,
     errorsMax: parseErrorsMax(argv),
+    propagateDeletes: argv['propagate-deletes'],
     logger: io.logger,
     emit: io.emit,
     signal: io.signal,

@@ -192,6 +192,29 @@ export class ImapFolderHandle implements FolderHandle {
     }
   }
 
+  /**
+   * `UID STORE +FLAGS.SILENT (\\Deleted)` then `UID EXPUNGE` of exactly these UIDs. Without UIDPLUS
+   * only a bare EXPUNGE exists, which would also remove whatever else is marked \\Deleted in the
+   * folder, so it is refused.
+   */
+  async expunge(uids: number[]): Promise<void> {
+    if (uids.length === 0) return;
+    if (!this.client.capabilities.has('UIDPLUS')) {
+      throw new UsageError(`${this.label} has no UIDPLUS: mailferry removes messages only by UID EXPUNGE, never by a bare EXPUNGE`);
+    }
+    const limit = this.messageLimit ?? uids.length;
+    try {
+      for (let i = 0; i < uids.length; i += limit) {
+        this.selected();
+        // imapflow sends UID EXPUNGE (not EXPUNGE) because of `uid` and UIDPLUS, checked above.
+        const done = await this.client.messageDelete(uidSet(uids.slice(i, i + limit)), { uid: true });
+        if (!done) throw sessionEnded(this.client) ? this.lost('removing messages from') : new Error('the server refused to remove them');
+      }
+    } catch (err) {
+      throw classifyImapError(err, this.label, `removing messages from ${this.box.path}`, this.client);
+    }
+  }
+
   async setLabels(uid: number, labels: string[]): Promise<void> {
     if (!this.client.capabilities.has('X-GM-EXT-1')) return;
     try {
