@@ -4,6 +4,7 @@ import type { FolderPair } from '../engine/folder-sync.js';
 import { sha256 } from '../engine/hash.js';
 import type { FolderReport } from '../engine/report.js';
 import type { Store } from '../stores/store.js';
+import { counted } from '../reporting/plural.js';
 
 export interface MirrorContext {
   source: Store;
@@ -54,12 +55,12 @@ export async function mirrorDeletions(ctx: MirrorContext, pairs: readonly Folder
       if (dst.status.uidValidity !== state.destUidValidity) continue;
       const { confirmed, differing, absent } = await confirmCopies(dst, gone);
       if (differing.length > 0) {
-        ctx.emit({ type: 'notice', message: `${pair.dest.name}: left ${differing.length} message(s) whose bytes differ from the copy this checkpoint made (UIDs ${differing.join(',')})` });
+        ctx.emit({ type: 'notice', message: `${pair.dest.name}: left ${counted(differing.length, 'message')} whose bytes differ from the copy this checkpoint made (UIDs ${differing.join(',')})` });
       }
       report.removed = confirmed.length;
       const uids = confirmed.map((r) => r.destUid!);
       if (ctx.dryRun) {
-        if (uids.length > 0) ctx.emit({ type: 'notice', message: `${pair.dest.name}: would remove ${uids.length} message(s) at the destination (UIDs ${uids.join(',')})` });
+        if (uids.length > 0) ctx.emit({ type: 'notice', message: `${pair.dest.name}: would remove ${counted(uids.length, 'message')} at the destination (UIDs ${uids.join(',')})` });
         continue;
       }
       if (!dst.expunge) throw new Error(`${ctx.dest.label} cannot remove messages`);

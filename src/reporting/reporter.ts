@@ -228,7 +228,7 @@ function textSummary(result: JobResult): string {
   if (result.dryRun) {
     lines.push(`dry run: ${result.source} -> ${result.destination} (nothing written)`);
     for (const f of result.folders) {
-      const would = [`would copy ${f.copied} (${mb(f.bytes)})`, skipText(f) ? `skip ${skipText(f)}` : '', f.error ? `ERROR ${f.error}` : ''].filter(Boolean).join(', ');
+      const would = [`would copy ${f.copied} (${mb(f.bytes)})`, skipText(f) ? `skip ${skipText(f)}` : '', f.removed ? `remove ${f.removed} at the destination` : '', f.error ? `ERROR ${f.error}` : ''].filter(Boolean).join(', ');
       lines.push(`  ${stripControl(f.source)} -> ${stripControl(f.destination)}  (${counted(f.found, 'message')}): ${stripControl(would)}`);
     }
     lines.push(`${counted(t.folders, 'folder')}, ${counted(t.found, 'message')} at the source: would copy ${t.copied} (${mb(t.bytes)}), skip ${t.skipped}`);
