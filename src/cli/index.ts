@@ -17,6 +17,7 @@ import { exportCommand, exportOptions } from './commands/export.js';
 import { checkCommand, checkOptions } from './commands/check.js';
 import { runCommand, runCommandOptions } from './commands/run.js';
 import { configCommand, configOptions } from './commands/config.js';
+import { completionCommand, completionOptions } from './commands/completion.js';
 
 /** Each command's option table, to give its options their values as getopt would (option-values.ts). */
 export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
@@ -34,15 +35,18 @@ export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Opti
   check: checkOptions,
   run: runCommandOptions,
   config: configOptions,
+  completion: completionOptions,
 };
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
-  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, configCommand].map((c) => c(ctx));
+  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, configCommand, completionCommand].map((c) => c(ctx));
   // No top-level option takes a value, so the first word that is not an option names the command
   // (`help` is yargs' own). Checked before yargs, which shows the top-level help for
   // `NOSUCHCOMMAND --help`.
-  const name = args.find((a) => !a.startsWith('-'));
+  // A shell asking for completions (completion-script.ts) passes the words typed so far, program name first.
+  if (args[0] === COMPLETIONS_KEY) args = [COMPLETIONS_KEY, ...args.slice(2)];
+  const name = args[0] === COMPLETIONS_KEY ? undefined : args.find((a) => !a.startsWith('-'));
   if (name !== undefined && name !== 'help' && !commands.some((c) => commandName(c) === name)) throw new UsageError(`unknown command: ${name} (mailferry --help lists the commands)`);
   const table = name !== undefined && Object.hasOwn(OPTION_TABLES, name) ? OPTION_TABLES[name] : undefined;
   await commands
@@ -63,6 +67,8 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
     .version()
     .parseAsync();
 }
+
+const COMPLETIONS_KEY = '--get-yargs-completions';
 
 const showsHelp = (args: string[]): boolean => args.includes('--help');
 

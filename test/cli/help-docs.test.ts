@@ -48,6 +48,14 @@ describe('every option in --help is documented', () => {
     expect(options.filter((o) => !doc('config.md').includes(`--${o}`))).toEqual([]);
   });
 
+  it('mailferry completion --help agrees with docs/completion.md', async () => {
+    const run = await runCli(['completion', '--help']);
+    expect(run.code).toBe(0);
+    const options = optionsIn(run.stdout);
+    expect(options).toContain('shell');
+    expect(options.filter((o) => !doc('completion.md').includes(`--${o}`))).toEqual([]);
+  });
+
   it('mailferry check --help agrees with docs/browse.md', async () => {
     const run = await runCli(['check', '--help']);
     expect(run.code).toBe(0);
