@@ -38,9 +38,12 @@ export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Opti
   completion: completionOptions,
 };
 
+/** The commands, in --help's order (scripts/build-man.mjs reads them too). */
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => CommandModule> = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, configCommand, completionCommand];
+
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
-  const commands = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, configCommand, completionCommand].map((c) => c(ctx));
+  const commands = COMMANDS.map((c) => c(ctx));
   // No top-level option takes a value, so the first word that is not an option names the command
   // (`help` is yargs' own). Checked before yargs, which shows the top-level help for
   // `NOSUCHCOMMAND --help`.

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OPTION_TABLES } from '../../src/cli/index.js';
+import { EXIT_CODES } from '../../src/errors/exit-codes.js';
 import { MAIN, runCli } from '../support/cli.js';
 
 // The script calls `mailferry` by name, as an installed one would.
@@ -48,5 +49,37 @@ describe('mailferry completion', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('fish');
+  });
+});
+
+describe('man/mailferry.1 (written by npm run build)', () => {
+  // All warnings on; no hyphenation, so every option name stays whole; plain text (no bold or underline).
+  const groff = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-rHY=0', '-P-cbou', new URL('../../man/mailferry.1', import.meta.url).pathname], { encoding: 'utf8' });
+  const between = (from: string, to: string): string => groff.stdout.slice(groff.stdout.indexOf(`\n${from}\n`), groff.stdout.indexOf(`\n${to}\n`));
+  /** Each command's subsection (indented three spaces), by command name, its lines joined. */
+  const commands = new Map(
+    between('COMMANDS', 'EXIT STATUS')
+      .split(/^ {3}(?=\S)/m)
+      .slice(1)
+      .map((part) => [part.split(/\s/)[0]!, part.replace(/\s+/g, ' ')]),
+  );
+
+  it('renders without a warning', () => {
+    expect(groff.error).toBeUndefined();
+    expect(groff.status).toBe(0);
+    expect(groff.stderr).toBe('');
+    for (const title of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'COMMANDS', 'EXIT STATUS', 'FILES', 'SEE ALSO']) expect(groff.stdout).toMatch(new RegExp(`^${title}$`, 'm'));
+  });
+
+  it.each(Object.keys(OPTION_TABLES))('lists %s with every option of its table', (command) => {
+    const text = commands.get(command);
+    expect(text).toBeDefined();
+    const options = Object.keys(OPTION_TABLES[command]!).map((o) => `--${o}`);
+    expect(options.filter((o) => !new RegExp(`${o}(?![a-z-])`).test(text!))).toEqual([]);
+  });
+
+  it('gives every exit status with its meaning', () => {
+    const exits = between('EXIT STATUS', 'FILES').replace(/\s+/g, ' ');
+    for (const c of Object.values(EXIT_CODES)) expect(exits).toContain(`${c.status} ${c.meaning}`);
   });
 });
