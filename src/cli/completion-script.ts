@@ -31,7 +31,7 @@ _mailferry_completions()
 {
   local reply
   local si=$IFS
-  IFS=$'\\n' reply=($(SHELL=zsh mailferry --get-yargs-completions "\${words[@]:0:CURRENT}"))
+  IFS=$'\\n' reply=($(SHELL=zsh mailferry --get-yargs-completions "\${(@)words[1,CURRENT]}"))
   IFS=$si
   if [[ \${#reply} -gt 0 ]]; then
     _describe 'values' reply

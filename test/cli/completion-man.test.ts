@@ -19,6 +19,17 @@ function bashCompletes(...words: string[]): string[] {
   return out.split('\n').filter((l) => l !== '');
 }
 
+/**
+ * What the zsh script hands to `_describe` for the words typed so far. `_describe` (zsh's own,
+ * which filters and shows them) runs only inside a completion widget, so it is replaced by a
+ * function that prints what it is given.
+ */
+function zshOffers(...words: string[]): string[] {
+  const script = `source <(mailferry completion --shell zsh) 2>/dev/null; _describe() { print -l -- "\${(@P)2}"; }; words=("$@"); CURRENT=$#; _mailferry_completions`;
+  const out = execFileSync('zsh', ['-c', script, 'zsh', 'mailferry', ...words], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+  return out.split('\n').filter((l) => l !== '');
+}
+
 describe('mailferry completion', () => {
   it('completes a command name in bash', () => {
     expect(bashCompletes('mig')).toEqual(['migrate']);
@@ -35,6 +46,11 @@ describe('mailferry completion', () => {
   it.each(Object.keys(OPTION_TABLES))('offers every option of %s', (command) => {
     const offered = bashCompletes(command, '--');
     expect(Object.keys(OPTION_TABLES[command]!).map((o) => `--${o}`).filter((o) => !offered.includes(o))).toEqual([]);
+  });
+
+  it('offers zsh the commands and options with their descriptions', () => {
+    expect(zshOffers('mig')).toContain('migrate:copy every folder and message of one IMAP account into another, exactly once, resumable');
+    expect(zshOffers('migrate', '--from-c')).toContain(`--from-ca:${String(OPTION_TABLES.migrate!['from-ca']!.describe)}`);
   });
 
   it('prints a zsh script with --shell zsh', async () => {
