@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The tests also render the man page (groff) and run the zsh completion script.
+command -v groff >/dev/null 2>&1 || missing+=(groff-base)
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=()
   elif command -v sudo >/dev/null 2>&1; then sudo=(sudo)
