@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
 import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
@@ -13,6 +13,7 @@ import { runCli, startCli } from './support/cli.js';
 import { prng } from './support/prng.js';
 import { startSlowLink, type SlowLink } from './support/slow-link.js';
 import { startFaultProxy, type FaultProxy } from './support/imap-fault-proxy.js';
+import { withImapClient } from './support/imap-client.js';
 
 // `migrate --propagate-deletes` (docs/migrate.md, "Cutover"): between two runs users delete and
 // move mail at the source; the cutover run removes exactly those copies at the destination.
@@ -34,15 +35,7 @@ function migrateArgs(from: string, to: string, state: string, extra: string[] = 
   return ['migrate', '--from', url(from), '--to', url(to), '--from-ca', server.caFile, '--to-ca', server.caFile, '--state', join(work, state), '--json', ...extra];
 }
 
-async function withClient<T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const c = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user, pass: PASSWORD }, logger: false });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.logout();
-  }
-}
+const withClient = <T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> => withImapClient(addr(user), fn);
 
 async function seed(user: string, seedValue: number, messages: number, folders: number): Promise<void> {
   const opts = { seed: seedValue, messages, folders };

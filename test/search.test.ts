@@ -9,6 +9,7 @@ import { seedAccount } from '../src/sandbox/seed.js';
 import { diffSnapshots, snapshotAccount, type Snapshot } from './support/oracle.js';
 import { runCli } from './support/cli.js';
 import { startGmailServer, type GmailServer } from './support/gmail-server.js';
+import { withImapClient } from './support/imap-client.js';
 
 const PASSWORD = 'pw-Search-1';
 const USERS = ['src', 'dst', 'udst', 'bdst', 'xdst', 'gdst', 'gdst2'];
@@ -27,15 +28,7 @@ function backupArgs(dir: string, extra: string[]): string[] {
   return ['backup', '--from', url('src'), '--from-ca', server.caFile, '--to', join(work, dir), '--json', ...extra];
 }
 
-async function withClient<T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const c = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user, pass: PASSWORD }, logger: false });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.logout();
-  }
-}
+const withClient = <T>(user: string, fn: (c: ImapFlow) => Promise<T>): Promise<T> => withImapClient(addr(user), fn);
 
 /** The source's own answer, folder by folder, through imapflow's SEARCH, not mailferry's. */
 async function serverSearch(query: SearchObject): Promise<Map<string, Set<number>>> {

@@ -13,6 +13,9 @@ const { from: _from, ...sourceSignIn } = accountOptions('from', 'source');
 // One connection is all browsing uses.
 const { connections: _connections, ...connectionsLess } = connectionOptions;
 
+/** The SOURCE positional of `ls`, `show` and `export`. */
+export const browseSourcePositional = { type: 'string', describe: 'a backup directory, .tar.gz or .zip, a Maildir tree, an mbox, or an account URL' } as const;
+
 /** What `ls`, `show` and `export` take besides their own: how an account SOURCE signs in and connects. */
 export const browseSourceOptions: Record<string, Options> = {
   ...sourceSignIn,

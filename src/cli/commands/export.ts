@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { counted } from '../../reporting/plural.js';
 import type { CliContext } from '../context.js';
-import { browseSource, browseSourceOptions, uidArg, type BrowseArgs } from './browse-options.js';
+import { browseSource, browseSourceOptions, uidArg, type BrowseArgs, browseSourcePositional } from './browse-options.js';
 
 export const exportOptions = {
   ...browseSourceOptions,
@@ -17,7 +17,7 @@ export function exportCommand(ctx: CliContext): CommandModule {
     describe: 'write messages as FOLDER-UID.eml files with their exact bytes (mode 0600), or one part of each',
     builder: (y: Argv) =>
       y
-        .positional('source', { type: 'string', describe: 'a backup directory, .tar.gz or .zip, a Maildir tree, an mbox, or an account URL' })
+        .positional('source', browseSourcePositional)
         .positional('folder', { type: 'string', describe: 'the folder, as ls lists it' })
         .positional('uids', { type: 'string', array: true, describe: 'UIDs of the messages, as ls lists them' })
         .options(exportOptions),

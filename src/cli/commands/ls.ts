@@ -3,7 +3,7 @@ import { UsageError } from '../../errors/errors.js';
 import { counted } from '../../reporting/plural.js';
 import type { CliContext } from '../context.js';
 import { positiveInt } from '../options.js';
-import { browseSource, browseSourceOptions, type BrowseArgs } from './browse-options.js';
+import { browseSource, browseSourceOptions, type BrowseArgs, browseSourcePositional } from './browse-options.js';
 import { sizeText, tableText } from './table-text.js';
 
 export const lsOptions = {
@@ -21,7 +21,7 @@ export function lsCommand(ctx: CliContext): CommandModule {
     describe: 'list the folders of a backup, local mail or an account, or one folder\'s messages (headers only)',
     builder: (y: Argv) =>
       y
-        .positional('source', { type: 'string', describe: 'a backup directory, .tar.gz or .zip, a Maildir tree, an mbox, or an account URL' })
+        .positional('source', browseSourcePositional)
         .positional('folder', { type: 'string', describe: 'list this folder\'s messages, newest first' })
         .options(lsOptions),
     handler: async (raw) => {

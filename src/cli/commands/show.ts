@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CliContext } from '../context.js';
-import { browseSource, browseSourceOptions, uidArg, type BrowseArgs } from './browse-options.js';
+import { browseSource, browseSourceOptions, uidArg, type BrowseArgs, browseSourcePositional } from './browse-options.js';
 import { tableText } from './table-text.js';
 
 export const showOptions = {
@@ -21,7 +21,7 @@ export function showCommand(ctx: CliContext): CommandModule {
     describe: 'print a message\'s headers, its text and a list of its other parts, or one part, or its exact bytes; never marks it read',
     builder: (y: Argv) =>
       y
-        .positional('source', { type: 'string', describe: 'a backup directory, .tar.gz or .zip, a Maildir tree, an mbox, or an account URL' })
+        .positional('source', browseSourcePositional)
         .positional('folder', { type: 'string', describe: 'the folder, as ls lists it' })
         .positional('uid', { type: 'string', describe: 'the message\'s UID, as ls lists it' })
         .options(showOptions),
