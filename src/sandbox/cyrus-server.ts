@@ -65,7 +65,7 @@ export async function startCyrus(opts: CyrusOptions): Promise<CyrusServer> {
     for (const sub of ['tls', 'config', 'spool', 'sieve', 'run', 'run/socket', 'run/lock', 'run/proc']) await fs.mkdir(path.join(dir, sub), { mode: 0o700 });
     const certs = await makeCertificates(path.join(dir, 'tls'));
     const identity = await cyrusIdentity();
-    const server = new SandboxCyrus(install, dir, certs.caFile, identity);
+    const server = new SandboxCyrus(await reachableInstall(install, dir), dir, certs.caFile, identity);
     for (const u of opts.users) await server.addUser(u.name, u.password);
     await server.launch(opts, certs);
     return server;
@@ -235,6 +235,18 @@ function libraryDir(install: string): string {
   const lib = path.join(install, 'usr/lib');
   for (const entry of readdirSync(lib)) if (existsSync(path.join(lib, entry, 'libcyrus.so.0'))) return path.join(lib, entry);
   return lib;
+}
+
+/**
+ * The unpacked Cyrus, where its processes can reach it. As root they run as nobody, who may not
+ * traverse the directories above the repository (a clone inside a 0700 temporary directory):
+ * then they get a copy (6 MB) inside the server's own directory, which is theirs.
+ */
+async function reachableInstall(install: string, dir: string): Promise<string> {
+  if (process.getuid?.() !== 0) return install;
+  const copy = path.join(dir, 'install');
+  await execFileP('cp', ['-a', install, copy]);
+  return copy;
 }
 
 /** Cyrus will not run as root: as root its processes run as nobody, else as the current user. */

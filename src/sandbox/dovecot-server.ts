@@ -562,7 +562,8 @@ export async function chownTree(dir: string, uid: number, gid: number): Promise<
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) await chownTree(p, uid, gid);
-    else await fs.chown(p, uid, gid);
+    // A link itself, never what it points to (which may be outside the tree, or nowhere).
+    else await fs.lchown(p, uid, gid);
   }
 }
 
