@@ -10,6 +10,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The tests also render the man page (groff) and run the zsh completion script.
 command -v groff >/dev/null 2>&1 || missing+=(groff-base)
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+# The distributed-queue tests start a private redis-server.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=()
   elif command -v sudo >/dev/null 2>&1; then sudo=(sudo)
