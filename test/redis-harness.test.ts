@@ -1,6 +1,5 @@
 // Specifications for the private redis-server that the distributed-queue tests and the bulk
 // benchmark start: its own directory and port on 127.0.0.1, BullMQ's eviction policy, stopped by PID.
-import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../src/sandbox/dovecot-server.js';

@@ -134,6 +134,8 @@ class SandboxRedis implements RedisServer {
 
   private async withClient<T>(use: (client: Redis) => Promise<T>): Promise<T> {
     const client = new Redis({ host: this.host, port: this.port, password: this.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // What fails is thrown by connect() or the command; the event would only be printed.
+    client.on('error', () => undefined);
     try {
       await client.connect();
       return await use(client);
