@@ -118,7 +118,7 @@ function failuresSection(accounts: readonly AccountStatus[]): string {
   const items = failing.map((a) => {
     const exit = a.exitCode === undefined ? '' : `, exit ${a.exitCode}`;
     const line = a.lastError === undefined ? '' : `: <span class="error">${escapeHtml(a.lastError)}</span>`;
-    return `<li data-key="${escapeHtml(a.key)}"><code>${escapeHtml(a.key)}</code> (${a.state}${exit})${line}</li>`;
+    return `<li data-key="${escapeHtml(a.key)}"><code>${escapeHtml(a.key)}</code> (${escapeHtml(a.state)}${exit})${line}</li>`;
   });
   return `<section id="failures"><h2>Failures (${count(failing.length)})</h2><ul class="failures">\n${items.join('\n')}\n</ul></section>`;
 }
@@ -133,7 +133,7 @@ function accountsSection(accounts: readonly AccountStatus[]): string {
       const attrs = `${cls === '' ? '' : ` class="${cls}"`}${value === undefined ? '' : ` data-value="${escapeHtml(String(value))}"`}`;
       return `<td${attrs}>${escapeHtml(shown)}</td>`;
     });
-    return `<tr class="state-${a.state}" data-key="${escapeHtml(a.key)}">${cells.join('')}</tr>`;
+    return `<tr class="state-${escapeHtml(a.state)}" data-key="${escapeHtml(a.key)}">${cells.join('')}</tr>`;
   });
   return [
     '<section id="accounts-section"><h2>Accounts</h2>',
