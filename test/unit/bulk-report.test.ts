@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AccountStatus, CampaignSnapshot } from '../../src/bulk/account-status.js';
 import { campaignTotals } from '../../src/bulk/campaign-totals.js';
 import { csvField } from '../../src/bulk/report/csv-field.js';
@@ -160,7 +160,9 @@ describe('the throughput chart', () => {
 
 describe('writeReports', () => {
   it('writes the three reports 0600 into a new 0700 directory, replacing older ones and leaving no temporary', async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mf-reports-')), 'campaign', 'reports');
+    const work = mkdtempSync(path.join(tmpdir(), 'mf-reports-'));
+    onTestFinished(() => fs.rm(work, { recursive: true, force: true }));
+    const dir = path.join(work, 'campaign', 'reports');
     const first = campaignSnapshot({ accounts: 3, failed: {}, samples: 3 });
     const paths = await writeReports(first, dir);
     expect(paths).toEqual({ json: path.join(dir, 'report.json'), csv: path.join(dir, 'report.csv'), html: path.join(dir, 'report.html') });
