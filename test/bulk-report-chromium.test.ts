@@ -26,13 +26,8 @@ const FAILED = ['acct-08', 'acct-32'];
 const WIDTH = 1280;
 const HEIGHT = 2000;
 
-const work = mkdtempSync(join(tmpdir(), 'mf-report-chromium-'));
+let work: string;
 let url: string;
-
-beforeAll(async () => {
-  url = pathToFileURL((await writeReports(snapshot, work)).html).href;
-});
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A stable sort of `keys` by `by`, as a click on a column header should leave the table. */
 function sorted(keys: readonly string[], by: (a: AccountStatus) => number | string, ascending: boolean): string[] {
@@ -44,6 +39,12 @@ function sorted(keys: readonly string[], by: (a: AccountStatus) => number | stri
 }
 
 describe.skipIf(missing !== undefined)('report.html in headless Chromium', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'mf-report-chromium-'));
+    url = pathToFileURL((await writeReports(snapshot, work)).html).href;
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
   it('after its script ran (--dump-dom): every account row, failures first, the totals, and both charts with their points', async () => {
     const dom = await dumpDom(url);
     const rows = [...dom.matchAll(/<tr class="state-(\w+)" data-key="([^"]*)">/g)].map((m) => ({ state: m[1], key: m[2] }));
