@@ -62,11 +62,13 @@ export class StderrLogger implements Logger {
   }
 
   private log(level: LogLevel, message: string): void {
+    const copies = [...this.copies].filter((copy) => ORDER[level] >= ORDER[copy.level]);
+    const shown = ORDER[level] >= ORDER[this.level];
+    if (!shown && copies.length === 0) return;
     const text = this.redact(stripControl(message));
-    for (const copy of this.copies) if (ORDER[level] >= ORDER[copy.level]) copy.sink(level, text);
-    if (ORDER[level] < ORDER[this.level]) return;
+    for (const copy of copies) copy.sink(level, text);
     const prefix = level === 'info' ? '' : `${level === 'warn' ? 'warning' : level}: `;
-    this.write(prefix + text);
+    if (shown) this.write(prefix + text);
   }
 }
 

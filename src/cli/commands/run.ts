@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Argv, CommandModule, Options } from 'yargs';
 import { exitStatus } from '../../errors/exit-codes.js';
 import { failureOf } from '../../errors/failure.js';
@@ -6,7 +7,6 @@ import { positiveInt } from '../options.js';
 import { closeLog, logged, openLog, withLogFile } from '../log-file.js';
 import { datedLogFile } from '../../reporting/dated-logs.js';
 import { stateDir } from '../../jobs/state-path.js';
-import { join } from 'node:path';
 import type { ConfiguredJob } from '../job-file.js';
 
 export const configFileOption: Record<string, Options> = {
