@@ -1,0 +1,92 @@
+import type { AccessTokenSource } from '../../auth/access-token.js';
+import type { SignInSpec } from '../../auth/imap-credentials.js';
+import { parseAccountUrl } from '../../config/account-url.js';
+import { UsageError } from '../../errors/errors.js';
+import type { AccountSecrets } from '../account-secrets.js';
+import type { BulkAccount } from '../bulk-account.js';
+import { fillTemplate, parseCommandTemplate } from './command-template.js';
+import { loadServiceAccountKey, serviceAccountTokens } from './google-service-account.js';
+import { clientCredentialTokens } from './ms-client-credentials.js';
+import type { BulkSecretArgs } from './options.js';
+import { PasswordDir } from './password-dir.js';
+import { runPasswordArgv } from './password-command.js';
+
+type Word = 'from' | 'to';
+/** One side's sign-in for one account, from what the fallback says about it. */
+type SideSource = (account: BulkAccount, fallback: SignInSpec) => Promise<SignInSpec>;
+
+/**
+ * The campaign's secrets: per side, the password command template, password directory, Google
+ * service account or Microsoft 365 client credentials given for it, else the fallback's. Every
+ * file and template is checked now, so a mistake stops the campaign before any account starts.
+ */
+export function bulkSecrets(argv: BulkSecretArgs, fallback: AccountSecrets): AccountSecrets {
+  const sources: Record<Word, SideSource | undefined> = { from: sideSource(argv, 'from'), to: sideSource(argv, 'to') };
+  return {
+    async signIn(account, word) {
+      const spec = await fallback.signIn(account, word);
+      const source = sources[word];
+      return source ? source(account, spec) : spec;
+    },
+  };
+}
+
+function sideSource(argv: BulkSecretArgs, word: Word): SideSource | undefined {
+  const opt = (name: string): string => `--${word}-${name}`;
+  const template = argv[`${word}-password-command`];
+  const dir = argv[`${word}-password-dir`];
+  const keyFile = argv[`${word}-google-service-account`];
+  const ms = ([`${word}-ms-tenant`, `${word}-ms-client-id`, `${word}-ms-client-secret-file`, `${word}-ms-authority`] as const).filter((k) => argv[k] !== undefined);
+  const given = [
+    template !== undefined && opt('password-command'),
+    dir !== undefined && opt('password-dir'),
+    keyFile !== undefined && opt('google-service-account'),
+    ms.length > 0 && `--${ms[0]}`,
+  ].filter((g): g is string => g !== false);
+  if (given.length > 1) throw new UsageError(`${given[0]} and ${given[1]} both say how --${word} accounts sign in; give one`);
+
+  if (template !== undefined) {
+    const parsed = parseCommandTemplate(template, opt('password-command'));
+    return async (account, spec) => {
+      const endpoint = parseAccountUrl(account[word], `--${word}`);
+      const argv = fillTemplate(parsed, { user: endpoint.user, host: endpoint.host, id: account.id }, opt('password-command'), rowName(account));
+      return withPassword(spec, await runPasswordArgv(argv, opt('password-command')));
+    };
+  }
+  if (dir !== undefined) {
+    const passwords = new PasswordDir(dir, opt('password-dir'));
+    return async (account, spec) => withPassword(spec, await passwords.password(parseAccountUrl(account[word], `--${word}`).user));
+  }
+  if (keyFile !== undefined) {
+    const key = loadServiceAccountKey(keyFile, opt('google-service-account'));
+    // One token source per mailbox: the token is for the user named as the JWT's subject.
+    const perUser = new Map<string, AccessTokenSource>();
+    return async (account, spec) => {
+      const user = parseAccountUrl(account[word], `--${word}`).user;
+      let tokens = perUser.get(user);
+      if (!tokens) perUser.set(user, (tokens = serviceAccountTokens(key, user, opt('google-service-account'))));
+      return { ...spec, tokens };
+    };
+  }
+  if (ms.length > 0) {
+    const tenant = argv[`${word}-ms-tenant`];
+    const clientId = argv[`${word}-ms-client-id`];
+    const clientSecretFile = argv[`${word}-ms-client-secret-file`];
+    if (tenant === undefined || clientId === undefined || clientSecretFile === undefined) {
+      throw new UsageError(`--${ms[0]} needs ${opt('ms-tenant')}, ${opt('ms-client-id')} and ${opt('ms-client-secret-file')}`);
+    }
+    // The app's token is the same for every mailbox of the tenant: one source for the side.
+    const tokens = clientCredentialTokens({ tenant, clientId, clientSecretFile, authority: argv[`${word}-ms-authority`] }, word);
+    return async (_account, spec) => ({ ...spec, tokens });
+  }
+  return undefined;
+}
+
+/** The side's password replaced; what else the fallback says (an authzid) stays. */
+function withPassword(spec: SignInSpec, password: string): SignInSpec {
+  return { ...spec, password, passwordFile: undefined, passwordCommand: undefined };
+}
+
+function rowName(account: BulkAccount): string {
+  return `the row at ${account.origin.file}:${account.origin.line}`;
+}
