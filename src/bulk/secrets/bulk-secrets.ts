@@ -73,7 +73,8 @@ function sideSource(argv: BulkSecretArgs, word: Word): SideSource | undefined {
     const clientId = argv[`${word}-ms-client-id`];
     const clientSecretFile = argv[`${word}-ms-client-secret-file`];
     if (tenant === undefined || clientId === undefined || clientSecretFile === undefined) {
-      throw new UsageError(`--${ms[0]} needs ${opt('ms-tenant')}, ${opt('ms-client-id')} and ${opt('ms-client-secret-file')}`);
+      const missing = (['ms-tenant', 'ms-client-id', 'ms-client-secret-file'] as const).filter((k) => argv[`${word}-${k}`] === undefined).map(opt);
+      throw new UsageError(`Microsoft 365 client credentials need ${opt('ms-tenant')}, ${opt('ms-client-id')} and ${opt('ms-client-secret-file')}; missing ${missing.join(', ')}`);
     }
     // The app's token is the same for every mailbox of the tenant: one source for the side.
     const tokens = clientCredentialTokens({ tenant, clientId, clientSecretFile, authority: argv[`${word}-ms-authority`] }, word);
