@@ -93,6 +93,16 @@ describe('a password command template run for accounts', () => {
     expect(await secrets.signIn(account('admin'), 'to')).toEqual({ passwordCommand: 'echo fallback', passwordFile: '/x', authzid: 'alice' });
   });
 
+  it("does not hand the run's password variables to the command", async () => {
+    const secrets = bulkSecrets({ 'from-password-command': `'${process.execPath}' -e 'process.stdout.write(JSON.stringify([process.env.MAILFERRY_TO_PASSWORD, process.env.HOME]))' {user}` }, noFallback);
+    process.env.MAILFERRY_TO_PASSWORD = 'to-pw-Canary';
+    try {
+      expect(JSON.parse((await secrets.signIn(account('bob'), 'from')).password!)).toEqual([null, process.env.HOME]);
+    } finally {
+      delete process.env.MAILFERRY_TO_PASSWORD;
+    }
+  });
+
   it('a failing, missing or silent command is one line, without its stderr', async () => {
     const failing = bulkSecrets({ 'from-password-command': `'${process.execPath}' -e 'console.error("secret context"); process.exit(3)' {user}` }, noFallback);
     await expect(failing.signIn(account('bob'), 'from')).rejects.toThrow(usage(`${OPT}: the command failed (exit 3)`));

@@ -13,7 +13,7 @@ export async function runPasswordArgv(argv: readonly string[], option: string): 
   const [program, ...args] = argv as [string, ...string[]];
   let stdout: string;
   try {
-    ({ stdout } = await run(program, args, { timeout: TIMEOUT_MS, maxBuffer: 1 << 16, shell: false }));
+    ({ stdout } = await run(program, args, { timeout: TIMEOUT_MS, maxBuffer: 1 << 16, shell: false, env: withoutPasswords(process.env) }));
   } catch (err) {
     const e = err as { code?: unknown; killed?: boolean; signal?: string | null };
     if (e.code === 'ENOENT') throw new UsageError(`${option}: cannot run ${program}: not found`);
@@ -28,4 +28,10 @@ export async function runPasswordArgv(argv: readonly string[], option: string): 
   // `pass show` prints the whole entry; the password is its first line, which no shell cuts here.
   if (/[\r\n]/.test(password)) throw new UsageError(`${option}: the command printed several lines; a password is one (pass show: keep the password alone in its entry, or see docs/bulk.md)`);
   return password;
+}
+
+/** The command need not inherit the passwords a run may have been given for either side. */
+function withoutPasswords(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MAILFERRY_FROM_PASSWORD: _from, MAILFERRY_TO_PASSWORD: _to, ...rest } = env;
+  return rest;
 }
