@@ -1,4 +1,5 @@
-import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -78,6 +79,24 @@ class AppCredentialProvider {
     return { sub: c.sub };
   }
 
+  /** The certificate uploaded to the app (Microsoft keeps its thumbprint and public key). */
+  certificate?: X509Certificate;
+
+  /** A client assertion signed with the certificate's key, for this endpoint and this client. */
+  private checkClientAssertion(form: URLSearchParams, tokenUrl: string): boolean {
+    const [header, body, signature] = (form.get('client_assertion') ?? '').split('.');
+    if (!this.certificate || !header || !body || !signature || form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return false;
+    const h = JSON.parse(Buffer.from(header, 'base64url').toString());
+    const c = JSON.parse(Buffer.from(body, 'base64url').toString());
+    this.assertions.push(form.get('client_assertion')!);
+    return (
+      h.alg === 'RS256' &&
+      h.x5t === createHash('sha1').update(this.certificate.raw).digest('base64url') &&
+      verify('sha256', Buffer.from(`${header}.${body}`), this.certificate.publicKey, Buffer.from(signature, 'base64url')) &&
+      c.aud === tokenUrl && c.iss === MS_CLIENT_ID && c.sub === MS_CLIENT_ID && c.exp > Date.now() / 1000
+    );
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -98,7 +117,8 @@ class AppCredentialProvider {
       return this.issue(res, 'ya29', checked.sub);
     }
     if (path === `/ms/${TENANT}/oauth2/v2.0/token`) {
-      const ok = form.get('grant_type') === 'client_credentials' && form.get('client_id') === MS_CLIENT_ID && form.get('client_secret') === MS_SECRET && form.get('scope') === 'https://outlook.office365.com/.default';
+      const proof = form.has('client_assertion') ? this.checkClientAssertion(form, `${this.base}${path}`) : form.get('client_secret') === MS_SECRET;
+      const ok = form.get('grant_type') === 'client_credentials' && form.get('client_id') === MS_CLIENT_ID && proof && form.get('scope') === 'https://outlook.office365.com/.default';
       if (!ok) return json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nTimestamp: now' });
       this.msGrants++;
       // App-only: the Dovecot of this tenant compares domains (usernameFormat %Ld).
@@ -149,7 +169,7 @@ beforeAll(async () => {
   const users = (names: string[]) => names.map((name) => ({ name, password: password(name) }));
   [google, exchange] = await Promise.all([
     startDovecot({ users: users([...sources, `d1@${GOOGLE_DOMAIN}`, `d2@${GOOGLE_DOMAIN}`]), oauth2: { introspectionUrl: `${idp.base}/introspect`, mechanisms: ['xoauth2'] } }),
-    startDovecot({ users: users([`m1@${MS_DOMAIN}`, `m2@${MS_DOMAIN}`]), oauth2: { introspectionUrl: `${idp.base}/introspect`, mechanisms: ['xoauth2'], usernameFormat: '%Ld' } }),
+    startDovecot({ users: users([`m1@${MS_DOMAIN}`, `m2@${MS_DOMAIN}`, `m3@${MS_DOMAIN}`]), oauth2: { introspectionUrl: `${idp.base}/introspect`, mechanisms: ['xoauth2'], usernameFormat: '%Ld' } }),
   ]);
   await Promise.all(sources.map((u, i) => seedAccount(addr(google, u), generateCorpus(CORPUS[i]!), { folders: corpusFolders(CORPUS[i]!) })));
 }, 120_000);
@@ -209,6 +229,23 @@ describe('a password command template (source) and Microsoft 365 client credenti
     for (const [n, m] of ['m1', 'm2'].entries()) {
       expect(diffSnapshots(await snapshotAccount(addr(google, sources[n]!)), await snapshotAccount(addr(exchange, `${m}@${MS_DOMAIN}`))).details).toEqual([]);
     }
+  });
+
+  it("signs in with the app's certificate instead of a secret", async () => {
+    const key = join(work, 'app.key');
+    const cert = join(work, 'app.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=mailferry'], { stdio: 'ignore' });
+    idp.certificate = new X509Certificate(readFileSync(cert));
+    const pem = join(work, 'app.pem');
+    writeFileSync(pem, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'), { mode: 0o600 });
+    const fromFallback: AccountSecrets = { signIn: async (_a, word) => (word === 'from' ? { password: password(sources[1]!) } : {}) };
+    const grants = idp.msGrants;
+
+    const secrets = bulkSecrets({ 'to-ms-tenant': TENANT, 'to-ms-client-id': MS_CLIENT_ID, 'to-ms-client-certificate': pem, 'to-ms-authority': `${idp.base}/ms` }, fromFallback);
+    await runAccount(secrets, row(5, url(google, sources[1]!), url(exchange, `m3@${MS_DOMAIN}`)));
+
+    expect(idp.msGrants).toBe(grants + 1);
+    expect(diffSnapshots(await snapshotAccount(addr(google, sources[1]!)), await snapshotAccount(addr(exchange, `m3@${MS_DOMAIN}`))).details).toEqual([]);
   });
 
   it('a refused client secret is one line with the first line of the refusal', async () => {

@@ -1,5 +1,6 @@
-import { generateKeyPairSync, verify } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,8 @@ import { resolveCredentials } from '../../src/auth/imap-credentials.js';
 import type { BulkAccount } from '../../src/bulk/bulk-account.js';
 import { bulkSecrets } from '../../src/bulk/secrets/bulk-secrets.js';
 import { loadServiceAccountKey } from '../../src/bulk/secrets/google-service-account.js';
-import { signedAssertion } from '../../src/bulk/secrets/jwt-assertion.js';
+import { signedJwt } from '../../src/bulk/secrets/jwt-assertion.js';
+import { clientAssertion, loadClientCertificate } from '../../src/bulk/secrets/client-certificate.js';
 import { passwordFileName } from '../../src/bulk/secrets/password-dir.js';
 import { parseAccountUrl } from '../../src/config/account-url.js';
 import { UsageError } from '../../src/errors/errors.js';
@@ -72,7 +74,7 @@ describe('the JWT bearer assertion of a Google service account', () => {
 
   it('is RS256 over header.claims, verifiable with the public key, with the claims Google asks for', () => {
     const claims = { iss: 'mailferry@proj.iam.gserviceaccount.com', sub: 'alice@example.org', scope: 'https://mail.google.com/', aud: 'https://oauth2.googleapis.com/token', iat: 1_700_000_000, exp: 1_700_003_600 };
-    const jwt = signedAssertion(claims, privateKey, 'key-1');
+    const jwt = signedJwt(claims, privateKey, { kid: 'key-1' });
     const [header, body, signature] = jwt.split('.') as [string, string, string];
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'key-1' });
     expect(JSON.parse(Buffer.from(body, 'base64url').toString())).toEqual(claims);
@@ -98,6 +100,38 @@ describe('the JWT bearer assertion of a Google service account', () => {
   });
 });
 
+describe("the client assertion of a Microsoft 365 app's certificate", () => {
+  /** A self-signed certificate and its key in one PEM file, as the app's owner makes them. */
+  function certificateFile(name: string): string {
+    const key = join(work, `${name}.key`);
+    const cert = join(work, `${name}.crt`);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=mailferry'], { stdio: 'ignore' });
+    return file(`${name}.pem`, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
+  }
+  const OPT = '--to-ms-client-certificate';
+
+  it("is signed with the certificate's key, names the certificate by its SHA-1 thumbprint, and is for the token endpoint only", () => {
+    const path = certificateFile('app');
+    const certificate = new X509Certificate(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(readFileSync(path, 'utf8'))![0]);
+    const jwt = clientAssertion(loadClientCertificate(path, OPT), 'app-1', 'https://login.example/t/oauth2/v2.0/token');
+    const [header, body, signature] = jwt.split('.') as [string, string, string];
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', x5t: createHash('sha1').update(certificate.raw).digest('base64url') });
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString());
+    expect(claims).toMatchObject({ aud: 'https://login.example/t/oauth2/v2.0/token', iss: 'app-1', sub: 'app-1' });
+    expect(claims.exp - claims.iat).toBeLessThanOrEqual(600);
+    expect(claims.jti).not.toBe(JSON.parse(Buffer.from(clientAssertion(loadClientCertificate(path, OPT), 'app-1', 'x').split('.')[1]!, 'base64url').toString()).jti);
+    expect(verify('sha256', Buffer.from(`${header}.${body}`), certificate.publicKey, Buffer.from(signature, 'base64url'))).toBe(true);
+  });
+
+  it("refuses a file without a certificate, or whose key is not the certificate's", () => {
+    const keyOnly = file('key-only.pem', readFileSync(join(work, 'app.key'), 'utf8'));
+    expect(() => loadClientCertificate(keyOnly, OPT)).toThrow(usage(`${OPT}: ${keyOnly} holds no certificate (PEM: the certificate and its private key)`));
+    certificateFile('other');
+    const mixed = file('mixed.pem', readFileSync(join(work, 'other.key'), 'utf8') + readFileSync(join(work, 'app.crt'), 'utf8'));
+    expect(() => loadClientCertificate(mixed, OPT)).toThrow(usage(`${OPT}: the private key in ${mixed} is not the certificate's`));
+  });
+});
+
 describe('one source per side', () => {
   it('two sources for a side, or a partial Microsoft 365 credential, are one usage error', () => {
     expect(() => bulkSecrets({ 'from-password-command': 'pass show {user}', 'from-password-dir': work }, noFallback)).toThrow(
@@ -107,7 +141,10 @@ describe('one source per side', () => {
       usage('--to-google-service-account and --to-ms-tenant both say how --to accounts sign in; give one'),
     );
     expect(() => bulkSecrets({ 'to-ms-tenant': 'example.org', 'to-ms-client-id': 'c' }, noFallback)).toThrow(
-      usage('Microsoft 365 client credentials need --to-ms-tenant, --to-ms-client-id and --to-ms-client-secret-file; missing --to-ms-client-secret-file'),
+      usage('Microsoft 365 client credentials need --to-ms-tenant, --to-ms-client-id and --to-ms-client-secret-file or --to-ms-client-certificate; missing --to-ms-client-secret-file or --to-ms-client-certificate'),
+    );
+    expect(() => bulkSecrets({ 'to-ms-tenant': 't', 'to-ms-client-id': 'c', 'to-ms-client-secret-file': 's', 'to-ms-client-certificate': 'c.pem' }, noFallback)).toThrow(
+      usage('--to-ms-client-secret-file and --to-ms-client-certificate both prove the app; give one'),
     );
     // One source on each side is fine.
     expect(() => bulkSecrets({ 'from-password-command': 'pass show {user}', 'to-password-dir': work }, noFallback)).not.toThrow();

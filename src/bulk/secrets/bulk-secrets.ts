@@ -36,7 +36,7 @@ function sideSource(argv: BulkSecretArgs, word: Word): SideSource | undefined {
   const template = argv[`${word}-password-command`];
   const dir = argv[`${word}-password-dir`];
   const keyFile = argv[`${word}-google-service-account`];
-  const ms = ([`${word}-ms-tenant`, `${word}-ms-client-id`, `${word}-ms-client-secret-file`, `${word}-ms-authority`] as const).filter((k) => argv[k] !== undefined);
+  const ms = ([`${word}-ms-tenant`, `${word}-ms-client-id`, `${word}-ms-client-secret-file`, `${word}-ms-client-certificate`, `${word}-ms-authority`] as const).filter((k) => argv[k] !== undefined);
   const given = [
     template !== undefined && opt('password-command'),
     dir !== undefined && opt('password-dir'),
@@ -71,13 +71,18 @@ function sideSource(argv: BulkSecretArgs, word: Word): SideSource | undefined {
   if (ms.length > 0) {
     const tenant = argv[`${word}-ms-tenant`];
     const clientId = argv[`${word}-ms-client-id`];
-    const clientSecretFile = argv[`${word}-ms-client-secret-file`];
-    if (tenant === undefined || clientId === undefined || clientSecretFile === undefined) {
-      const missing = (['ms-tenant', 'ms-client-id', 'ms-client-secret-file'] as const).filter((k) => argv[`${word}-${k}`] === undefined).map(opt);
-      throw new UsageError(`Microsoft 365 client credentials need ${opt('ms-tenant')}, ${opt('ms-client-id')} and ${opt('ms-client-secret-file')}; missing ${missing.join(', ')}`);
+    const secretFile = argv[`${word}-ms-client-secret-file`];
+    const certificateFile = argv[`${word}-ms-client-certificate`];
+    const proof = secretFile !== undefined ? { secretFile } : certificateFile !== undefined ? { certificateFile } : undefined;
+    if (tenant === undefined || clientId === undefined || proof === undefined) {
+      const missing = [tenant === undefined && opt('ms-tenant'), clientId === undefined && opt('ms-client-id'), proof === undefined && `${opt('ms-client-secret-file')} or ${opt('ms-client-certificate')}`];
+      throw new UsageError(
+        `Microsoft 365 client credentials need ${opt('ms-tenant')}, ${opt('ms-client-id')} and ${opt('ms-client-secret-file')} or ${opt('ms-client-certificate')}; missing ${missing.filter((m) => m).join(', ')}`,
+      );
     }
+    if (secretFile !== undefined && certificateFile !== undefined) throw new UsageError(`${opt('ms-client-secret-file')} and ${opt('ms-client-certificate')} both prove the app; give one`);
     // The app's token is the same for every mailbox of the tenant: one source for the side.
-    const tokens = clientCredentialTokens({ tenant, clientId, clientSecretFile, authority: argv[`${word}-ms-authority`] }, word);
+    const tokens = clientCredentialTokens({ tenant, clientId, proof, authority: argv[`${word}-ms-authority`] }, word);
     return async (_account, spec) => ({ ...spec, tokens });
   }
   return undefined;

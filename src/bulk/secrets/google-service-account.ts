@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CachedTokenSource, type AccessTokenSource, type IssuedToken } from '../../auth/access-token.js';
 import { postForm, tokenFields } from '../../auth/token-endpoint.js';
 import { AuthError, UsageError } from '../../errors/errors.js';
-import { signedAssertion } from './jwt-assertion.js';
+import { signedJwt } from './jwt-assertion.js';
 import { readOwnerOnlyFileSync } from './owner-only-file.js';
 import { refusalLine } from './refusal-line.js';
 import { checkTokenUrl } from './token-url.js';
@@ -57,7 +57,8 @@ export function loadServiceAccountKey(path: string, option: string): ServiceAcco
 export function serviceAccountTokens(key: ServiceAccountKey, user: string, option: string): AccessTokenSource {
   const issue = async (): Promise<IssuedToken> => {
     const iat = Math.floor(Date.now() / 1000);
-    const assertion = signedAssertion({ iss: key.clientEmail, sub: user, scope: GMAIL_SCOPE, aud: key.tokenUrl, iat, exp: iat + LIFETIME_S }, key.privateKey, key.privateKeyId);
+    const claims = { iss: key.clientEmail, sub: user, scope: GMAIL_SCOPE, aud: key.tokenUrl, iat, exp: iat + LIFETIME_S };
+    const assertion = signedJwt(claims, key.privateKey, key.privateKeyId ? { kid: key.privateKeyId } : {});
     const answer = await postForm(key.tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
     if (!answer.ok) {
       const client = key.clientId ? `client ID ${key.clientId}` : key.clientEmail;

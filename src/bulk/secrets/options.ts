@@ -23,10 +23,15 @@ function sideOptions(word: 'from' | 'to', side: string): Record<string, Options>
     [`${word}-ms-tenant`]: { type: 'string', group: GROUP, describe: `sign in to every ${side} Microsoft 365 mailbox with an app's client credentials (IMAP.AccessAsApp): the tenant ID or domain` },
     [`${word}-ms-client-id`]: { type: 'string', group: GROUP, describe: `the app (client) ID, with --${word}-ms-tenant` },
     [`${word}-ms-client-secret-file`]: { type: 'string', group: GROUP, describe: `a file (0600) holding the app's client secret, with --${word}-ms-tenant` },
+    [`${word}-ms-client-certificate`]: {
+      type: 'string',
+      group: GROUP,
+      describe: `instead of a secret: a PEM file (0600) holding the certificate uploaded to the app and its private key, with --${word}-ms-tenant`,
+    },
     [`${word}-ms-authority`]: {
       type: 'string',
       group: GROUP,
-      describe: `for tests: the identity platform's URL instead of ${'https://login.microsoftonline.com'} (the token is asked of URL/TENANT/oauth2/v2.0/token)`,
+      describe: "for tests: the identity platform's URL instead of https://login.microsoftonline.com (the token is asked of URL/TENANT/oauth2/v2.0/token)",
     },
   };
 }
@@ -37,7 +42,7 @@ export const bulkSecretOptions: Record<string, Options> = {
   ...sideOptions('to', 'destination'),
 };
 
-type SideKeys<W extends string> = `${W}-${'password-command' | 'password-dir' | 'google-service-account' | 'ms-tenant' | 'ms-client-id' | 'ms-client-secret-file' | 'ms-authority'}`;
+type SideKeys<W extends string> = `${W}-${'password-command' | 'password-dir' | 'google-service-account' | 'ms-tenant' | 'ms-client-id' | 'ms-client-secret-file' | 'ms-client-certificate' | 'ms-authority'}`;
 
 /** The values of bulkSecretOptions as yargs parses them. */
 export type BulkSecretArgs = Partial<Record<SideKeys<'from' | 'to'>, string>>;
