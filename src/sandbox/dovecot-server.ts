@@ -42,9 +42,11 @@ export interface DovecotOptions {
   /**
    * Also accept OAuth2 bearer tokens (passdb oauth2, Dovecot 2.3): each token is POSTed as
    * `token=...` to `introspectionUrl` (RFC 7662), which answers {"active": true, "username": USER}
-   * for a valid one. `mechanisms` default: both.
+   * for a valid one. `mechanisms` default: both. `usernameFormat`: how the login user and that
+   * username are both normalised before they must be equal (Dovecot's username_format, default
+   * `%Lu`; `%Ld` compares their domains, as for an app-only token that reaches a whole domain).
    */
-  oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'> };
+  oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'>; usernameFormat?: string };
   /** Master users, who may log in as any user: as 'user*master', or with SASL PLAIN authzid = user. */
   masterUsers?: Array<{ name: string; password: string }>;
 }
@@ -173,6 +175,7 @@ class SandboxDovecot implements DovecotServer {
     }
     if (oauth2) {
       if (!/^https?:\/\/[^\s]+$/.test(oauth2.introspectionUrl)) throw new Error(`invalid introspection URL ${JSON.stringify(oauth2.introspectionUrl)}`);
+      if (oauth2.usernameFormat !== undefined && !/^[%A-Za-z{}]+$/.test(oauth2.usernameFormat)) throw new Error(`invalid username format ${JSON.stringify(oauth2.usernameFormat)}`);
       await fs.writeFile(
         this.oauth2File,
         [
@@ -181,6 +184,7 @@ class SandboxDovecot implements DovecotServer {
           // Always ask the endpoint: it decides whether a token is (still) active.
           'force_introspection = yes',
           'username_attribute = username',
+          ...(oauth2.usernameFormat !== undefined ? [`username_format = ${oauth2.usernameFormat}`] : []),
           'active_attribute = active',
           'active_value = true',
           '',
