@@ -31,8 +31,9 @@ export const offlineimap: Tool = {
       `remoteport = ${ctx.endpoint.port}`,
       `remoteuser = ${ctx.source.user}`,
       `remotepass = ${PASSWORD}`,
-      'ssl = no',
-      'starttls = no',
+      ...(ctx.endpoint.tls ? ['ssl = yes', `sslcacertfile = ${ctx.server.caFile}`] : ['ssl = no', 'starttls = no']),
+      // It sends COMPRESS without looking at the capabilities, so only where it is offered.
+      ...(ctx.endpoint.compress ? ['usecompression = yes'] : []),
       'readonly = True',
       'maxconnections = 1',
       '',
