@@ -50,6 +50,7 @@ export const PASSWORD = 'bench-password';
 
 /** The shared part of every check: exit status 0 and the expected message count at the destination. */
 export function expectCopy(m: Measurement, counted: number, expected: number, what: string): void {
-  if (m.exitCode !== 0) throw new Error(`${what} failed (exit ${m.exitCode}): ${m.stderr.trim().slice(-2000)}`);
+  // OfflineIMAP reports its errors on stdout.
+  if (m.exitCode !== 0) throw new Error(`${what} failed (exit ${m.exitCode}): ${(m.stderr.trim() || m.stdout.trim()).slice(-2000)}`);
   if (counted !== expected) throw new Error(`${what}: the destination holds ${counted} messages, the source ${expected}`);
 }

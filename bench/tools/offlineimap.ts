@@ -27,7 +27,8 @@ export const offlineimap: Tool = {
       '',
       '[Repository remote]',
       'type = IMAP',
-      `remotehost = ${ctx.endpoint.host}`,
+      // Its certificate check matches DNS names only, not an IP address; localhost is 127.0.0.1.
+      `remotehost = ${ctx.endpoint.tls ? 'localhost' : ctx.endpoint.host}`,
       `remoteport = ${ctx.endpoint.port}`,
       `remoteuser = ${ctx.source.user}`,
       `remotepass = ${PASSWORD}`,
