@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { describeEnvironment } from './environment.js';
 import { Lab } from './lab.js';
 import { measure, stopAll } from './measure.js';
-import { addNewMail } from './new-mail.js';
+import { prepareNewMail, type NewMail } from './new-mail.js';
 import { CASES, caseLabel, type Case } from './plan.js';
 import { markdown, save, type Results } from './report.js';
 import { addMeasurement, type Row } from './results.js';
@@ -107,7 +107,7 @@ async function runAll(lab: Lab, cases: Case[]): Promise<Row[]> {
       const workDir = mkdtempSync(join(tmpdir(), 'mf-bench-run-'));
       let phase: Phase = 'full';
       let run: PreparedRun | undefined;
-      let removeNewMail: (() => Promise<void>) | undefined;
+      let newMail: NewMail | undefined;
       const server = lab.server(c.link);
       const source = { user: c.corpus.user, messages: lab.loaded(c.link, c.corpus).messages };
       try {
@@ -116,7 +116,8 @@ async function runAll(lab: Lab, cases: Case[]): Promise<Row[]> {
         const proxy = lab.proxy(c.link);
         for (phase of phasesOf(c)) {
           if (phase === 'update') {
-            removeNewMail = await addNewMail(server, c.corpus);
+            newMail = await prepareNewMail(server, c.corpus);
+            await newMail.add();
             source.messages += NEW_MESSAGES;
           }
           const before = proxy && { ...proxy.bytes };
@@ -137,7 +138,7 @@ async function runAll(lab: Lab, cases: Case[]): Promise<Row[]> {
         log(`FAILED ${caseLabel(c)} (${phase}): ${reason}`);
       } finally {
         await run?.cleanup();
-        await removeNewMail?.();
+        await newMail?.remove();
         rmSync(workDir, { recursive: true, force: true });
       }
     }
