@@ -90,8 +90,7 @@ async function runAll(lab: Lab, cases: Case[]): Promise<Row[]> {
   for (const c of cases) {
     const { messages, bytes } = lab.loaded(c.link, c.corpus);
     const row = (phase: Phase): Row => ({
-      tool: c.tool.name, rttMs: c.link.rttMs, tls: c.link.tls, rate: c.link.rate ?? null, corpus: c.corpus.name, phase,
-      messages, bytes,
+      tool: c.tool.name, rttMs: c.link.rttMs, tls: c.link.tls, rate: c.link.rate ?? null, corpus: c.corpus.name, phase, messages, bytes,
       status: 'ok', wallSeconds: [], cpuSeconds: [], machineCpuSeconds: [], peakRssMb: [],
     });
     const r = new Map(phasesOf(c).map((p) => [p, row(p)]));
