@@ -49,6 +49,8 @@ export interface DovecotOptions {
   oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'>; usernameFormat?: string };
   /** Master users, who may log in as any user: as 'user*master', or with SASL PLAIN authzid = user. */
   masterUsers?: Array<{ name: string; password: string }>;
+  /** default false: load imap_zlib, so the server offers COMPRESS=DEFLATE (RFC 4978) */
+  compress?: boolean;
 }
 
 export interface DovecotServer {
@@ -100,7 +102,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
     for (const sub of ['tls', 'log', 'mail']) await fs.mkdir(path.join(dir, sub), { mode: 0o700 });
     const certs = await makeCertificates(path.join(dir, 'tls'));
     const specialFolders = opts.specialUse === false ? [] : SPECIAL_USE.map(([name, flag]) => [opts.specialUseNames?.[name] ?? name, flag] as const);
-    const server = new SandboxDovecot(host, dir, keepDir, identity, certs, opts.layout ?? 'fs', specialFolders, opts.prefix ?? '', { oauth2: opts.oauth2, masterUsers: opts.masterUsers });
+    const server = new SandboxDovecot(host, dir, keepDir, identity, certs, opts.layout ?? 'fs', specialFolders, opts.prefix ?? '', { oauth2: opts.oauth2, masterUsers: opts.masterUsers }, opts.compress ?? false);
     await fs.writeFile(server.usersFile, '', { mode: 0o600 });
     await server.writeAuthFiles();
     for (const u of opts.users) await server.addUser(u);
@@ -149,6 +151,7 @@ class SandboxDovecot implements DovecotServer {
     private readonly specialFolders: ReadonlyArray<readonly [string, string]>,
     private readonly prefix: string,
     private readonly extraAuth: Pick<DovecotOptions, 'oauth2' | 'masterUsers'>,
+    private readonly compress: boolean,
   ) {
     this.caFile = certs.caFile;
     this.wrongCertFile = certs.wrongCertFile;
@@ -388,7 +391,7 @@ class SandboxDovecot implements DovecotServer {
       `mail_location = ${mailLocation}`,
       block('namespace inbox', ['inbox = yes', `separator = ${separator}`, ...(this.prefix ? [`prefix = ${this.prefix}`] : []), ...specialMailboxes]),
       'mail_plugins = $mail_plugins quota',
-      block('protocol imap', ['mail_plugins = $mail_plugins imap_quota']),
+      block('protocol imap', [`mail_plugins = $mail_plugins imap_quota${this.compress ? ' imap_zlib' : ''}`]),
       block('plugin', [
         'quota = count:User quota',
         'quota_vsizes = yes',
