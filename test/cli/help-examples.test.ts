@@ -366,8 +366,10 @@ const examples = declaredExamples();
 describe('every --help example runs as shown against the sandbox', () => {
   it('each example of each command is in its --help, and this test knows how every one runs', async () => {
     expect(examples.length).toBeGreaterThan(10);
-    for (const command of new Set(examples.map((e) => e.command))) {
-      const help = await runCli([command, '--help']);
+    const commands = [...new Set(examples.map((e) => e.command))];
+    const helps = await Promise.all(commands.map((command) => runCli([command, '--help'])));
+    for (const [i, command] of commands.entries()) {
+      const help = helps[i]!;
       const shown = help.stdout.slice(help.stdout.indexOf('Examples:')).split(/\s+/);
       for (const e of examples.filter((x) => x.command === command)) {
         // The help text wraps an example beside its description: the words of each, in order.
