@@ -22,6 +22,7 @@ export function etaLine(eta: Eta | undefined, afterSeconds: number): string {
 }
 
 function duration(seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
