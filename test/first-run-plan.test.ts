@@ -18,7 +18,7 @@ let server: DovecotServer;
 let link: SlowLink;
 const url = (user: string, port = server.port) => `imap://${user}@${server.host}:${port}`;
 const migrate = (from: string, to: string, state: string, extra: string[] = []) =>
-  runCli(['migrate', '--from', from, '--to', to, '--state', join(work, state), '--json', ...extra], env);
+  runCli(['migrate', '--from', from, '--to', to, '--state', join(work, state), ...extra], env);
 
 beforeAll(async () => {
   server = await startDovecot({
@@ -26,6 +26,7 @@ beforeAll(async () => {
       { name: 'src', password: PASSWORD },
       // 100 KiB: less than src's mail.
       { name: 'small', password: PASSWORD, extra: 'userdb_quota_rule=*:storage=100K' },
+      { name: 'small-json', password: PASSWORD, extra: 'userdb_quota_rule=*:storage=100K' },
       { name: 'roomy', password: PASSWORD },
       { name: 'again', password: PASSWORD },
     ],
@@ -42,9 +43,9 @@ afterAll(async () => {
 });
 
 describe('a first run says what it will do before it copies', () => {
-  it('folders, messages and bytes after the filters as a dry run counts them, the free quota, a warning when the mail exceeds it, and the plan in --json; the rerun tells no plan', async () => {
+  it('folders, messages and bytes after the filters as a dry run counts them, the free quota, and a warning when the mail exceeds it; the rerun tells no plan', async () => {
     const filter = ['--max-size', '20000'];
-    const dry = await migrate(url('src'), url('small'), 'small.sqlite', ['--dry-run', ...filter]);
+    const dry = await migrate(url('src'), url('small'), 'small.sqlite', ['--dry-run', '--json', ...filter]);
     expect(dry.code, dry.stderr).toBe(0);
     const expected = JSON.parse(dry.stdout).totals;
     expect(expected.skipped).toBeGreaterThan(0);
@@ -52,21 +53,31 @@ describe('a first run says what it will do before it copies', () => {
 
     const first = await migrate(url('src'), url('small'), 'small.sqlite', filter);
     expect(first.code).toBe(EXIT_CODES.quota.status);
-    const plan = { folders: expected.folders, messages: expected.copied, bytes: expected.bytes, skipped: expected.skipped, quota: { limitBytes: 100 * 1024, usedBytes: 0, freeBytes: 100 * 1024 }, overQuota: true };
-    expect(JSON.parse(first.stdout).plan).toEqual(plan);
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
     expect(first.stderr).toContain(
-      `first run (no checkpoint yet): ${plan.folders} folders, ${plan.messages} messages to copy, ${mb(plan.bytes)} at the source (${plan.skipped} left out by the filters)\n` +
+      `first run (no checkpoint yet): ${expected.folders} folders, ${expected.copied} messages to copy, ${mb(expected.bytes)} at the source (${expected.skipped} left out by the filters)\n` +
         'destination quota: 0.1 MB free of 0.1 MB\n' +
-        `warning: the ${mb(plan.bytes)} to copy exceed the destination's free quota (0.1 MB): the run will stop when the destination is full\n`,
+        `warning: the ${mb(expected.bytes)} to copy exceed the destination's free quota (0.1 MB): the run will stop when the destination is full\n`,
     );
-    // Told before the first message was copied: nothing of the run precedes it but the plan.
+    // Told before the first message was copied: nothing of the run precedes it.
     expect(first.stderr.indexOf('first run')).toBe(0);
 
     const rerun = await migrate(url('src'), url('small'), 'small.sqlite', filter);
     expect(rerun.code).toBe(EXIT_CODES.quota.status);
     expect(rerun.stderr).not.toContain('first run');
     expect(rerun.stderr).not.toContain('destination quota');
+  }, 120_000);
+
+  it('--json: the plan is in the summary (also of a run that fails), stderr has only the warning; a rerun has no plan', async () => {
+    const dry = JSON.parse((await migrate(url('src'), url('small-json'), 'small-json.sqlite', ['--dry-run', '--json'])).stdout).totals;
+    const first = await migrate(url('src'), url('small-json'), 'small-json.sqlite', ['--json']);
+    expect(first.code).toBe(EXIT_CODES.quota.status);
+    const quota = { limitBytes: 100 * 1024, usedBytes: 0, freeBytes: 100 * 1024 };
+    expect(JSON.parse(first.stdout).plan).toEqual({ folders: dry.folders, messages: dry.copied, bytes: dry.bytes, skipped: 0, quota, overQuota: true });
+    expect(first.stderr).toMatch(/^warning: the .* MB to copy exceed the destination's free quota \(0\.1 MB\)/);
+    expect(first.stderr).not.toContain('first run');
+
+    const rerun = await migrate(url('src'), url('small-json'), 'small-json.sqlite', ['--json']);
     expect(JSON.parse(rerun.stdout).plan).toBeUndefined();
   }, 120_000);
 
@@ -81,6 +92,7 @@ describe('a first run says what it will do before it copies', () => {
     const first = await migrate(url('src', link.port), url('roomy'), 'roomy.sqlite', ['--eta-after-ms', '1500']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain('destination quota: 10737.4 MB free of 10737.4 MB\n');
+    expect(first.stdout).toMatch(/^migrate: \d+ copied/m);
     const etas = first.stderr.split('\n').filter((l) => l.startsWith('ETA'));
     expect(etas).toHaveLength(1);
     expect(etas[0]).toMatch(/^ETA: (\d+\.\d|\d+) s left, from the rate of the first 1\.5 s \(\d+\.\d MB\/s, \d+\.\d msg\/s\) by (bytes|messages), which held steadier$/);
@@ -91,11 +103,14 @@ describe('a first run says what it will do before it copies', () => {
   }, 120_000);
 
   it('a first backup tells its plan too, without a quota (a directory has none)', async () => {
-    const run = await runCli(['backup', '--from', url('src'), '--to', join(work, 'backup'), '--json'], env);
+    const json = await runCli(['backup', '--from', url('src'), '--to', join(work, 'backup-json'), '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const t = JSON.parse(json.stdout).totals;
+    expect(JSON.parse(json.stdout).plan).toEqual({ folders: t.folders, messages: t.copied, bytes: t.bytes, skipped: 0, overQuota: false });
+    expect(json.stderr).toBe('');
+    const run = await runCli(['backup', '--from', url('src'), '--to', join(work, 'backup')], env);
     expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse(run.stdout);
-    expect(summary.plan).toEqual({ folders: summary.totals.folders, messages: summary.totals.copied, bytes: summary.totals.bytes, skipped: 0, overQuota: false });
-    expect(run.stderr).toContain(`first run (no checkpoint yet): ${summary.totals.folders} folders, ${summary.totals.copied} messages to copy`);
+    expect(run.stderr).toMatch(new RegExp(`^first run \\(no checkpoint yet\\): ${t.folders} folders, ${t.copied} messages to copy, ${(t.bytes / 1e6).toFixed(1)} MB at the source\n`));
     expect(run.stderr).not.toContain('quota');
   }, 120_000);
 });

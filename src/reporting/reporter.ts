@@ -38,16 +38,17 @@ export interface ReporterOptions {
 export function createReporter(opts: ReporterOptions): Reporter {
   const live = opts.quiet || opts.json ? undefined : opts.tty ? new BarsDisplay() : new PlainDisplay(opts.logger);
   const sofar = new RunSoFar(opts.command);
-  // Plain lines like the notices (--quiet drops them; a quota warning stays).
+  // Part of the progress, so only where progress shows (not with --quiet or --json, whose
+  // summary has the plan); a quota warning is a warning, and shows always.
   const eta = new EtaWatch(opts.etaAfterMs ?? ETA_AFTER_MS, (line) => opts.logger.info(line));
   return {
     emit(event) {
       sofar.emit(event);
       if (event.type === 'first-run') {
         const lines = firstRunLines(event.plan);
-        for (const line of lines.info) opts.logger.info(line);
+        if (live) for (const line of lines.info) opts.logger.info(line);
         if (lines.warning) opts.logger.warn(lines.warning);
-        eta.start(event.plan);
+        if (live) eta.start(event.plan);
       } else if (event.type === 'progress') eta.progress(event.messages, event.bytes);
       if (event.type === 'notice') opts.logger.warn(event.message);
       else if (event.type === 'folder-done' && event.report.error) opts.logger.error(`${event.report.source}: ${event.report.error}`);
