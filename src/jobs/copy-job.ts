@@ -128,7 +128,11 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
     try {
       const { pairs, created } = destPairs(req, plan);
       for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
-      const runPlan = firstRun ? await firstRunPlan({ source: req.source, dest: req.dest, options, connections: req.connections }, pairs) : undefined;
+      // Read-only, so retried after a broken connection as connecting and listing are.
+      const planned = firstRun
+        ? await reconnecting('counting the first run', () => firstRunPlan({ source: req.source, dest: req.dest, options, connections: req.connections }, pairs), { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal })
+        : undefined;
+      const runPlan = planned?.value;
       if (runPlan) req.emit({ type: 'first-run', plan: runPlan });
       req.emit({
         type: 'plan',
@@ -154,7 +158,9 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       );
       // Only the pairs whose destination folder exists (as before, when a refused one was no pair).
       await req.afterTransfer?.({ pairs: pairs.filter((p) => !p.createDest || created.has(p)), reports, checkpoint });
-      return finishResult({ ...base, folders: reports, seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location, ...(runPlan ? { plan: runPlan } : {}) });
+      return finishResult({
+        ...base, reconnects: base.reconnects + (planned?.reconnects ?? 0), folders: reports, seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location, ...(runPlan ? { plan: runPlan } : {}),
+      });
     } finally {
       checkpoint.close();
     }
