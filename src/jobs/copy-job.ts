@@ -123,17 +123,17 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       }
     }
 
-    const firstRun = !existsSync(req.statePath);
+    const { pairs, created } = destPairs(req, plan);
+    for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
+    // Counted before the checkpoint exists, so a run stopped meanwhile is still a first run; read
+    // only, so retried after a broken connection as connecting and listing are.
+    const planned = existsSync(req.statePath)
+      ? undefined
+      : await reconnecting('counting the first run', () => firstRunPlan({ source: req.source, dest: req.dest, options, connections: req.connections }, pairs), { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal });
+    const runPlan = planned?.value;
+    if (runPlan) req.emit({ type: 'first-run', plan: runPlan });
     const checkpoint = SqliteCheckpoint.open(req.statePath, identity, owner);
     try {
-      const { pairs, created } = destPairs(req, plan);
-      for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
-      // Read-only, so retried after a broken connection as connecting and listing are.
-      const planned = firstRun
-        ? await reconnecting('counting the first run', () => firstRunPlan({ source: req.source, dest: req.dest, options, connections: req.connections }, pairs), { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal })
-        : undefined;
-      const runPlan = planned?.value;
-      if (runPlan) req.emit({ type: 'first-run', plan: runPlan });
       req.emit({
         type: 'plan',
         folders: pairs.length,
