@@ -5,9 +5,10 @@
 //
 //   npm run build && node --import tsx bench/memory.ts [row ...]
 //
-// Rows: migrate-1, migrate-4, backup-maildir, backup-mbox, restore, text-5k, text-200k (the last
-// two need MEMORY_TEXT=1, text-200k also MEMORY_LARGE=1: they load their own corpora). Default:
-// the five 5k rows. MEMORY_DEBUG=1 passes MAILFERRY_DEBUG_MEMORY to the runs.
+// Rows: migrate-1, migrate-4, backup-maildir, backup-mbox, restore (from backup-maildir's
+// directory, so after it), and text-5k, text-200k (migrate, 4 connections), which load their own
+// text corpora (200k takes long). Default: the five 5k rows. Every row runs over TLS (imaps).
+// MEMORY_DEBUG=1 passes MAILFERRY_DEBUG_MEMORY=1 to the runs (their memory peaks by kind).
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
