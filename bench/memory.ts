@@ -27,7 +27,7 @@ const TEXT_200K = corpus('200k text', 'text200k', { seed: 50_000, messages: 200_
 
 const rows = process.argv.slice(2);
 const wanted = rows.length > 0 ? rows : ['migrate-1', 'migrate-4', 'backup-maildir', 'backup-mbox', 'restore'];
-const corpora: BenchCorpus[] = [MAIN];
+const corpora: BenchCorpus[] = wanted.some((r) => !r.startsWith('text-')) ? [MAIN] : [];
 if (wanted.includes('text-5k')) corpora.push(TEXT_5K);
 if (wanted.includes('text-200k')) corpora.push(TEXT_200K);
 
