@@ -5,11 +5,13 @@ import { exitStatus } from './errors/exit-codes.js';
 import { tolerateClosedPipe } from './reporting/closed-pipe.js';
 import { failureOf } from './errors/failure.js';
 import { StderrLogger } from './reporting/logger.js';
+import { traceMemory } from './reporting/memory-trace.js';
 
 /** The only module that ends the process: everything else throws typed errors or returns. */
 async function main(): Promise<number> {
   tolerateClosedPipe(process.stdout);
   tolerateClosedPipe(process.stderr);
+  if (process.env.MAILFERRY_DEBUG_MEMORY) traceMemory();
   const debug = process.argv.includes('--debug');
   const logger = new StderrLogger(debug ? 'debug' : process.argv.includes('--quiet') || process.argv.includes('-q') ? 'warn' : 'info');
   const abort = new AbortController();

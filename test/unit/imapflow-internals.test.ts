@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,15 @@ import { ImapFlow } from '../../src/stores/imap/imapflow-client.js';
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
 const installed = (require('imapflow/package.json') as { version: string }).version;
+
+/** An ImapFlow whose socket records what is written to it; `takes`: whether it asks for no pause (write answers true). */
+function connected(takes = true): { client: { send(data: unknown): Promise<void>; write(chunk: unknown): void }; written: Buffer[]; socket: EventEmitter } {
+  const client = new ImapFlow({ host: 'localhost', port: 1, logger: false }) as unknown as Record<string, unknown>;
+  const written: Buffer[] = [];
+  const socket = Object.assign(new EventEmitter(), { destroyed: false, write: (b: Buffer) => written.push(b) > 0 && takes });
+  Object.assign(client, { socket, writeSocket: socket });
+  return { client: client as unknown as { send(data: unknown): Promise<void>; write(chunk: unknown): void }, written, socket };
+}
 
 describe('imapflow internals mailferry depends on', () => {
   it('is pinned to one exact version, the one installed', () => {
@@ -36,18 +46,33 @@ describe('imapflow internals mailferry depends on', () => {
     expect(tools.formatFlag('\\Recent'), 'formatFlag refuses \\Recent').toBe(false);
   });
 
-  it('the command compiler wrap in imapflow-client.ts still sends LITERAL+ literals', async () => {
+  it('the command compiler wrap in imapflow-client.ts still sends LITERAL+ literals, each message as the buffer it was given', async () => {
     const handler = require('imapflow/lib/handler/imap-handler.js') as { compiler?: unknown };
     expect(typeof handler.compiler, 'imapflow/lib/handler/imap-handler.js no longer exports compiler, which imapflow-client.ts wraps').toBe('function');
-    const client = new ImapFlow({ host: 'localhost', port: 1, logger: false });
-    const sent: string[] = [];
-    const internals = client as unknown as { write(chunk: unknown): void; send(data: unknown): Promise<void> };
-    expect(typeof internals.send, 'ImapFlow#send (where commands are compiled) is gone').toBe('function');
-    internals.write = (chunk) => sent.push(String(chunk));
+    const { client, written } = connected();
+    expect(typeof client.send, 'ImapFlow#send (where commands are compiled) is gone').toBe('function');
     // Over 4096 bytes: LITERAL- alone would make it a synchronizing literal.
-    const literal = 'x'.repeat(5000);
-    await internals.send({ tag: 'A1', command: 'APPEND', attributes: [{ type: 'ATOM', value: 'INBOX' }, { type: 'LITERAL', value: literal }], options: { literalPlus: true } });
-    expect(sent[0], 'ImapFlow#send no longer looks the compiler up on imap-handler.js at each call: APPEND would wait for "+" per message').toContain('{5000+}\r\n' + literal);
+    const first = Buffer.from('x'.repeat(5000));
+    // The last over 64 KB: imapflow writes the final CRLF after a large buffer instead of copying it.
+    const second = Buffer.from('y'.repeat(70_000));
+    const attributes = [{ type: 'ATOM', value: 'INBOX' }, [{ type: 'ATOM', value: '\\Seen' }], { type: 'LITERAL', value: first }, [], { type: 'STRING', value: ' 5-Jan-2024 03:04:05 +0000' }, { type: 'LITERAL', value: second }];
+    await client.send({ tag: 'A1', command: 'APPEND', attributes, options: { literalPlus: true } });
+    expect(Buffer.concat(written).toString(), 'ImapFlow#send no longer looks the compiler up on imap-handler.js at each call: APPEND would wait for "+" per message').toBe(
+      `A1 APPEND INBOX (\\Seen) {5000+}\r\n${first} () " 5-Jan-2024 03:04:05 +0000" {70000+}\r\n${second}\r\n`,
+    );
+    expect(written.includes(first) && written.includes(second), 'a message was copied into the command instead of written as it is').toBe(true);
+  });
+
+  it('ImapFlow#write, wrapped, gives the socket a large buffer a slice at a time, the next only after "drain"', () => {
+    const { client, written, socket } = connected(false);
+    const message = Buffer.alloc(1 << 20, 0x61);
+    client.write(message);
+    client.write('A2 NOOP');
+    expect(written, 'the whole message went to the socket at once: over TLS its ciphertext would wait in memory beside it').toHaveLength(1);
+    expect(written[0]!.length).toBe(256 * 1024);
+    for (let i = 0; i < 8 && written.length < 6; i++) socket.emit('drain');
+    expect(written.map((b) => b.length), 'the slices, then CRLF, then the next command, in order').toEqual([...Array(4).fill(256 * 1024), 2, 9]);
+    expect(Buffer.concat(written).equals(Buffer.concat([message, Buffer.from('\r\nA2 NOOP\r\n')]))).toBe(true);
   });
 
   it('ImapFlow still has the private members mailferry uses', () => {

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import type { ImapFlow as ImapFlowClass } from 'imapflow';
 
 /**
- * imapflow, with non-synchronizing literals for our APPENDs.
+ * imapflow, with non-synchronizing literals for our APPENDs, and message bytes written without
+ * copies.
  *
  * imapflow 2.x compiles every command with `literalMinus` only, so on a LITERAL+ server (RFC 7888)
  * each literal over 4 KB still waits for the server's "+" continuation: one round trip per
@@ -10,19 +11,164 @@ import type { ImapFlow as ImapFlowClass } from 'imapflow';
  * nothing passes it. We load imapflow's CommonJS build, whose command sender looks the compiler up
  * on the handler module at each call, and wrap that lookup: a command whose exec options say
  * `literalPlus: true` (multi-append.ts sets it only when the server advertises LITERAL+) is
- * compiled with it. If a future imapflow moves the compiler, the wrap finds nothing and APPEND
- * simply keeps the slower synchronizing literals; test/unit/imapflow-internals.test.ts checks that it
- * applies (imapflow is pinned to the exact version in package.json for this).
+ * compiled with it, into the pieces between its literals and the literals themselves (`Frames`),
+ * where imapflow would concatenate the whole command, a copy of every message in it.
+ *
+ * Every write then goes out in order through a paced queue: a large buffer in slices of
+ * `SLICE_BYTES`, the next only once the socket has taken the last. Handed to a TLS socket at once,
+ * a 20 MB message is encrypted at once, and its ciphertext waits in memory beside it.
+ *
+ * If a future imapflow moves the compiler or `write`, the wraps find nothing and APPEND keeps the
+ * slower synchronizing literals and copies; test/unit/imapflow-internals.test.ts checks that they
+ * apply (imapflow is pinned to the exact version in package.json for this).
  */
 const require = createRequire(import.meta.url);
 const handler = require('imapflow/lib/handler/imap-handler.js') as { compiler?: Compiler };
+const { ImapFlow: ImapFlowImpl } = require('imapflow') as { ImapFlow: typeof ImapFlowClass };
 
-type Compiler = (data: { options?: { literalPlus?: boolean } }, options?: Record<string, unknown>) => unknown;
+interface CommandData {
+  tag?: string;
+  command?: string;
+  attributes?: unknown[];
+  options?: { literalPlus?: boolean };
+}
+type Compiler = (data: CommandData, options?: { asArray?: boolean; isLogging?: boolean; literalPlus?: boolean }) => unknown;
+
+/** A command as the buffers to write one after another (the whole command; imapflow adds the final CRLF). */
+export class Frames {
+  constructor(readonly parts: Buffer[]) {}
+}
 
 const original = handler.compiler;
 if (typeof original === 'function') {
-  handler.compiler = (data, options) => original(data, data?.options?.literalPlus ? { ...options, literalPlus: true } : options);
+  handler.compiler = (data, options) => {
+    if (!data?.options?.literalPlus) return original(data, options);
+    if (options?.asArray && !options.isLogging) return [new Frames(framesOf(original, data))];
+    return original(data, { ...options, literalPlus: true });
+  };
 }
 
-export const ImapFlow: typeof ImapFlowClass = (require('imapflow') as { ImapFlow: typeof ImapFlowClass }).ImapFlow;
+interface LiteralNode {
+  type: 'LITERAL';
+  value?: Buffer | string;
+  isLiteral8?: boolean;
+}
+const isLiteral = (node: unknown): node is LiteralNode => (node as { type?: unknown } | null)?.type === 'LITERAL';
+
+/**
+ * The command as imapflow's compiler writes it with LITERAL+, but each top-level literal's data as
+ * a part of its own: the text between literals is compiled by imapflow (quoting, validation), the
+ * literal markers here, as the compiler writes them (a space before and after each literal).
+ */
+function framesOf(compile: Compiler, data: CommandData): Buffer[] {
+  const text = (attributes: unknown[], head: boolean): Buffer =>
+    compile(head ? { tag: data.tag, command: data.command, attributes } : { attributes }, { literalPlus: true }) as Buffer;
+  const parts: Buffer[] = [];
+  let segment: unknown[] = [];
+  let head = true;
+  for (const node of data.attributes ?? []) {
+    if (!isLiteral(node)) {
+      segment.push(node);
+      continue;
+    }
+    const value = typeof node.value === 'string' ? Buffer.from(node.value) : (node.value ?? Buffer.alloc(0));
+    const before = text(segment, head);
+    parts.push(Buffer.concat([head ? before : Buffer.concat([SPACE, before]), Buffer.from(` ${node.isLiteral8 ? '~' : ''}{${value.length}+}\r\n`)]));
+    if (value.length > 0) parts.push(value);
+    segment = [];
+    head = false;
+  }
+  const tail = text(segment, head);
+  if (head || tail.length > 0) parts.push(head ? tail : Buffer.concat([SPACE, tail]));
+  return parts;
+}
+
+const SPACE = Buffer.from(' ');
+
+/** Large buffers go to the socket in slices of this size, each once the socket has taken the last. */
+const SLICE_BYTES = 256 * 1024;
+
+interface Writable {
+  destroyed?: boolean;
+  write(chunk: Buffer): boolean;
+  once(event: string, listener: () => void): unknown;
+  removeListener(event: string, listener: () => void): unknown;
+}
+interface Internals {
+  socket?: unknown;
+  writeSocket?: Writable | false | null;
+  commandParts: unknown[];
+  write(chunk: unknown): unknown;
+}
+
+/** What imapflow writes on one connection, in order, paced by the socket. */
+class Outbox {
+  private readonly queue: Buffer[] = [];
+  private waiting = false;
+
+  constructor(private readonly client: Internals) {}
+
+  push(frames: Buffer[]): void {
+    for (const f of frames) {
+      if (f.length <= SLICE_BYTES) this.queue.push(f);
+      else for (let at = 0; at < f.length; at += SLICE_BYTES) this.queue.push(f.subarray(at, at + SLICE_BYTES));
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.waiting && this.queue.length > 0) {
+      const socket = this.client.writeSocket;
+      // A connection gone is imapflow's to report; what was still to go goes nowhere.
+      if (!socket || socket.destroyed) {
+        this.queue.length = 0;
+        return;
+      }
+      if (!socket.write(this.queue.shift()!) && this.queue.length > 0) this.awaitDrain(socket);
+    }
+  }
+
+  private awaitDrain(socket: Writable): void {
+    this.waiting = true;
+    const go = (): void => {
+      for (const event of ['drain', 'close', 'error']) socket.removeListener(event, go);
+      this.waiting = false;
+      this.pump();
+    };
+    for (const event of ['drain', 'close', 'error']) socket.once(event, go);
+  }
+}
+
+const outboxes = new WeakMap<object, Outbox>();
+const originalWrite = (ImapFlowImpl.prototype as unknown as Internals).write;
+if (typeof originalWrite === 'function') {
+  (ImapFlowImpl.prototype as unknown as Internals).write = function (this: Internals, chunk: unknown): unknown {
+    const socket = this.writeSocket;
+    // imapflow's own checks and errors for a connection that is gone.
+    if (!socket || socket.destroyed) return originalWrite.call(this, chunk instanceof Frames ? Buffer.alloc(0) : chunk);
+    // imapflow frames the chunk (CRLF, logging, counters) into what it would write to the socket.
+    const frames: Buffer[] = [];
+    this.writeSocket = { destroyed: false, write: (b: Buffer) => frames.push(b) > 0, once: () => undefined, removeListener: () => undefined };
+    try {
+      if (!(chunk instanceof Frames)) originalWrite.call(this, chunk);
+      else {
+        const rest = this.commandParts;
+        // Only the last part ends the command with CRLF (imapflow adds it when no part is left).
+        chunk.parts.forEach((part, i) => {
+          this.commandParts = i < chunk.parts.length - 1 ? [undefined] : rest;
+          originalWrite.call(this, part);
+        });
+        this.commandParts = rest;
+      }
+    } finally {
+      this.writeSocket = socket;
+    }
+    let outbox = outboxes.get(this);
+    if (!outbox) outboxes.set(this, (outbox = new Outbox(this)));
+    outbox.push(frames);
+    return undefined;
+  };
+}
+
+export const ImapFlow: typeof ImapFlowClass = ImapFlowImpl;
 export type ImapFlow = ImapFlowClass;
