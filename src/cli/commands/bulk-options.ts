@@ -1,0 +1,42 @@
+import type { Options } from 'yargs';
+import { backupOptions } from './backup.js';
+import { migrateOptions } from './migrate.js';
+
+/**
+ * Options of the single command that do not apply to every row of a list alike: the accounts
+ * (from the list), --state (each account has its own checkpoint), the printing modes, the password
+ * commands (a template for every row: see docs/bulk.md), --*-authzid (it would open one mailbox for
+ * every row), --archive/--keep (one archive name for every backup).
+ */
+const NOT_PER_RUN = new Set([
+  'from', 'to', 'state', 'json', 'quiet', 'dry-run', 'check-login', 'just-folders',
+  'from-password-command', 'to-password-command', 'from-authzid', 'to-authzid', 'archive', 'keep',
+]);
+
+const perRun = (table: Record<string, Options>): Record<string, Options> => Object.fromEntries(Object.entries(table).filter(([name]) => !NOT_PER_RUN.has(name)));
+
+export const bulkStatusFileOption: Record<string, Options> = {
+  status: { type: 'string', group: 'Bulk:', describe: "the campaign's status file (default: LIST's name with .status.sqlite, beside it; per-account checkpoints and logs go in the directory of the same name with .d)" },
+};
+
+const bulkOwnOptions: Record<string, Options> = {
+  parallel: { type: 'number', default: 4, group: 'Bulk:', describe: 'accounts run at once' },
+  'max-per-host': { type: 'number', group: 'Bulk:', describe: 'at most this many accounts at once against one server host (default: no cap beyond --parallel and the profiles\' connectionsPerHost)' },
+  retries: { type: 'number', default: 3, group: 'Bulk:', describe: 'retries of an account that failed with a transient cause (connection, timeout, BYE, throttling), with exponential backoff' },
+  ...bulkStatusFileOption,
+  'allow-passwords-in-list': { type: 'boolean', default: false, group: 'Bulk:', describe: 'accept from_password/to_password columns (the list file must be mode 0600)' },
+  json: { type: 'boolean', default: false, group: 'Bulk:', describe: 'print the campaign status (as bulk status --json) on stdout at the end' },
+  quiet: { type: 'boolean', default: false, alias: 'q', group: 'Bulk:', describe: 'no progress, only warnings and errors' },
+};
+
+export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...bulkOwnOptions };
+export const bulkBackupOptions: Record<string, Options> = { ...perRun(backupOptions), ...bulkOwnOptions };
+
+export const bulkStatusOptions: Record<string, Options> = {
+  ...bulkStatusFileOption,
+  json: { type: 'boolean', default: false, group: 'Bulk:', describe: 'print the campaign (every account, throughput samples) and its totals as JSON' },
+  failed: { type: 'boolean', default: false, group: 'Bulk:', describe: 'only the failed accounts, with their error lines' },
+};
+
+/** Each subcommand's table, for option-values.ts (which binds `--option -value` pairs). */
+export const BULK_TABLES: Readonly<Record<string, Record<string, Options>>> = { migrate: bulkMigrateOptions, backup: bulkBackupOptions, status: bulkStatusOptions };

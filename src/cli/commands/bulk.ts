@@ -1,0 +1,84 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { BulkCommand } from '../../bulk/bulk-account.js';
+import type { CliContext } from '../context.js';
+import { bulkBackupOptions, bulkMigrateOptions, bulkStatusOptions } from './bulk-options.js';
+
+export interface BulkRunArgs {
+  list: string;
+  status?: string;
+  parallel: number;
+  'max-per-host'?: number;
+  retries: number;
+  'allow-passwords-in-list': boolean;
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+  connections: number;
+  'profile-file'?: string;
+  'from-profile'?: string;
+  'to-profile'?: string;
+  'from-password-file'?: string;
+  'to-password-file'?: string;
+  'from-oauth2-token-command'?: string;
+  'to-oauth2-token-command'?: string;
+  'from-oauth2'?: string;
+  'to-oauth2'?: string;
+  [option: string]: unknown;
+}
+
+export interface BulkStatusArgs {
+  list?: string;
+  status?: string;
+  json: boolean;
+  failed: boolean;
+}
+
+function bulkRunCommand(command: BulkCommand, ctx: CliContext): CommandModule {
+  const what = command === 'migrate' ? 'migrate every account pair of LIST (columns from, to: account URLs)' : 'back up every account of LIST (columns from: account URL, to: directory)';
+  return {
+    command: `${command} <list>`,
+    describe: `${what}, resumable: a rerun rechecks the done accounts, retries the failed ones, resumes the interrupted ones`,
+    builder: (y: Argv) =>
+      y
+        .positional('list', { type: 'string', describe: 'the account list: a .csv file with a header row, or a .yaml/.yml file' })
+        .options(command === 'migrate' ? bulkMigrateOptions : bulkBackupOptions)
+        .example(`MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 bulk ${command} accounts.csv --parallel 8`, 'run (or resume) the campaign of accounts.csv')
+        .example('$0 bulk status --status accounts.status.sqlite', 'see where it is'),
+    handler: async (raw) => {
+      const argv = raw as unknown as BulkRunArgs;
+      ctx.debug = argv.debug;
+      const { bulkRun } = await import('../bulk-run.js');
+      await bulkRun(command, argv, ctx);
+    },
+  };
+}
+
+function bulkStatusCommand(ctx: CliContext): CommandModule {
+  return {
+    command: 'status [list]',
+    describe: "print a campaign's accounts (state, attempts, messages, bytes, duration, last error) and totals",
+    builder: (y: Argv) =>
+      y
+        .positional('list', { type: 'string', describe: 'the account list, to find its default status file' })
+        .options(bulkStatusOptions)
+        .example('$0 bulk status accounts.csv --failed', 'the failed accounts of the campaign of accounts.csv, with their errors'),
+    handler: async (raw) => {
+      const { bulkStatus } = await import('../bulk-status.js');
+      bulkStatus(raw as unknown as BulkStatusArgs, ctx);
+    },
+  };
+}
+
+export function bulkCommand(ctx: CliContext): CommandModule {
+  return {
+    command: 'bulk',
+    describe: 'migrate or back up many accounts from one list (CSV or YAML) on this machine, with a status file, retries and resume',
+    builder: (y: Argv) =>
+      y
+        .command(bulkRunCommand('migrate', ctx))
+        .command(bulkRunCommand('backup', ctx))
+        .command(bulkStatusCommand(ctx))
+        .demandCommand(1, 'name a bulk command: migrate, backup or status'),
+    handler: () => {},
+  };
+}
