@@ -6,11 +6,13 @@ import type { BulkAccount } from './bulk-account.js';
 import type { HostClaim, HostGate } from './host-gate.js';
 import { backoffMs } from './retry-policy.js';
 import type { Scheduler, SchedulerEvent } from './scheduler.js';
-import type { StatusStore } from './status-store.js';
+import type { AccountFiles, StatusStore } from './status-store.js';
 
 export interface InProcessSetup {
   runner: AccountRunner;
   store: StatusStore;
+  /** Where each account's checkpoint and log are. */
+  files: (account: BulkAccount) => AccountFiles;
   /** Accounts at once (--parallel). */
   parallel: number;
   gate: HostGate;
@@ -44,7 +46,7 @@ export class InProcessScheduler implements Scheduler {
       for (const [key, timer] of this.timers) {
         clearTimeout(timer);
         this.timers.delete(key);
-        this.setup.store.finished(key, { state: 'queued', messages: 0, bytes: 0, durationMs: 0 });
+        void this.setup.store.finished(key, { state: 'queued', messages: 0, bytes: 0, durationMs: 0 });
       }
       this.waiting.length = 0;
       for (const c of this.running.values()) c.abort();
@@ -72,7 +74,7 @@ export class InProcessScheduler implements Scheduler {
     const control = new AbortController();
     this.running.set(account.key, control);
     gate.take(claims);
-    store.started(account.key, this.worker);
+    await store.started(account.key, this.worker, this.setup.files(account));
     events({ type: 'started', account, attempt: (this.retriesUsed.get(account.key) ?? 0) + 1 });
     const outcome = await runner.run(account, { signal: control.signal, progress: (messages, bytes) => events({ type: 'progress', account, messages, bytes }) }).catch((err: unknown) => {
       // A runner reports failures as outcomes; this is a bug, and the account's alone.
@@ -83,16 +85,16 @@ export class InProcessScheduler implements Scheduler {
     this.running.delete(account.key);
     const used = this.retriesUsed.get(account.key) ?? 0;
     if (outcome.exit === 'ok') {
-      store.finished(account.key, { state: 'done', exitCode: outcome.exitCode, messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
+      await store.finished(account.key, { state: 'done', exitCode: outcome.exitCode, messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
       events({ type: 'finished', account, outcome, state: 'done' });
     } else if (control.signal.aborted) {
       // Stopped, not failed: its checkpoint has what it did, and the next run resumes it.
-      store.finished(account.key, { state: 'queued', messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
+      await store.finished(account.key, { state: 'queued', messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
       events({ type: 'finished', account, outcome, state: 'queued' });
     } else if (outcome.transient && used < this.setup.retries) {
       const wait = backoffMs(used + 1);
       this.retriesUsed.set(account.key, used + 1);
-      store.finished(account.key, { state: 'retrying', exitCode: outcome.exitCode, error: outcome.line, messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
+      await store.finished(account.key, { state: 'retrying', exitCode: outcome.exitCode, error: outcome.line, messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
       events({ type: 'finished', account, outcome, state: 'retrying', retryInMs: wait });
       this.timers.set(account.key, setTimeout(() => {
         this.timers.delete(account.key);
@@ -100,7 +102,7 @@ export class InProcessScheduler implements Scheduler {
         this.pump();
       }, wait));
     } else {
-      store.finished(account.key, { state: 'failed', exitCode: outcome.exitCode, error: outcome.line, messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
+      await store.finished(account.key, { state: 'failed', exitCode: outcome.exitCode, error: outcome.line, messages: outcome.messages, bytes: outcome.bytes, durationMs: outcome.durationMs });
       events({ type: 'finished', account, outcome, state: 'failed' });
     }
     this.pump();

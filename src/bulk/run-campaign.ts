@@ -44,14 +44,14 @@ export async function runCampaign(req: CampaignRequest): Promise<CampaignSnapsho
   const files = accountFiles(req.command, dir);
   const store = SqliteStatusStore.forRun(req.statusFile, { command: req.command, list: req.list });
   try {
-    store.enroll(req.accounts, files);
+    await store.enroll(req.accounts, files);
     const keys = new Set(req.accounts.map((a) => a.key));
-    const before = campaignTotals(store.snapshot().accounts.filter((a) => keys.has(a.key)));
+    const before = campaignTotals((await store.snapshot()).accounts.filter((a) => keys.has(a.key)));
     const progress = new CampaignProgress(req.accounts.length);
     const display = req.display(progress);
     const sample = (): void => {
       const moved = progress.moved();
-      store.sample({ at: new Date().toISOString(), messages: before.messages + moved.messages, bytes: before.bytes + moved.bytes });
+      void store.sample({ at: new Date().toISOString(), messages: before.messages + moved.messages, bytes: before.bytes + moved.bytes });
     };
     sample();
     const sampler = setInterval(sample, SAMPLE_MS);
@@ -59,6 +59,7 @@ export async function runCampaign(req: CampaignRequest): Promise<CampaignSnapsho
       const scheduler = new InProcessScheduler({
         runner: new InProcessRunner({ command: req.command, argv: req.argv, secrets: req.secrets, redact: req.redact, files }),
         store,
+        files,
         parallel: req.parallel,
         gate: new HostGate(req.maxPerHost),
         claims: hostClaims(req.command, req.argv, ProfileCatalog.load(req.argv['profile-file'])),
@@ -75,8 +76,8 @@ export async function runCampaign(req: CampaignRequest): Promise<CampaignSnapsho
       display.stop();
       sample();
     }
-    return store.snapshot();
+    return await store.snapshot();
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -4,7 +4,7 @@ import { LocalStorageError, UsageError } from '../errors/errors.js';
 import { processRunning } from '../process-running.js';
 import type { AccountState, AccountStatus, CampaignSnapshot, ThroughputSample } from './account-status.js';
 import type { BulkAccount } from './bulk-account.js';
-import type { AttemptEnd, CampaignIdentity, StatusStore } from './status-store.js';
+import type { AccountFiles, AttemptEnd, CampaignIdentity, StatusStore } from './status-store.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -109,7 +109,7 @@ export class SqliteStatusStore implements StatusStore {
     }
   }
 
-  enroll(accounts: readonly BulkAccount[], files: (account: BulkAccount) => { checkpoint: string; log: string }): void {
+  async enroll(accounts: readonly BulkAccount[], files: (account: BulkAccount) => AccountFiles): Promise<void> {
     const upsert = this.db.prepare(`
       INSERT INTO accounts (key, position, id, from_url, to_url, state, checkpoint, log) VALUES (@key, @position, @id, @from, @to, 'queued', @checkpoint, @log)
       ON CONFLICT (key) DO UPDATE SET position = @position, id = @id, from_url = @from, to_url = @to, checkpoint = @checkpoint, log = @log,
@@ -119,28 +119,30 @@ export class SqliteStatusStore implements StatusStore {
     })();
   }
 
-  started(key: string, worker: string): void {
-    this.db.prepare(`UPDATE accounts SET state = 'running', attempts = attempts + 1, worker = ?, started_at = coalesce(started_at, ?) WHERE key = ?`).run(worker, new Date().toISOString(), key);
+  async started(key: string, worker: string, files: AccountFiles): Promise<void> {
+    this.db
+      .prepare(`UPDATE accounts SET state = 'running', attempts = attempts + 1, worker = ?, checkpoint = ?, log = ?, started_at = coalesce(started_at, ?) WHERE key = ?`)
+      .run(worker, files.checkpoint, files.log, new Date().toISOString(), key);
   }
 
-  finished(key: string, end: AttemptEnd): void {
+  async finished(key: string, end: AttemptEnd): Promise<void> {
     this.db
       .prepare(`UPDATE accounts SET state = @state, exit_code = coalesce(@exitCode, exit_code), last_error = @error, messages = messages + @messages, bytes = bytes + @bytes,
         duration_ms = duration_ms + @durationMs, finished_at = @at WHERE key = @key`)
       .run({ key, state: end.state, exitCode: end.exitCode ?? null, error: end.error ?? null, messages: end.messages, bytes: end.bytes, durationMs: Math.round(end.durationMs), at: new Date().toISOString() });
   }
 
-  sample(sample: ThroughputSample): void {
+  async sample(sample: ThroughputSample): Promise<void> {
     this.db.prepare('INSERT INTO throughput (at, messages, bytes) VALUES (?, ?, ?)').run(sample.at, sample.messages, sample.bytes);
   }
 
-  snapshot(): CampaignSnapshot {
+  async snapshot(): Promise<CampaignSnapshot> {
     const rows = this.db.prepare('SELECT * FROM accounts ORDER BY position, key').all() as AccountRow[];
     const throughput = this.db.prepare('SELECT at, messages, bytes FROM throughput ORDER BY rowid').all() as ThroughputSample[];
     return { command: this.identity.command, list: this.identity.list, takenAt: new Date().toISOString(), accounts: rows.map(accountStatus), throughput };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.owned) this.db.prepare('UPDATE campaign SET pid = NULL WHERE pid = ?').run(process.pid);
     this.db.close();
   }

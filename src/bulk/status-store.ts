@@ -15,7 +15,7 @@ export interface AttemptEnd {
 /**
  * Where a campaign's state lives: one row per account, and throughput samples. The scheduler
  * reports to it; `bulk status` and the reports read its snapshot. Embedded mode keeps it in one
- * SQLite file; a queue-backed one can follow with the same methods.
+ * SQLite file; the distributed mode keeps it in Redis, beside its queue (queue/redis-status-store.ts).
  */
 export interface StatusStore {
   /**
@@ -23,12 +23,19 @@ export interface StatusStore {
    * counters, and queued again unless done (a rerun still rechecks the done ones, retries the
    * failed ones and resumes the ones a killed run left running).
    */
-  enroll(accounts: readonly BulkAccount[], files: (account: BulkAccount) => { checkpoint: string; log: string }): void;
-  started(key: string, worker: string): void;
-  finished(key: string, end: AttemptEnd): void;
-  sample(sample: ThroughputSample): void;
-  snapshot(): CampaignSnapshot;
-  close(): void;
+  enroll(accounts: readonly BulkAccount[], files: (account: BulkAccount) => AccountFiles): Promise<void>;
+  /** An attempt starts, run by `worker` (host:pid), with the account's files on that worker's machine. */
+  started(key: string, worker: string, files: AccountFiles): Promise<void>;
+  finished(key: string, end: AttemptEnd): Promise<void>;
+  sample(sample: ThroughputSample): Promise<void>;
+  snapshot(): Promise<CampaignSnapshot>;
+  close(): Promise<void>;
+}
+
+/** Where an account's own checkpoint and log are (on the machine that runs it). */
+export interface AccountFiles {
+  checkpoint: string;
+  log: string;
 }
 
 export interface CampaignIdentity {

@@ -10,15 +10,15 @@ import { tableText } from './commands/table-text.js';
 import type { CliContext } from './context.js';
 
 /** `bulk status`: the table of accounts and the totals, or the snapshot and totals as JSON. */
-export function bulkStatus(argv: BulkStatusArgs, ctx: CliContext): void {
+export async function bulkStatus(argv: BulkStatusArgs, ctx: CliContext): Promise<void> {
   const file = argv.status ?? (argv.list !== undefined ? defaultStatusFile(argv.list) : undefined);
   if (file === undefined) throw new UsageError('bulk status: give the campaign: its LIST or --status FILE');
   const store = SqliteStatusStore.forReading(file);
   let snapshot;
   try {
-    snapshot = store.snapshot();
+    snapshot = await store.snapshot();
   } finally {
-    store.close();
+    await store.close();
   }
   const accounts = argv.failed ? snapshot.accounts.filter((a) => a.state === 'failed') : snapshot.accounts;
   const totals = campaignTotals(snapshot.accounts);

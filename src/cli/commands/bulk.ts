@@ -64,7 +64,7 @@ function bulkStatusCommand(ctx: CliContext): CommandModule {
         .example('$0 bulk status accounts.csv --failed', 'the failed accounts of the campaign of accounts.csv, with their errors'),
     handler: async (raw) => {
       const { bulkStatus } = await import('../bulk-status.js');
-      bulkStatus(raw as unknown as BulkStatusArgs, ctx);
+      await bulkStatus(raw as unknown as BulkStatusArgs, ctx);
     },
   };
 }
