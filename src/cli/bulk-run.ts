@@ -7,12 +7,16 @@ import { bytesText } from '../bulk/campaign-progress.js';
 import { campaignTotals } from '../bulk/campaign-totals.js';
 import { problemLine } from '../bulk/list-problem.js';
 import { OptionSecrets } from '../bulk/option-secrets.js';
+import { parseQueueAddress } from '../bulk/queue/queue-address.js';
+import { probeQueue } from '../bulk/queue/queue-probe.js';
+import { runQueuedCampaign } from '../bulk/queue/run-queued-campaign.js';
 import { runCampaign } from '../bulk/run-campaign.js';
 import { InterruptedError, UsageError } from '../errors/errors.js';
 import { exitStatus } from '../errors/exit-codes.js';
 import { StderrLogger } from '../reporting/logger.js';
 import { counted } from '../reporting/plural.js';
 import type { BulkRunArgs } from './commands/bulk.js';
+import { JOB_OPTION_NAMES } from './commands/bulk-options.js';
 import { backupRequest, type BackupArgs } from './commands/backup.js';
 import { migrateRequest, type MigrateArgs } from './commands/migrate.js';
 import type { CliContext } from './context.js';
@@ -30,6 +34,11 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
   const list = await readAccountList(argv.list, { command, allowPasswords: argv['allow-passwords-in-list'], profileFile: argv['profile-file'] });
   for (const p of list.problems) ctx.logger.error(problemLine(argv.list, p));
   if (list.problems.length > 0) throw new UsageError(`${argv.list}: ${counted(list.problems.length, 'problem')}; nothing was started`);
+
+  if (argv.queue !== undefined) {
+    await enqueueCampaign(command, argv, list.accounts, list.passwords.size > 0, ctx);
+    return;
+  }
 
   const secrets = new OptionSecrets(
     {
@@ -57,7 +66,33 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     signal: ctx.signal,
     display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
   });
-  finish(list.accounts, snapshot, argv, ctx, statusFile);
+  finish(list.accounts, snapshot, argv, ctx, { status: statusFile, rerun: `rerun the same command to resume (bulk status --status ${statusFile})` });
+}
+
+/**
+ * `--queue`: the accounts go to the queue for `mailferry worker` processes, which sign in with
+ * their own secrets; this command follows the campaign until every account is done or failed.
+ */
+async function enqueueCampaign(command: BulkCommand, argv: BulkRunArgs, accounts: BulkAccount[], listHasPasswords: boolean, ctx: CliContext): Promise<void> {
+  if (listHasPasswords) throw new UsageError('--queue: the queue carries no passwords; give each worker its own (docs/bulk.md, "Distributed mode") and remove the password columns');
+  checkOptions(command, argv, accounts[0]!);
+  const address = parseQueueAddress(argv.queue!, process.env, (w) => ctx.logger.warn(w));
+  await probeQueue(address);
+  const queueName = argv['queue-name'];
+  const options = Object.fromEntries(Object.entries(argv).filter(([name, value]) => JOB_OPTION_NAMES.has(name) && value !== undefined));
+  const snapshot = await runQueuedCampaign({
+    command,
+    list: argv.list,
+    accounts,
+    address,
+    queueName,
+    options,
+    retries: argv.retries,
+    signal: ctx.signal,
+    display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
+  });
+  const status = `bulk status --queue ${address.label} --queue-name ${queueName}`;
+  finish(accounts, snapshot, argv, ctx, { status, rerun: `the workers go on; follow them again with the same command, or ${status}` });
 }
 
 /** Every account must have a password or a sign-in for each side before the campaign starts. */
@@ -82,14 +117,20 @@ function checkOptions(command: BulkCommand, argv: BulkRunArgs, first: BulkAccoun
   else backupRequest(args as unknown as BackupArgs, io);
 }
 
-function finish(accounts: readonly BulkAccount[], snapshot: CampaignSnapshot, argv: BulkRunArgs, ctx: CliContext, statusFile: string): void {
+/** Where the campaign's status is, and what to do after an interruption. */
+interface StatusHint {
+  status: string;
+  rerun: string;
+}
+
+function finish(accounts: readonly BulkAccount[], snapshot: CampaignSnapshot, argv: BulkRunArgs, ctx: CliContext, hint: StatusHint): void {
   const keys = new Set(accounts.map((a) => a.key));
   const mine = snapshot.accounts.filter((a) => keys.has(a.key));
   const totals = campaignTotals(mine);
-  if (argv.json) ctx.out(JSON.stringify({ ...snapshot, status: statusFile, totals }, null, 2));
+  if (argv.json) ctx.out(JSON.stringify({ ...snapshot, status: hint.status, totals }, null, 2));
   const lineOf = new Map(accounts.map((a) => [a.key, a.origin.line]));
   for (const a of mine.filter((s) => s.state === 'failed')) ctx.logger.error(`${a.id ?? a.key} (${argv.list}:${lineOf.get(a.key)}) ${a.from} -> ${a.to}: ${a.lastError ?? 'failed'}`);
-  if (ctx.signal.aborted) throw new InterruptedError(`interrupted: ${counted(totals.byState.done, 'account')} of ${totals.accounts} done; rerun the same command to resume (bulk status --status ${statusFile})`);
-  ctx.logger.info(`${counted(totals.accounts, 'account')}: ${totals.byState.done} done, ${totals.byState.failed} failed; ${totals.messages} messages (${bytesText(totals.bytes)}) copied in all; status: ${statusFile}`);
+  if (ctx.signal.aborted) throw new InterruptedError(`interrupted: ${counted(totals.byState.done, 'account')} of ${totals.accounts} done; ${hint.rerun}`);
+  ctx.logger.info(`${counted(totals.accounts, 'account')}: ${totals.byState.done} done, ${totals.byState.failed} failed; ${totals.messages} messages (${bytesText(totals.bytes)}) copied in all; status: ${hint.status}`);
   ctx.exitStatus = totals.byState.failed > 0 || totals.byState.done < totals.accounts ? exitStatus('partial') : exitStatus('ok');
 }

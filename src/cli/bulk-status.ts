@@ -2,7 +2,11 @@ import type { AccountStatus } from '../bulk/account-status.js';
 import { defaultStatusFile } from '../bulk/campaign-files.js';
 import { bytesText, durationText } from '../bulk/campaign-progress.js';
 import { campaignTotals } from '../bulk/campaign-totals.js';
+import { parseQueueAddress } from '../bulk/queue/queue-address.js';
+import { probeQueue } from '../bulk/queue/queue-probe.js';
+import { RedisStatusStore } from '../bulk/queue/redis-status-store.js';
 import { SqliteStatusStore } from '../bulk/sqlite-status-store.js';
+import type { StatusStore } from '../bulk/status-store.js';
 import { UsageError } from '../errors/errors.js';
 import { counted } from '../reporting/plural.js';
 import type { BulkStatusArgs } from './commands/bulk.js';
@@ -11,9 +15,7 @@ import type { CliContext } from './context.js';
 
 /** `bulk status`: the table of accounts and the totals, or the snapshot and totals as JSON. */
 export async function bulkStatus(argv: BulkStatusArgs, ctx: CliContext): Promise<void> {
-  const file = argv.status ?? (argv.list !== undefined ? defaultStatusFile(argv.list) : undefined);
-  if (file === undefined) throw new UsageError('bulk status: give the campaign: its LIST or --status FILE');
-  const store = SqliteStatusStore.forReading(file);
+  const store = await statusStore(argv, ctx);
   let snapshot;
   try {
     snapshot = await store.snapshot();
@@ -34,6 +36,23 @@ export async function bulkStatus(argv: BulkStatusArgs, ctx: CliContext): Promise
   }
   const states = Object.entries(totals.byState).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ');
   ctx.out(`${counted(totals.accounts, 'account')}: ${states || 'none'}; ${totals.messages} messages, ${bytesText(totals.bytes)}, ${durationText(totals.durationMs / 1000)} of running`);
+}
+
+/** The campaign's status: its SQLite file, or with --queue the Redis its workers write to. */
+async function statusStore(argv: BulkStatusArgs, ctx: CliContext): Promise<StatusStore> {
+  if (argv.queue !== undefined) {
+    const address = parseQueueAddress(argv.queue, process.env, (w) => ctx.logger.warn(w));
+    await probeQueue(address);
+    const store = RedisStatusStore.open(address, argv['queue-name']);
+    if ((await store.identity()) === undefined) {
+      await store.close();
+      throw new UsageError(`no bulk campaign in the queue ${argv['queue-name']} at ${address.label}`);
+    }
+    return store;
+  }
+  const file = argv.status ?? (argv.list !== undefined ? defaultStatusFile(argv.list) : undefined);
+  if (file === undefined) throw new UsageError('bulk status: give the campaign: its LIST, --status FILE or --queue URL');
+  return SqliteStatusStore.forReading(file);
 }
 
 const name = (a: AccountStatus): string => a.id ?? a.key;

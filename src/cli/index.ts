@@ -19,6 +19,7 @@ import { runCommand, runCommandOptions } from './commands/run.js';
 import { configCommand, configOptions } from './commands/config.js';
 import { completionCommand, completionOptions } from './commands/completion.js';
 import { bulkCommand } from './commands/bulk.js';
+import { workerCommand, workerOptions } from './commands/worker.js';
 import { BULK_TABLES } from './commands/bulk-options.js';
 
 /** Each command's option table, to give its options their values as getopt would (option-values.ts). */
@@ -40,10 +41,11 @@ export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Opti
   completion: completionOptions,
   // Its subcommands have the options (BULK_TABLES); `bulk` itself takes none.
   bulk: {},
+  worker: workerOptions,
 };
 
 /** The commands, in --help's order (scripts/build-man.mjs reads them too). */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => CommandModule> = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, bulkCommand, configCommand, completionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => CommandModule> = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, bulkCommand, workerCommand, configCommand, completionCommand];
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { AccountOutcome, AccountRunner } from '../account-runner.js';
 import type { BulkAccount } from '../bulk-account.js';
+import { accountFiles } from '../campaign-files.js';
 import { backoffMs } from '../retry-policy.js';
 import type { AccountFiles } from '../status-store.js';
 import { BACKOFF_TYPE, type AccountJob } from './account-job.js';
@@ -15,7 +15,7 @@ export interface WorkerSetup {
   queueName: string;
   /** Accounts at once in this worker (--parallel). */
   parallel: number;
-  /** Where this worker keeps each account's checkpoint and log. */
+  /** Where this worker keeps each account's checkpoint (a backup's is in the backup) and log. */
   stateDir: string;
   /** A runner for the job's command and options, signing in with this worker's own secrets. */
   runnerFor: (job: AccountJob, files: (account: BulkAccount) => AccountFiles) => AccountRunner;
@@ -38,14 +38,11 @@ export interface WorkerSetup {
 export async function runWorker(setup: WorkerSetup): Promise<void> {
   const me = `${hostname()}:${process.pid}`;
   const stopping = new AbortController();
-  const files = (account: BulkAccount): AccountFiles => {
-    const dir = join(setup.stateDir, account.key);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return { checkpoint: join(dir, 'checkpoint.sqlite'), log: join(dir, 'log') };
-  };
+  mkdirSync(setup.stateDir, { recursive: true, mode: 0o700 });
 
   const processJob = async (job: Job<AccountJob>, token?: string): Promise<{ messages: number; bytes: number }> => {
     const { account } = job.data;
+    const files = accountFiles(job.data.command, setup.stateDir);
     const where = files(account);
     await setup.store.started(account.key, me, where);
     setup.log(`${account.key}: started (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);

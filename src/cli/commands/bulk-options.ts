@@ -19,6 +19,12 @@ export const bulkStatusFileOption: Record<string, Options> = {
   status: { type: 'string', group: 'Bulk:', describe: "the campaign's status file (default: LIST's name with .status.sqlite, beside it; per-account checkpoints and logs go in the directory of the same name with .d)" },
 };
 
+/** Where a distributed campaign's queue and status live (docs/bulk.md, "Distributed mode"). */
+export const queueOptions: Record<string, Options> = {
+  queue: { type: 'string', group: 'Distributed:', describe: 'redis://HOST[:PORT][/DB]: a Redis shared with `mailferry worker` processes (password: $MAILFERRY_QUEUE_PASSWORD)' },
+  'queue-name': { type: 'string', default: 'mailferry', group: 'Distributed:', describe: "the queue's name in that Redis (one campaign per name)" },
+};
+
 const bulkOwnOptions: Record<string, Options> = {
   parallel: { type: 'number', default: 4, group: 'Bulk:', describe: 'accounts run at once' },
   'max-per-host': { type: 'number', group: 'Bulk:', describe: 'at most this many accounts at once against one server host (default: no cap beyond --parallel and the profiles\' connectionsPerHost)' },
@@ -27,6 +33,7 @@ const bulkOwnOptions: Record<string, Options> = {
   'allow-passwords-in-list': { type: 'boolean', default: false, group: 'Bulk:', describe: 'accept from_password/to_password columns (the list file must be mode 0600)' },
   json: { type: 'boolean', default: false, group: 'Bulk:', describe: 'print the campaign status (as bulk status --json) on stdout at the end' },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Bulk:', describe: 'no progress, only warnings and errors' },
+  ...queueOptions,
 };
 
 export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...bulkOwnOptions };
@@ -36,7 +43,13 @@ export const bulkStatusOptions: Record<string, Options> = {
   ...bulkStatusFileOption,
   json: { type: 'boolean', default: false, group: 'Bulk:', describe: 'print the campaign (every account, throughput samples) and its totals as JSON' },
   failed: { type: 'boolean', default: false, group: 'Bulk:', describe: 'only the failed accounts, with their error lines' },
+  ...queueOptions,
 };
+
+/** Which options of a bulk run a worker's job carries: the per-run ones, without any sign-in (each worker has its own). */
+export const JOB_OPTION_NAMES: ReadonlySet<string> = new Set(
+  [...Object.keys(perRun(migrateOptions)), ...Object.keys(perRun(backupOptions))].filter((name) => !/^(from|to)-(password-file|oauth2|oauth2-token-command)$/.test(name)),
+);
 
 /** Each subcommand's table, for option-values.ts (which binds `--option -value` pairs). */
 export const BULK_TABLES: Readonly<Record<string, Record<string, Options>>> = { migrate: bulkMigrateOptions, backup: bulkBackupOptions, status: bulkStatusOptions };

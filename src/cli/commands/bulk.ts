@@ -10,6 +10,8 @@ export interface BulkRunArgs {
   'max-per-host'?: number;
   retries: number;
   'allow-passwords-in-list': boolean;
+  queue?: string;
+  'queue-name': string;
   json: boolean;
   quiet: boolean;
   debug: boolean;
@@ -29,6 +31,8 @@ export interface BulkRunArgs {
 export interface BulkStatusArgs {
   list?: string;
   status?: string;
+  queue?: string;
+  'queue-name': string;
   json: boolean;
   failed: boolean;
 }
