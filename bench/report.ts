@@ -7,8 +7,9 @@ import type { Loaded } from './maildir-loader.js';
 import { median } from './measure.js';
 import { hasFigures, maxRss, medianWall, messagesPerSecond, type Row } from './results.js';
 import type { Environment } from './environment.js';
-import type { RoundTrips } from './round-trip.js';
+import type { ProxyCheck } from './lab.js';
 import type { TargetCheck } from './targets.js';
+import { NEW_MESSAGES } from './tool.js';
 
 export interface CorpusSummary extends Loaded {
   name: string;
@@ -27,8 +28,8 @@ export interface Results {
   /** 1-minute load average before and after: above ~0.5 at the start, something else was running */
   loadAverage: { start: number; end: number };
   environment: Environment;
-  /** the delay proxy's check: round trips straight to Dovecot and through the proxy */
-  proxy: { rttMs: number; direct: RoundTrips; proxied: RoundTrips } | undefined;
+  /** each delay proxy's check: round trips straight to Dovecot and through the proxy */
+  proxies: ProxyCheck[];
   corpora: CorpusSummary[];
   rows: Row[];
   targets: TargetCheck[];
@@ -42,20 +43,23 @@ export function markdown(results: Results): string {
     `Corpora: ${corpora}. ${results.runsPerCase} runs per row; wall is the median, with min–max; peak RSS is the highest run; CPU medians.`,
     `Load average ${results.loadAverage.start.toFixed(2)} at the start, ${results.loadAverage.end.toFixed(2)} at the end; total wall ${results.totalWallSeconds.toFixed(0)} s.`,
     '',
-    '| tool | RTT ms | corpus | phase | runs | wall s | min–max s | msg/s | MB/s | peak RSS MB | client CPU s | machine CPU s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| tool | link | corpus | phase | runs | wall s | min–max s | msg/s | MB/s | peak RSS MB | client CPU s | machine CPU s | wire MB up / down |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.rows.map(tableRow),
     '',
-    '| target (issue #5) | measured | limit | met |',
+    '| target (issues #5, #17) | measured | limit | met |',
     '|---|---|---|---|',
     ...results.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.limit} | ${t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'} |`),
   ];
   return lines.join('\n') + '\n';
 }
 
+const PHASE_LABELS: Record<Row['phase'], string> = { full: 'full', rerun: 'no-change rerun', update: `rerun after ${NEW_MESSAGES} new` };
+
 function tableRow(r: Row): string {
-  const head = `| ${r.tool} | ${r.rttMs} | ${r.corpus} | ${r.phase === 'full' ? 'full' : 'no-change rerun'}`;
-  if (!hasFigures(r)) return `${head} | ${r.status}: ${r.reason ?? ''} | | | | | | | |`;
+  const link = `${r.rttMs} ms${r.tls ? ' TLS' : ''}${r.rate === null ? '' : `, ${r.rate / 1e6} MB/s`}`;
+  const head = `| ${r.tool} | ${link} | ${r.corpus} | ${PHASE_LABELS[r.phase]}`;
+  if (!hasFigures(r)) return `${head} | ${r.status}: ${r.reason ?? ''} | | | | | | | | |`;
   const wall = medianWall(r);
   const full = r.phase === 'full';
   return [
@@ -64,6 +68,7 @@ function tableRow(r: Row): string {
     full ? messagesPerSecond(r).toFixed(0) : '-',
     full ? (r.bytes / 1e6 / wall).toFixed(1) : '-',
     maxRss(r).toFixed(0), median(r.cpuSeconds).toFixed(2), median(r.machineCpuSeconds).toFixed(2),
+    r.wireBytes ? `${(median(r.wireBytes.up) / 1e6).toFixed(1)} / ${(median(r.wireBytes.down) / 1e6).toFixed(1)}` : '-',
   ].join(' | ') + ' |';
 }
 

@@ -1,6 +1,7 @@
 // Checks what a tool will see through the delay proxy: IMAP round trips of the configured RTT.
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import * as tls from 'node:tls';
 import { median } from './measure.js';
 
 export interface RoundTrips {
@@ -14,9 +15,12 @@ export interface RoundTrips {
 
 const NOOPS = 7;
 
-/** Logs in over plaintext IMAP (fine on loopback) and times LOGIN and NOOP. */
-export async function imapRoundTrips(addr: { host: string; port: number }, user: string, password: string): Promise<RoundTrips> {
-  const socket = net.connect(addr);
+/**
+ * Logs in over plaintext IMAP (fine on loopback), or implicit TLS verified against `ca` (PEM),
+ * and times LOGIN and NOOP.
+ */
+export async function imapRoundTrips(addr: { host: string; port: number }, user: string, password: string, ca?: Buffer): Promise<RoundTrips> {
+  const socket = ca === undefined ? net.connect(addr) : tls.connect({ ...addr, ca, servername: 'localhost' });
   socket.setNoDelay(true);
   let buffered = '';
   const waiters: { prefix: string; resolve: () => void }[] = [];

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Measurement } from '../measure.js';
 import { accountMessages, maildirMessages, mboxMessages } from '../verify.js';
-import { expectCopy, PASSWORD, type Phase, type RunContext, type Tool } from '../tool.js';
+import { expectCopy, NEW_MESSAGES, PASSWORD, type Phase, type RunContext, type Tool } from '../tool.js';
 import { dropAccountMail, freshAccount } from './accounts.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/bin/main.js', import.meta.url));
-const url = (ctx: RunContext, user: string): string => `imap://${user}@${ctx.endpoint.host}:${ctx.endpoint.port}`;
+const url = (ctx: RunContext, user: string): string => `${ctx.endpoint.tls ? 'imaps' : 'imap'}://${user}@${ctx.endpoint.host}:${ctx.endpoint.port}`;
 
 /**
  * Account to account; the checkpoint lives in the repetition's directory. `build`: another build
@@ -70,10 +70,10 @@ export function mailferryBackup(format: 'maildir' | 'mbox', connections: number)
   };
 }
 
-/** mailferry's own JSON summary must agree: everything copied on a full run, nothing on a rerun. */
+/** mailferry's own JSON summary must agree: everything copied on a full run, nothing on a rerun, the new mail on an update. */
 function expectReported(m: Measurement, phase: Phase, messages: number, name: string): void {
   const copied = (JSON.parse(m.stdout) as { totals: { copied: number } }).totals.copied;
-  const expected = phase === 'full' ? messages : 0;
+  const expected = { full: messages, rerun: 0, update: NEW_MESSAGES }[phase];
   if (copied !== expected) throw new Error(`${name} ${phase}: reported ${copied} messages copied, expected ${expected}`);
 }
 

@@ -1,4 +1,5 @@
-// mbsync (Debian `isync`), IMAP to a local Maildir, configured as in performance.md.
+// mbsync (Debian `isync`), IMAP to a local Maildir, configured as in performance.md. isync 1.4
+// uses COMPRESS=DEFLATE whenever the server offers it (its DisableExtension turns that off).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maildirMessages } from '../verify.js';
@@ -14,11 +15,12 @@ export const mbsync: Tool = {
     await mkdir(mail);
     await writeFile(rc, [
       'IMAPAccount src',
-      `Host ${ctx.endpoint.host}`,
+      // isync matches the certificate's DNS names only, not an IP address; localhost is 127.0.0.1.
+      `Host ${ctx.endpoint.tls ? 'localhost' : ctx.endpoint.host}`,
       `Port ${ctx.endpoint.port}`,
       `User ${ctx.source.user}`,
       `Pass ${PASSWORD}`,
-      'SSLType None',
+      ...(ctx.endpoint.tls ? ['SSLType IMAPS', `CertificateFile ${ctx.server.caFile}`] : ['SSLType None']),
       'AuthMechs LOGIN',
       '',
       'IMAPStore src-remote',

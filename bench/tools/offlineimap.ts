@@ -27,12 +27,14 @@ export const offlineimap: Tool = {
       '',
       '[Repository remote]',
       'type = IMAP',
-      `remotehost = ${ctx.endpoint.host}`,
+      // Its certificate check matches DNS names only, not an IP address; localhost is 127.0.0.1.
+      `remotehost = ${ctx.endpoint.tls ? 'localhost' : ctx.endpoint.host}`,
       `remoteport = ${ctx.endpoint.port}`,
       `remoteuser = ${ctx.source.user}`,
       `remotepass = ${PASSWORD}`,
-      'ssl = no',
-      'starttls = no',
+      ...(ctx.endpoint.tls ? ['ssl = yes', `sslcacertfile = ${ctx.server.caFile}`] : ['ssl = no', 'starttls = no']),
+      // It sends COMPRESS without looking at the capabilities, so only where it is offered.
+      ...(ctx.endpoint.compress ? ['usecompression = yes'] : []),
       'readonly = True',
       'maxconnections = 1',
       '',

@@ -2,10 +2,11 @@ import type { Options } from 'yargs';
 import { UsageError } from '../errors/errors.js';
 
 /**
- * What the command line prints rather than returns (--json, --quiet), and migrate's modes that
- * print instead of copying (--just-folders, --check-login): not options of a library call.
+ * What the command line prints or writes rather than returns (--json, --quiet, --log-file: a
+ * library caller has `log` and the run's events), and migrate's modes that print instead of
+ * copying (--just-folders, --check-login): not options of a library call.
  */
-const PRINTING_OPTIONS = new Set(['json', 'quiet', 'just-folders', 'check-login']);
+const PRINTING_OPTIONS = new Set(['json', 'quiet', 'log-file', 'just-folders', 'check-login']);
 
 /** `from-password-file` → `fromPasswordFile`, as yargs spells the same option in camel case. */
 export function camelCase(option: string): string {

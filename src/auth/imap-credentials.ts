@@ -25,6 +25,8 @@ export interface SignInSpec {
   oauth2TokenCommand?: string;
   /** `PROFILE[:LOGIN]`: a sign-in saved by `mailferry login`. */
   oauth2?: string;
+  /** OAuth2 access tokens as a program hands them over (bulk's app credentials); never an option. */
+  tokens?: AccessTokenSource;
 }
 
 export interface SecretSink {
@@ -44,10 +46,12 @@ export async function resolveCredentials(
   log: SecretSink,
 ): Promise<ImapCredentials> {
   const option = `--${word}`;
-  const oauth = spec.oauth2TokenCommand !== undefined ? `${option}-oauth2-token-command` : spec.oauth2 !== undefined ? `${option}-oauth2` : undefined;
+  const oauth =
+    spec.tokens !== undefined ? `${option}'s OAuth2 app credential` : spec.oauth2TokenCommand !== undefined ? `${option}-oauth2-token-command` : spec.oauth2 !== undefined ? `${option}-oauth2` : undefined;
   if (oauth) {
     const clash = [
-      spec.oauth2TokenCommand !== undefined && spec.oauth2 !== undefined && `${option}-oauth2`,
+      spec.tokens !== undefined && spec.oauth2TokenCommand !== undefined && `${option}-oauth2-token-command`,
+      (spec.tokens !== undefined || spec.oauth2TokenCommand !== undefined) && spec.oauth2 !== undefined && `${option}-oauth2`,
       spec.password !== undefined && 'a password',
       spec.passwordFile !== undefined && `${option}-password-file`,
       spec.passwordCommand !== undefined && `${option}-password-command`,
@@ -60,7 +64,9 @@ export async function resolveCredentials(
     delete process.env[`MAILFERRY_${word.toUpperCase()}_PASSWORD`];
     const onToken = (t: string): void => log.addSecret(t);
     const tokens =
-      spec.oauth2TokenCommand !== undefined
+      spec.tokens !== undefined
+        ? registeredTokens(spec.tokens, onToken)
+        : spec.oauth2TokenCommand !== undefined
         ? new CachedTokenSource(() => runTokenCommand(spec.oauth2TokenCommand!, oauth), onToken)
         : await storedSignInTokens(parseSignInRef(spec.oauth2!, endpoint.user, oauth), onToken, process.env, (m) => log.warn(m));
     return { kind: 'oauth2', tokens };
@@ -81,4 +87,16 @@ export async function resolveCredentials(
   );
   log.addSecret(password);
   return { kind: 'password', password, ...(spec.authzid !== undefined ? { authzid: spec.authzid } : {}) };
+}
+
+/** A source handed over by a program: each token it gives is registered for redaction on its way out. */
+function registeredTokens(source: AccessTokenSource, onToken: (token: string) => void): AccessTokenSource {
+  return {
+    token: async () => {
+      const t = await source.token();
+      onToken(t);
+      return t;
+    },
+    invalidate: (t) => source.invalidate(t),
+  };
 }

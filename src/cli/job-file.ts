@@ -20,7 +20,7 @@ const ACCOUNT_WORDS: Readonly<Record<JobCommand, ReadonlyArray<'from' | 'to'>>> 
 const SIDE_FIELDS = ['profile', 'ca', 'authzid', 'password-file', 'password-command', 'oauth2', 'oauth2-token-command'] as const;
 
 /** Options a job may not set: `mailferry run` prints for all its jobs alike, and a mode that only prints is no job. */
-const RUN_WIDE = new Set(['json', 'quiet', 'debug', 'just-folders', 'check-login']);
+const RUN_WIDE = new Set(['json', 'quiet', 'debug', 'log-file', 'just-folders', 'check-login']);
 
 /** A job as the command line would have given it: `argv` is what yargs gives the command's handler. */
 export interface ConfiguredJob {

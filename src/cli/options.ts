@@ -95,12 +95,18 @@ export const searchOptions: Record<string, Options> = {
   'gmail-search': { type: 'string', group: 'Messages:', describe: "Gmail source only: only messages Gmail finds with this query (X-GM-RAW), e.g. 'from:alice has:attachment older_than:1y'" },
 };
 
+/** For the commands that run a job, and `run` (docs/config.md: where nightly logs go). */
+export const logFileOption: Record<string, Options> = {
+  'log-file': { type: 'string', group: 'Run:', describe: "also write the run's log, its events and its summary to FILE, one JSON object per line (appended; created 0600; no secrets)" },
+};
+
 export const runOptions: Record<string, Options> = {
   state: { type: 'string', group: 'Run:', describe: 'checkpoint file (default: $XDG_STATE_HOME/mailferry/<pair>.sqlite)' },
   'dry-run': { type: 'boolean', default: false, group: 'Run:', describe: 'print the folder mapping and what the run would copy and skip; write nothing' },
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print one JSON summary on stdout at the end' },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'silent on a good run: no progress and no summary, only warnings and errors (a dry run still prints its plan, --json its document)' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted) and show stack traces' },
+  ...logFileOption,
 };
 
 /** For the commands that write to an account with a checkpoint of their own choosing (migrate, restore). */

@@ -2,7 +2,7 @@ import type { EmitEvent } from '../engine/events.js';
 import { exitStatus } from '../errors/exit-codes.js';
 import { failureOf } from '../errors/failure.js';
 import type { JobResult } from '../jobs/job-result.js';
-import { createReporter } from '../reporting/reporter.js';
+import { createReporter, jsonSummary } from '../reporting/reporter.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -14,12 +14,16 @@ export async function runReported(ctx: CliContext, argv: { json: boolean; quiet:
   const command = String(argv._?.[0] ?? '');
   const reporter = createReporter({ command, json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
   try {
-    const result = await job((e) => reporter.emit(e));
+    const result = await job((e) => {
+      reporter.emit(e);
+      ctx.jobLog?.event(e);
+    });
     reporter.finish(result);
+    ctx.jobLog?.summary(jsonSummary(result));
     ctx.exitStatus = exitStatus(result.exit);
   } catch (err) {
     // A script reading --json gets its document whatever happened; main.ts still prints the line.
-    reporter.fail(failureOf(err, ctx.signal.aborted));
+    ctx.jobLog?.summary(reporter.fail(failureOf(err, ctx.signal.aborted)));
     throw err;
   }
 }

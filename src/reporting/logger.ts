@@ -13,8 +13,12 @@ export interface Logger {
   error(message: string): void;
 }
 
+/** Where a copy of the log goes (a log file): each line with its level, already redacted. */
+export type LineSink = (level: LogLevel, text: string) => void;
+
 export class StderrLogger implements Logger {
   private readonly secrets = new Set<string>();
+  private readonly copies = new Set<{ level: LogLevel; sink: LineSink }>();
 
   constructor(
     private readonly level: LogLevel,
@@ -34,6 +38,16 @@ export class StderrLogger implements Logger {
     return out;
   }
 
+  /**
+   * Also gives every line at `level` or above to `sink`, whatever the terminal's level (--quiet
+   * keeps a log file whole), until the returned function is called.
+   */
+  copyTo(level: LogLevel, sink: LineSink): () => void {
+    const copy = { level, sink };
+    this.copies.add(copy);
+    return () => this.copies.delete(copy);
+  }
+
   debug(message: string): void {
     this.log('debug', message);
   }
@@ -48,9 +62,13 @@ export class StderrLogger implements Logger {
   }
 
   private log(level: LogLevel, message: string): void {
-    if (ORDER[level] < ORDER[this.level]) return;
+    const copies = [...this.copies].filter((copy) => ORDER[level] >= ORDER[copy.level]);
+    const shown = ORDER[level] >= ORDER[this.level];
+    if (!shown && copies.length === 0) return;
+    const text = this.redact(stripControl(message));
+    for (const copy of copies) copy.sink(level, text);
     const prefix = level === 'info' ? '' : `${level === 'warn' ? 'warning' : level}: `;
-    this.write(this.redact(prefix + stripControl(message)));
+    if (shown) this.write(prefix + text);
   }
 }
 

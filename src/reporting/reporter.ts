@@ -15,8 +15,8 @@ export interface Reporter {
   emit(event: EngineEvent): void;
   /** Prints the final summary (JSON or text) and stops any live display. */
   finish(result: JobResult): void;
-  /** The run failed: stops any live display; with --json, prints the summary of what was done, with the error. */
-  fail(failure: Failure): void;
+  /** The run failed: stops any live display; with --json, prints the summary of what was done, with the error; returns that summary. */
+  fail(failure: Failure): object;
 }
 
 export interface ReporterOptions {
@@ -50,7 +50,9 @@ export function createReporter(opts: ReporterOptions): Reporter {
     },
     fail(failure) {
       live?.stop();
-      if (opts.json) opts.out(JSON.stringify(sofar.summary(failure), null, 2));
+      const summary = sofar.summary(failure);
+      if (opts.json) opts.out(JSON.stringify(summary, null, 2));
+      return summary;
     },
   };
 }

@@ -42,11 +42,15 @@ export interface DovecotOptions {
   /**
    * Also accept OAuth2 bearer tokens (passdb oauth2, Dovecot 2.3): each token is POSTed as
    * `token=...` to `introspectionUrl` (RFC 7662), which answers {"active": true, "username": USER}
-   * for a valid one. `mechanisms` default: both.
+   * for a valid one. `mechanisms` default: both. `usernameFormat`: how the login user and that
+   * username are both normalised before they must be equal (Dovecot's username_format, default
+   * `%Lu`; `%Ld` compares their domains, as for an app-only token that reaches a whole domain).
    */
-  oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'> };
+  oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'>; usernameFormat?: string };
   /** Master users, who may log in as any user: as 'user*master', or with SASL PLAIN authzid = user. */
   masterUsers?: Array<{ name: string; password: string }>;
+  /** default false: load imap_zlib, so the server offers COMPRESS=DEFLATE (RFC 4978) */
+  compress?: boolean;
 }
 
 export interface DovecotServer {
@@ -98,7 +102,7 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotServer>
     for (const sub of ['tls', 'log', 'mail']) await fs.mkdir(path.join(dir, sub), { mode: 0o700 });
     const certs = await makeCertificates(path.join(dir, 'tls'));
     const specialFolders = opts.specialUse === false ? [] : SPECIAL_USE.map(([name, flag]) => [opts.specialUseNames?.[name] ?? name, flag] as const);
-    const server = new SandboxDovecot(host, dir, keepDir, identity, certs, opts.layout ?? 'fs', specialFolders, opts.prefix ?? '', { oauth2: opts.oauth2, masterUsers: opts.masterUsers });
+    const server = new SandboxDovecot(host, dir, keepDir, identity, certs, opts.layout ?? 'fs', specialFolders, opts.prefix ?? '', { oauth2: opts.oauth2, masterUsers: opts.masterUsers }, opts.compress ?? false);
     await fs.writeFile(server.usersFile, '', { mode: 0o600 });
     await server.writeAuthFiles();
     for (const u of opts.users) await server.addUser(u);
@@ -147,6 +151,7 @@ class SandboxDovecot implements DovecotServer {
     private readonly specialFolders: ReadonlyArray<readonly [string, string]>,
     private readonly prefix: string,
     private readonly extraAuth: Pick<DovecotOptions, 'oauth2' | 'masterUsers'>,
+    private readonly compress: boolean,
   ) {
     this.caFile = certs.caFile;
     this.wrongCertFile = certs.wrongCertFile;
@@ -173,6 +178,7 @@ class SandboxDovecot implements DovecotServer {
     }
     if (oauth2) {
       if (!/^https?:\/\/[^\s]+$/.test(oauth2.introspectionUrl)) throw new Error(`invalid introspection URL ${JSON.stringify(oauth2.introspectionUrl)}`);
+      if (oauth2.usernameFormat !== undefined && !/^[%A-Za-z{}]+$/.test(oauth2.usernameFormat)) throw new Error(`invalid username format ${JSON.stringify(oauth2.usernameFormat)}`);
       await fs.writeFile(
         this.oauth2File,
         [
@@ -181,6 +187,7 @@ class SandboxDovecot implements DovecotServer {
           // Always ask the endpoint: it decides whether a token is (still) active.
           'force_introspection = yes',
           'username_attribute = username',
+          ...(oauth2.usernameFormat !== undefined ? [`username_format = ${oauth2.usernameFormat}`] : []),
           'active_attribute = active',
           'active_value = true',
           '',
@@ -384,7 +391,7 @@ class SandboxDovecot implements DovecotServer {
       `mail_location = ${mailLocation}`,
       block('namespace inbox', ['inbox = yes', `separator = ${separator}`, ...(this.prefix ? [`prefix = ${this.prefix}`] : []), ...specialMailboxes]),
       'mail_plugins = $mail_plugins quota',
-      block('protocol imap', ['mail_plugins = $mail_plugins imap_quota']),
+      block('protocol imap', [`mail_plugins = $mail_plugins imap_quota${this.compress ? ' imap_zlib' : ''}`]),
       block('plugin', [
         'quota = count:User quota',
         'quota_vsizes = yes',

@@ -52,7 +52,7 @@ describe('the library API takes the command-line options, camel-cased', () => {
     ['restore', restoreKeys, restoreOptions],
     ['verify', verifyKeys, verifyOptions],
     ['folders', listKeys, foldersOptions],
-  ])('%s: the option type names exactly the options of the command, but the printing ones (--json, --quiet, --just-folders, --check-login)', (_command, keys, table) => {
+  ])('%s: the option type names exactly the options of the command, but the printing ones (--json, --quiet, --log-file, --just-folders, --check-login)', (_command, keys, table) => {
     const typed = Object.keys(keys).filter((k) => !API_ONLY.has(k)).sort();
     expect(typed).toEqual(apiOptionNames(table).sort());
   });

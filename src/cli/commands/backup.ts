@@ -2,6 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import type { BackupRequest } from '../../jobs/backup.js';
 import type { JobIo } from '../job-io.js';
 import { runReported } from '../reported-run.js';
+import { withLogFile } from '../log-file.js';
 import type { MaildirLayout } from '../../stores/local/folder-path.js';
 import type { BackupFormat } from '../../stores/local/manifest.js';
 import type { CliContext } from '../context.js';
@@ -40,7 +41,7 @@ export const backupOptions = {
 export type BackupArgs = SourceArgs & TrafficArgs & {
   to: string; format?: BackupFormat; layout?: MaildirLayout; archive?: string; keep?: number; mirror: boolean;
   connections: number; timeout: number;
-  'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean; 'log-file'?: string;
   folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number; search?: string; 'gmail-search'?: string;
 };
 
@@ -57,7 +58,7 @@ export function backupCommand(ctx: CliContext): CommandModule {
       const { backup } = await import('../../jobs/backup.js');
       const argv = raw as unknown as BackupArgs;
       ctx.debug = argv.debug;
-      await runReported(ctx, argv, async (emit) => backup(backupRequest(argv, { ...ctx, emit })));
+      await withLogFile(ctx, argv['log-file'], () => runReported(ctx, argv, async (emit) => backup(backupRequest(argv, { ...ctx, emit }))));
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { MigrateRequest } from '../../jobs/migrate.js';
 import type { JobIo } from '../job-io.js';
 import { runReported } from '../reported-run.js';
+import { withLogFile } from '../log-file.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
@@ -36,7 +37,7 @@ export const migrateOptions = {
 } as const;
 
 export type MigrateArgs = SideArgs & TrafficArgs & {
-  connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'propagate-deletes': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  connections: number; timeout: number; recursive: boolean; into?: string; 'sync-flags': boolean; 'propagate-deletes': boolean; 'errors-max'?: number; 'just-folders': boolean; 'check-login': boolean; verify: boolean; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean; 'log-file'?: string;
   state?: string; 'allow-concurrent': boolean; 'oversize-dir'?: string; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number; search?: string; 'gmail-search'?: string;
 };
 
@@ -56,16 +57,18 @@ export function migrateCommand(ctx: CliContext): CommandModule {
     handler: async (raw) => {
       const argv = raw as unknown as MigrateArgs;
       ctx.debug = argv.debug;
-      if (argv['check-login']) {
-        const { specs, run } = migrateSides(argv, ctx);
-        return checkLoginMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx));
-      }
-      if (argv['just-folders']) {
-        const { specs, run } = migrateSides(argv, ctx);
-        return justFoldersMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx), run.selection, argv['dry-run']);
-      }
-      const { migrate } = await import('../../jobs/migrate.js');
-      await runReported(ctx, argv, async (emit) => migrate(migrateRequest(argv, { ...ctx, emit })));
+      await withLogFile(ctx, argv['log-file'], async () => {
+        if (argv['check-login']) {
+          const { specs, run } = migrateSides(argv, ctx);
+          return checkLoginMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx));
+        }
+        if (argv['just-folders']) {
+          const { specs, run } = migrateSides(argv, ctx);
+          return justFoldersMode(ctx, argv.json, specs, connectionPolicy(argv, run.connections, ctx), run.selection, argv['dry-run']);
+        }
+        const { migrate } = await import('../../jobs/migrate.js');
+        await runReported(ctx, argv, async (emit) => migrate(migrateRequest(argv, { ...ctx, emit })));
+      });
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import type { RestoreRequest } from '../../jobs/restore.js';
 import type { JobIo } from '../job-io.js';
 import { runReported } from '../reported-run.js';
+import { withLogFile } from '../log-file.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
@@ -33,7 +34,7 @@ export const restoreOptions = {
 } as const;
 
 export type RestoreArgs = SideArgs & TrafficArgs & {
-  connections: number; timeout: number; verify: boolean; recursive: boolean; 'errors-max'?: number; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean;
+  connections: number; timeout: number; verify: boolean; recursive: boolean; 'errors-max'?: number; into?: string; 'dry-run': boolean; json: boolean; quiet: boolean; debug: boolean; 'log-file'?: string;
   state?: string; 'allow-concurrent': boolean; folder?: string[]; exclude?: string[]; map?: string[]; since?: string; before?: string; 'max-size'?: number; 'min-size'?: number;
 };
 
@@ -51,7 +52,7 @@ export function restoreCommand(ctx: CliContext): CommandModule {
       const { restore } = await import('../../jobs/restore.js');
       const argv = raw as unknown as RestoreArgs;
       ctx.debug = argv.debug;
-      await runReported(ctx, argv, async (emit) => restore(restoreRequest(argv, { ...ctx, emit })));
+      await withLogFile(ctx, argv['log-file'], () => runReported(ctx, argv, async (emit) => restore(restoreRequest(argv, { ...ctx, emit }))));
     },
   };
 }

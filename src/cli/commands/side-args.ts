@@ -1,3 +1,4 @@
+import type { AccessTokenSource } from '../../auth/access-token.js';
 import { applyProfiles, profileForSide, type ProfiledRun } from '../../config/profile-apply.js';
 import { ProfileCatalog } from '../../config/profile-catalog.js';
 import type { Profile } from '../../config/profile-schema.js';
@@ -31,6 +32,8 @@ export interface SideArgs {
   'allow-plaintext': boolean;
   /** Passwords given as values: only the library API does (the command line never takes one). */
   passwords?: Partial<Record<'from' | 'to', string>>;
+  /** OAuth2 access tokens given as values (bulk's app credentials): never an option. */
+  tokens?: Partial<Record<'from' | 'to', AccessTokenSource>>;
 }
 
 /** The `--from*` half of SideArgs: what a command with a local destination (backup) takes. */
@@ -44,6 +47,7 @@ function sideSpec(argv: SideArgs, word: 'from' | 'to', catalog: ProfileCatalog):
   return {
     url: argv[word],
     password: argv.passwords?.[word],
+    tokens: argv.tokens?.[word],
     passwordFile: argv[`${word}-password-file`],
     passwordCommand: argv[`${word}-password-command`],
     caFile: argv[`${word}-ca`],

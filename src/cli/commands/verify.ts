@@ -6,7 +6,8 @@ import { verifySummary } from '../../reporting/run-summary.js';
 import { verifyText } from '../../reporting/verify-report.js';
 import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
-import { accountOptions, connectionOptions, parseSelection, positiveInt, gmailLabelsViewOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
+import { withLogFile } from '../log-file.js';
+import { accountOptions, connectionOptions, logFileOption, parseSelection, positiveInt, gmailLabelsViewOption, profileFileOption, selectionOptions, signInOptions } from '../options.js';
 import { readableSideOption } from '../side-options.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 
@@ -29,9 +30,10 @@ export const verifyOptions = {
   json: { type: 'boolean', default: false, group: 'Run:', describe: 'print the report as JSON on stdout' },
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Run:', describe: 'print only the last line of the report' },
   debug: { type: 'boolean', default: false, group: 'Run:', describe: 'log the IMAP conversation (passwords redacted)' },
+  ...logFileOption,
 } as const;
 
-export type VerifyArgs = SideArgs & { quick: boolean; json: boolean; quiet: boolean; debug: boolean; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
+export type VerifyArgs = SideArgs & { quick: boolean; json: boolean; quiet: boolean; debug: boolean; 'log-file'?: string; connections: number; timeout: number; folder?: string[]; exclude?: string[]; map?: string[] };
 
 export function verifyCommand(ctx: CliContext): CommandModule {
   return {
@@ -43,10 +45,13 @@ export function verifyCommand(ctx: CliContext): CommandModule {
       const { verify } = await import('../../jobs/verify.js');
       const argv = raw as unknown as VerifyArgs;
       ctx.debug = argv.debug;
-      const result = await verify(await verifyRequest(argv, ctx));
-      if (argv.json) ctx.out(JSON.stringify(verifySummary(result), null, 2));
-      else ctx.out(argv.quiet ? verifyText(result).split('\n').pop()! : verifyText(result));
-      ctx.exitStatus = exitStatus(result.equal ? 'ok' : 'partial');
+      await withLogFile(ctx, argv['log-file'], async () => {
+        const result = await verify(await verifyRequest(argv, ctx));
+        ctx.jobLog?.summary(verifySummary(result));
+        if (argv.json) ctx.out(JSON.stringify(verifySummary(result), null, 2));
+        else ctx.out(argv.quiet ? verifyText(result).split('\n').pop()! : verifyText(result));
+        ctx.exitStatus = exitStatus(result.equal ? 'ok' : 'partial');
+      });
     },
   };
 }
