@@ -12,6 +12,7 @@ import { freePortPair, startDovecot, type DovecotServer, type DovecotUser } from
 import { redisServerInstalled, startRedis, type RedisServer } from '../src/sandbox/redis-server.js';
 import { seedAccount } from '../src/sandbox/seed.js';
 import { runCli, startCli, type CliRun } from './support/cli.js';
+import { chromiumMissing, dumpDom } from './support/headless-chromium.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 import { startSlowLink, type SlowLink } from './support/slow-link.js';
 
@@ -145,6 +146,20 @@ describe.skipIf(!installed)('mailferry worker and bulk migrate --queue: a campai
     const workerText = ended.map((e) => e.stderr).join('\n');
     for (const i of ALL) expect(workerText.match(new RegExp(`^acct${pad(i)}: done`, 'gm')) ?? [], `acct${pad(i)}`).toHaveLength(1);
     expect(snapshot.accounts.filter((a) => a.attempts > 1).length).toBeGreaterThanOrEqual(3);
+
+    // The reports beside the list say what the status says.
+    const reports = join(work, 'fifty.report');
+    const json = JSON.parse(readFileSync(join(reports, 'report.json'), 'utf8')) as { totals: CampaignTotals; accounts: unknown[] };
+    expect(json.totals).toEqual(snapshot.totals);
+    expect(json.accounts).toHaveLength(50);
+    const csv = readFileSync(join(reports, 'report.csv'), 'utf8').trim().split('\r\n');
+    expect(csv).toHaveLength(51);
+    expect(csv.slice(1).filter((row) => row.includes(',done,'))).toHaveLength(50);
+    if (chromiumMissing() === undefined) {
+      const dom = await dumpDom(`file://${join(reports, 'report.html')}`);
+      for (const i of ALL) expect(dom).toContain(`acct${pad(i)}`);
+      expect(dom).toMatch(/<svg[^>]*>[\s\S]*<(polyline|path)/);
+    }
   }, 300_000);
 
   it('enqueuing the same list again adds no job, and rechecks every account: all done, nothing copied', async () => {

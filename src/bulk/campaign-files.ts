@@ -7,6 +7,12 @@ export function defaultStatusFile(list: string): string {
   return path.join(parsed.dir, `${parsed.name}.status.sqlite`);
 }
 
+/** `accounts.csv` -> `accounts.report/`, beside the list: where each run writes report.json, .csv and .html. */
+export function defaultReportDir(list: string): string {
+  const parsed = path.parse(path.resolve(list));
+  return path.join(parsed.dir, `${parsed.name}.report`);
+}
+
 /** The directory of the accounts' own checkpoints and logs: the status file's name with `.d` for `.sqlite`. */
 export function accountsDir(statusFile: string): string {
   return `${statusFile.replace(/\.sqlite$/, '')}.d`;

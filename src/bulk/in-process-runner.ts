@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import type { AccessTokenSource } from '../auth/access-token.js';
 import type { BackupArgs } from '../cli/commands/backup.js';
 import type { MigrateArgs } from '../cli/commands/migrate.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -79,9 +80,11 @@ export class InProcessRunner implements AccountRunner {
   private async job(account: BulkAccount, checkpoint: string, io: { logger: StderrLogger; signal: AbortSignal; stdinIsTTY: false; emit: (e: EngineEvent) => void }): Promise<JobResult> {
     const argv: Record<string, unknown> = { ...this.setup.argv, ...account.options, from: account.from, to: account.to, json: false, quiet: true, _: [this.setup.command] };
     const passwords: Partial<Record<'from' | 'to', string>> = {};
+    const tokens: Partial<Record<'from' | 'to', AccessTokenSource>> = {};
     for (const word of this.setup.command === 'migrate' ? (['from', 'to'] as const) : (['from'] as const)) {
       const spec = await this.setup.secrets.signIn(account, word);
       if (spec.password !== undefined) passwords[word] = spec.password;
+      if (spec.tokens !== undefined) tokens[word] = spec.tokens;
       argv[`${word}-password-file`] = spec.passwordFile;
       argv[`${word}-password-command`] = spec.passwordCommand;
       argv[`${word}-authzid`] = spec.authzid;
@@ -89,6 +92,7 @@ export class InProcessRunner implements AccountRunner {
       argv[`${word}-oauth2`] = spec.oauth2;
     }
     argv.passwords = passwords;
+    argv.tokens = tokens;
     if (this.setup.command === 'migrate') {
       const [{ migrate }, { migrateRequest }] = await Promise.all([import('../jobs/migrate.js'), import('../cli/commands/migrate.js')]);
       return migrate(migrateRequest({ ...argv, state: checkpoint } as unknown as MigrateArgs, io));

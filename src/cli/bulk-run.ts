@@ -2,11 +2,14 @@ import { readAccountList } from '../bulk/account-list.js';
 import type { CampaignSnapshot } from '../bulk/account-status.js';
 import type { BulkAccount, BulkCommand } from '../bulk/bulk-account.js';
 import { Bars, PlainLines } from '../bulk/bulk-display.js';
-import { defaultStatusFile } from '../bulk/campaign-files.js';
+import { defaultReportDir, defaultStatusFile } from '../bulk/campaign-files.js';
+import { writeReports } from '../bulk/report/write-reports.js';
 import { bytesText } from '../bulk/campaign-progress.js';
 import { campaignTotals } from '../bulk/campaign-totals.js';
 import { problemLine } from '../bulk/list-problem.js';
 import { OptionSecrets } from '../bulk/option-secrets.js';
+import { bulkSecrets } from '../bulk/secrets/bulk-secrets.js';
+import { hasSecretSource, type BulkSecretArgs } from '../bulk/secrets/options.js';
 import { parseQueueAddress } from '../bulk/queue/queue-address.js';
 import { probeQueue } from '../bulk/queue/queue-probe.js';
 import { runQueuedCampaign } from '../bulk/queue/run-queued-campaign.js';
@@ -40,15 +43,17 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     return;
   }
 
-  const secrets = new OptionSecrets(
+  const fallback = new OptionSecrets(
     {
       from: { passwordFile: argv['from-password-file'], oauth2TokenCommand: argv['from-oauth2-token-command'], oauth2: argv['from-oauth2'] },
       to: { passwordFile: argv['to-password-file'], oauth2TokenCommand: argv['to-oauth2-token-command'], oauth2: argv['to-oauth2'] },
     },
     list.passwords,
   );
-  for (const s of secrets.secrets()) ctx.logger.addSecret(s);
-  await checkSignIns(command, list.accounts, secrets);
+  for (const s of fallback.secrets()) ctx.logger.addSecret(s);
+  const secrets = bulkSecrets(argv as BulkSecretArgs, fallback);
+  // A side with a per-account source (template, directory, app credential) is resolved as each account starts.
+  await checkSignIns(sidesOf(command).filter((word) => !hasSecretSource(argv, word)), list.accounts, fallback);
   checkOptions(command, argv, list.accounts[0]!);
 
   const statusFile = argv.status ?? defaultStatusFile(argv.list);
@@ -58,7 +63,7 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     statusFile,
     accounts: list.accounts,
     secrets,
-    redact: secrets.secrets(),
+    redact: fallback.secrets(),
     argv,
     parallel,
     maxPerHost,
@@ -66,6 +71,7 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     signal: ctx.signal,
     display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
   });
+  await report(snapshot, argv, ctx);
   finish(list.accounts, snapshot, argv, ctx, { status: statusFile, rerun: `rerun the same command to resume (bulk status --status ${statusFile})` });
 }
 
@@ -91,13 +97,16 @@ async function enqueueCampaign(command: BulkCommand, argv: BulkRunArgs, accounts
     signal: ctx.signal,
     display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
   });
+  await report(snapshot, argv, ctx);
   const status = `bulk status --queue ${address.label} --queue-name ${queueName}`;
   finish(accounts, snapshot, argv, ctx, { status, rerun: `the workers go on; follow them again with the same command, or ${status}` });
 }
 
+const sidesOf = (command: BulkCommand): Array<'from' | 'to'> => (command === 'migrate' ? ['from', 'to'] : ['from']);
+
 /** Every account must have a password or a sign-in for each side before the campaign starts. */
-async function checkSignIns(command: BulkCommand, accounts: readonly BulkAccount[], secrets: OptionSecrets): Promise<void> {
-  for (const word of command === 'migrate' ? (['from', 'to'] as const) : (['from'] as const)) {
+async function checkSignIns(words: ReadonlyArray<'from' | 'to'>, accounts: readonly BulkAccount[], secrets: OptionSecrets): Promise<void> {
+  for (const word of words) {
     let missing = 0;
     for (const a of accounts) {
       const spec = await secrets.signIn(a, word);
@@ -115,6 +124,12 @@ function checkOptions(command: BulkCommand, argv: BulkRunArgs, first: BulkAccoun
   const args = { ...argv, ...first.options, from: first.from, to: first.to, passwords: { from: 'x', to: 'x' } };
   if (command === 'migrate') migrateRequest(args as unknown as MigrateArgs, io);
   else backupRequest(args as unknown as BackupArgs, io);
+}
+
+/** report.json, report.csv and report.html of the campaign, interrupted or not. */
+async function report(snapshot: CampaignSnapshot, argv: BulkRunArgs, ctx: CliContext): Promise<void> {
+  const written = await writeReports(snapshot, argv['report-dir'] ?? defaultReportDir(argv.list));
+  ctx.logger.info(`reports: ${written.html} (and report.json, report.csv beside it)`);
 }
 
 /** Where the campaign's status is, and what to do after an interruption. */

@@ -2,6 +2,7 @@ import type { AccountStatus } from '../bulk/account-status.js';
 import { defaultStatusFile } from '../bulk/campaign-files.js';
 import { bytesText, durationText } from '../bulk/campaign-progress.js';
 import { campaignTotals } from '../bulk/campaign-totals.js';
+import { writeReports } from '../bulk/report/write-reports.js';
 import { parseQueueAddress } from '../bulk/queue/queue-address.js';
 import { probeQueue } from '../bulk/queue/queue-probe.js';
 import { RedisStatusStore } from '../bulk/queue/redis-status-store.js';
@@ -21,6 +22,10 @@ export async function bulkStatus(argv: BulkStatusArgs, ctx: CliContext): Promise
     snapshot = await store.snapshot();
   } finally {
     await store.close();
+  }
+  if (argv['report-dir'] !== undefined) {
+    const written = await writeReports(snapshot, argv['report-dir']);
+    ctx.logger.info(`reports: ${written.html} (and report.json, report.csv beside it)`);
   }
   const accounts = argv.failed ? snapshot.accounts.filter((a) => a.state === 'failed') : snapshot.accounts;
   const totals = campaignTotals(snapshot.accounts);

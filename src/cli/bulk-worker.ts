@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { OptionSecrets } from '../bulk/option-secrets.js';
+import { bulkSecrets } from '../bulk/secrets/bulk-secrets.js';
 import { InProcessRunner } from '../bulk/in-process-runner.js';
 import { parseQueueAddress } from '../bulk/queue/queue-address.js';
 import { probeQueue } from '../bulk/queue/queue-probe.js';
@@ -21,14 +22,15 @@ export async function bulkWorker(argv: WorkerArgs, ctx: CliContext): Promise<voi
   if (!(argv['lock-duration'] >= 5)) throw new UsageError(`--lock-duration: expected at least 5 seconds, got ${argv['lock-duration']}`);
   const address = parseQueueAddress(argv.queue, process.env, (w) => ctx.logger.warn(w));
   await probeQueue(address);
-  const secrets = new OptionSecrets(
+  const fallback = new OptionSecrets(
     {
       from: { passwordFile: argv['from-password-file'], oauth2TokenCommand: argv['from-oauth2-token-command'], oauth2: argv['from-oauth2'] },
       to: { passwordFile: argv['to-password-file'], oauth2TokenCommand: argv['to-oauth2-token-command'], oauth2: argv['to-oauth2'] },
     },
     new Map(),
   );
-  for (const s of secrets.secrets()) ctx.logger.addSecret(s);
+  for (const s of fallback.secrets()) ctx.logger.addSecret(s);
+  const secrets = bulkSecrets(argv, fallback);
   const store = RedisStatusStore.open(address, argv['queue-name']);
   const dir = argv['state-dir'] ?? join(stateDir(), 'worker');
   ctx.logger.info(`worker: taking accounts from ${address.label} (queue ${argv['queue-name']}), ${parallel} at once; checkpoints and logs in ${dir}`);
@@ -38,7 +40,7 @@ export async function bulkWorker(argv: WorkerArgs, ctx: CliContext): Promise<voi
       queueName: argv['queue-name'],
       parallel,
       stateDir: dir,
-      runnerFor: (job, files) => new InProcessRunner({ command: job.command, argv: { ...job.options, debug: argv.debug }, secrets, redact: secrets.secrets(), files }),
+      runnerFor: (job, files) => new InProcessRunner({ command: job.command, argv: { ...job.options, debug: argv.debug }, secrets, redact: fallback.secrets(), files }),
       store,
       lockMs: argv['lock-duration'] * 1000,
       signal: ctx.signal,

@@ -1,4 +1,5 @@
 import type { Options } from 'yargs';
+import { bulkSecretOptions } from '../../bulk/secrets/options.js';
 import { backupOptions } from './backup.js';
 import { migrateOptions } from './migrate.js';
 
@@ -25,7 +26,12 @@ export const queueOptions: Record<string, Options> = {
   'queue-name': { type: 'string', default: 'mailferry', group: 'Distributed:', describe: "the queue's name in that Redis (one campaign per name)" },
 };
 
+const reportDirOption: Record<string, Options> = {
+  'report-dir': { type: 'string', group: 'Bulk:', describe: "where report.json, report.csv and report.html go (default: LIST's name with .report, beside it)" },
+};
+
 const bulkOwnOptions: Record<string, Options> = {
+  ...reportDirOption,
   parallel: { type: 'number', default: 4, group: 'Bulk:', describe: 'accounts run at once' },
   'max-per-host': { type: 'number', group: 'Bulk:', describe: 'at most this many accounts at once against one server host (default: no cap beyond --parallel and the profiles\' connectionsPerHost)' },
   retries: { type: 'number', default: 3, group: 'Bulk:', describe: 'retries of an account that failed with a transient cause (connection, timeout, BYE, throttling), with exponential backoff' },
@@ -36,13 +42,18 @@ const bulkOwnOptions: Record<string, Options> = {
   ...queueOptions,
 };
 
-export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...bulkOwnOptions };
-export const bulkBackupOptions: Record<string, Options> = { ...perRun(backupOptions), ...bulkOwnOptions };
+/** The per-account secret sources of one side or both (a backup has no destination account). */
+export const sideSecretOptions = (words: ReadonlyArray<'from' | 'to'>): Record<string, Options> =>
+  Object.fromEntries(Object.entries(bulkSecretOptions).filter(([name]) => words.some((w) => name.startsWith(`${w}-`))));
+
+export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...sideSecretOptions(['from', 'to']), ...bulkOwnOptions };
+export const bulkBackupOptions: Record<string, Options> = { ...perRun(backupOptions), ...sideSecretOptions(['from']), ...bulkOwnOptions };
 
 export const bulkStatusOptions: Record<string, Options> = {
   ...bulkStatusFileOption,
   json: { type: 'boolean', default: false, group: 'Bulk:', describe: 'print the campaign (every account, throughput samples) and its totals as JSON' },
   failed: { type: 'boolean', default: false, group: 'Bulk:', describe: 'only the failed accounts, with their error lines' },
+  'report-dir': { type: 'string', group: 'Bulk:', describe: 'also write report.json, report.csv and report.html of the campaign as it is now into this directory' },
   ...queueOptions,
 };
 

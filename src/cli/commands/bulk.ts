@@ -12,6 +12,7 @@ export interface BulkRunArgs {
   'allow-passwords-in-list': boolean;
   queue?: string;
   'queue-name': string;
+  'report-dir'?: string;
   json: boolean;
   quiet: boolean;
   debug: boolean;
@@ -33,6 +34,7 @@ export interface BulkStatusArgs {
   status?: string;
   queue?: string;
   'queue-name': string;
+  'report-dir'?: string;
   json: boolean;
   failed: boolean;
 }

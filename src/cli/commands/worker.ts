@@ -1,5 +1,6 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import type { CliContext } from '../context.js';
+import { bulkSecretOptions, type BulkSecretArgs } from '../../bulk/secrets/options.js';
 import { queueOptions } from './bulk-options.js';
 
 /** How a worker's accounts sign in: its own, never the queue's (docs/bulk.md, "Distributed mode"). */
@@ -18,11 +19,12 @@ export const workerOptions = {
   'state-dir': { type: 'string', group: 'Worker:', describe: "where this worker keeps each account's checkpoint and log (default: $XDG_STATE_HOME/mailferry/worker; share it between workers for cheap takeovers)" },
   'lock-duration': { type: 'number', default: 30, group: 'Worker:', describe: 'seconds after which the account of a worker that died (kill -9, power loss) is taken over by another' },
   ...workerSignInOptions,
+  ...bulkSecretOptions,
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Worker:', describe: 'only warnings and errors' },
   debug: { type: 'boolean', default: false, group: 'Worker:', describe: 'log the IMAP conversation (passwords redacted) in the accounts\' logs' },
 } satisfies Record<string, Options>;
 
-export interface WorkerArgs {
+export interface WorkerArgs extends BulkSecretArgs {
   queue: string;
   'queue-name': string;
   parallel: number;
