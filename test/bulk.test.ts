@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe('mailferry bulk migrate: many accounts from one list, embedded', () => {
@@ -163,12 +164,14 @@ describe('mailferry bulk migrate: many accounts from one list, embedded', () => 
   }, 180_000);
 
   it('a transient failure (connections refused longer than a run waits) is retried after a backoff, and then done', async () => {
-    const proxy = await startFaultProxy({ host: server.host, port: server.port }, { refuseMs: 9_000 });
+    // A run tries to connect 4 times over 7 s by itself: 12 s of refusal outlast the first
+    // attempt, and the retry 6 s after it comes after them.
+    const proxy = await startFaultProxy({ host: server.host, port: server.port }, { refuseMs: 12_000 });
     try {
       const list = writeList('retried.csv', ['id,from,to', `r,${url('rs', proxy.port)},${url('rd')}`]);
-      const run = await bulk(['migrate', list, ...tls(), '--retries', '2']);
+      const run = await bulk(['migrate', list, ...tls(), '--retries', '2'], { MAILFERRY_BULK_RETRY_BASE_MS: '6000' });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toMatch(/^warning: r \(line 2\): .*refused.*; retrying in 3s$/m);
+      expect(run.stderr).toMatch(/^warning: r \(line 2\): .*refused.*; retrying in 6s$/m);
       expect((await status(list)).accounts[0]).toMatchObject({ state: 'done', attempts: 2 });
       await expectCopied('rs', 'rd');
     } finally {

@@ -5,12 +5,13 @@ import { migrateOptions } from './migrate.js';
 /**
  * Options of the single command that do not apply to every row of a list alike: the accounts
  * (from the list), --state (each account has its own checkpoint), the printing modes, the password
- * commands (a template for every row: see docs/bulk.md), --*-authzid (it would open one mailbox for
- * every row), --archive/--keep (one archive name for every backup).
+ * commands (run as is, one command would give every row the same password), --*-authzid (it would open one mailbox for
+ * every row), --archive/--keep (one archive name for every backup), --oversize-dir (one directory
+ * for the saved messages of every account).
  */
 const NOT_PER_RUN = new Set([
   'from', 'to', 'state', 'json', 'quiet', 'dry-run', 'check-login', 'just-folders',
-  'from-password-command', 'to-password-command', 'from-authzid', 'to-authzid', 'archive', 'keep',
+  'from-password-command', 'to-password-command', 'from-authzid', 'to-authzid', 'archive', 'keep', 'oversize-dir',
 ]);
 
 const perRun = (table: Record<string, Options>): Record<string, Options> => Object.fromEntries(Object.entries(table).filter(([name]) => !NOT_PER_RUN.has(name)));
