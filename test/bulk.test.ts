@@ -9,6 +9,7 @@ import { startDovecot, type DovecotServer, type DovecotUser } from '../src/sandb
 import { seedAccount } from '../src/sandbox/seed.js';
 import { runCli, startCli, type CliRun } from './support/cli.js';
 import { startFaultProxy } from './support/imap-fault-proxy.js';
+import { snapshotBackup } from './support/backup-snapshot.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 import { prng } from './support/prng.js';
 
@@ -157,6 +158,8 @@ describe('mailferry bulk migrate: many accounts from one list, embedded', () => 
     const between = await status(list);
     expect(between.totals.byState.done).toBeLessThan(STOPPED.length);
     expect(between.totals.byState.running).toBe(0);
+    // The accounts running at the signal were stopped (checkpointed), not finished.
+    expect(between.accounts.filter((a) => a.state === 'queued' && a.attempts > 0).length).toBeGreaterThan(0);
     const rerun = await bulk(['migrate', list, ...tls(), '--parallel', '2', '--connections', '1']);
     expect(rerun.code, rerun.stderr).toBe(0);
     for (const i of STOPPED) await expectCopied(`ts${i}`, `td${i}`);
@@ -177,6 +180,28 @@ describe('mailferry bulk migrate: many accounts from one list, embedded', () => 
     } finally {
       await proxy.close();
     }
+  }, 120_000);
+
+  it('bulk backup from a YAML list: defaults and a row\'s own folder apply, each account into its directory beside the list', async () => {
+    const list = writeList('backups.yaml', [
+      'defaults:',
+      "  exclude: ['^Trash$']",
+      'accounts:',
+      `  - { id: b1, from: '${url('s01')}', to: backups/s01 }`,
+      `  - { id: b2, from: '${url('s02')}', to: backups/s02, folder: INBOX }`,
+    ]);
+    const run = await bulk(['backup', list, '--from-ca', server.caFile, '--parallel', '2']);
+    expect(run.code, run.stderr).toBe(0);
+    const all = diffSnapshots(await snapshotAccount(addr('s01')), await snapshotBackup(join(work, 'backups/s01')), { ignoreFolders: ['Trash'] });
+    expect(all.details).toEqual([]);
+    const inbox = diffSnapshots(await snapshotAccount(addr('s02'), { folders: ['INBOX'] }), await snapshotBackup(join(work, 'backups/s02')));
+    expect(inbox.details).toEqual([]);
+    const snapshot = await status(list);
+    expect(snapshot.command).toBe('backup');
+    expect(snapshot.accounts.map((a) => [a.id, a.state, a.checkpoint])).toEqual([
+      ['b1', 'done', join(work, 'backups/s01/.mailferry/state.sqlite')],
+      ['b2', 'done', join(work, 'backups/s02/.mailferry/state.sqlite')],
+    ]);
   }, 120_000);
 
   it('no status file, account log, checkpoint or output holds the password', () => {
