@@ -15,6 +15,7 @@ import { prng } from './support/prng.js';
 
 /** Every account's password, and the canary no status, log or output may ever hold. */
 const PASSWORD = 'Canary-pw-7Qx2vB';
+const ADMIN_PASSWORD = 'Admin-canary-3Kd9';
 const WRONG = 7;
 const FULL = 13;
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -84,8 +85,9 @@ beforeAll(async () => {
     ...KILLED.flatMap((i) => [{ name: `ks${i}`, password: PASSWORD }, { name: `kd${i}`, password: PASSWORD }]),
     ...STOPPED.flatMap((i) => [{ name: `ts${i}`, password: PASSWORD }, { name: `td${i}`, password: PASSWORD }]),
     { name: 'rs', password: PASSWORD }, { name: 'rd', password: PASSWORD },
+    { name: 'ad1', password: PASSWORD }, { name: 'ad2', password: PASSWORD },
   ];
-  server = await startDovecot({ users });
+  server = await startDovecot({ users, masterUsers: [{ name: 'admin', password: ADMIN_PASSWORD }] });
   const seeds: Array<() => Promise<void>> = [
     ...FIFTY.map((i) => () => seed(`s${pad(i)}`, 100 + i, 2 + ((i * 7) % 11))),
     ...KILLED.map((i) => () => seed(`ks${i}`, 200 + i, 80)),
@@ -204,12 +206,26 @@ describe('mailferry bulk migrate: many accounts from one list, embedded', () => 
     ]);
   }, 120_000);
 
+  it('--from-admin: one administrator logs in for every row and opens each row\'s mailbox', async () => {
+    const list = writeList('admin.csv', ['from,to', `${url('s03')},${url('ad1')}`, `${url('s04')},${url('ad2')}`]);
+    const passwordFile = join(work, 'admin-password');
+    writeFileSync(passwordFile, ADMIN_PASSWORD, { mode: 0o600 });
+    const run = await bulk(['migrate', list, ...tls(), '--from-admin', 'admin', '--from-password-file', passwordFile]);
+    expect(run.code, run.stderr).toBe(0);
+    await expectCopied('s03', 'ad1');
+    await expectCopied('s04', 'ad2');
+    expect((await status(list)).accounts.map((a) => [a.from, a.state])).toEqual([[url('s03'), 'done'], [url('s04'), 'done']]);
+  }, 120_000);
+
   it('no status file, account log, checkpoint or output holds the password', () => {
     const files = filesUnder(work).filter((f) => !f.endsWith('.csv'));
     expect(files.some((f) => f.endsWith('.status.sqlite'))).toBe(true);
     expect(files.some((f) => f.endsWith('.log'))).toBe(true);
-    expect(files.filter((f) => readFileSync(f).includes(PASSWORD))).toEqual([]);
-    expect(outputs.filter((o) => o.includes(PASSWORD))).toEqual([]);
+    const stored = files.filter((f) => !f.endsWith('admin-password'));
+    for (const secret of [PASSWORD, ADMIN_PASSWORD]) {
+      expect(stored.filter((f) => readFileSync(f).includes(secret))).toEqual([]);
+      expect(outputs.filter((o) => o.includes(secret))).toEqual([]);
+    }
   });
 });
 

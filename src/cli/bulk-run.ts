@@ -54,6 +54,7 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     parallel,
     maxPerHost,
     retries: argv.retries,
+    admins: { from: argv['from-admin'], to: argv['to-admin'] },
     signal: ctx.signal,
     display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
   });

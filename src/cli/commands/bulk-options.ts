@@ -6,7 +6,7 @@ import { migrateOptions } from './migrate.js';
  * Options of the single command that do not apply to every row of a list alike: the accounts
  * (from the list), --state (each account has its own checkpoint), the printing modes, the password
  * commands (run as is, one command would give every row the same password), --*-authzid (it would open one mailbox for
- * every row), --archive/--keep (one archive name for every backup), --oversize-dir (one directory
+ * every row: --*-admin is its bulk form), --archive/--keep (one archive name for every backup), --oversize-dir (one directory
  * for the saved messages of every account).
  */
 const NOT_PER_RUN = new Set([
@@ -20,6 +20,16 @@ export const bulkStatusFileOption: Record<string, Options> = {
   status: { type: 'string', group: 'Bulk:', describe: "the campaign's status file (default: LIST's name with .status.sqlite, beside it; per-account checkpoints and logs go in the directory of the same name with .d)" },
 };
 
+/** Admin login for every row: what --*-authzid is for one account. */
+function adminOption(word: 'from' | 'to'): Record<string, Options> {
+  return {
+    [`${word}-admin`]: {
+      type: 'string', group: 'Bulk:',
+      describe: `log in as this user (an administrator, e.g. a Dovecot master user) with its password ($MAILFERRY_${word.toUpperCase()}_PASSWORD or --${word}-password-file), opening each row's user's mailbox (SASL PLAIN authorization identity)`,
+    },
+  };
+}
+
 const bulkOwnOptions: Record<string, Options> = {
   parallel: { type: 'number', default: 4, group: 'Bulk:', describe: 'accounts run at once' },
   'max-per-host': { type: 'number', group: 'Bulk:', describe: 'at most this many accounts at once against one server host (default: no cap beyond --parallel and the profiles\' connectionsPerHost)' },
@@ -30,8 +40,8 @@ const bulkOwnOptions: Record<string, Options> = {
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Bulk:', describe: 'no progress, only warnings and errors' },
 };
 
-export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...bulkOwnOptions };
-export const bulkBackupOptions: Record<string, Options> = { ...perRun(backupOptions), ...bulkOwnOptions };
+export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...adminOption('from'), ...adminOption('to'), ...bulkOwnOptions };
+export const bulkBackupOptions: Record<string, Options> = { ...perRun(backupOptions), ...adminOption('from'), ...bulkOwnOptions };
 
 export const bulkStatusOptions: Record<string, Options> = {
   ...bulkStatusFileOption,
