@@ -155,13 +155,16 @@ function csvRows(text: string, allowPasswords: boolean, problems: ListProblem[])
       problems.push({ line: headerLine, column: i + 1, message: `a ${name} column needs --allow-passwords-in-list (and a list file of mode 0600); a password option keeps passwords out of the list` });
     }
   });
-  for (const required of ['from', 'to']) if (!header.includes(required)) problems.push({ line: headerLine, message: `missing column ${required} (the header must name at least from and to)` });
-  if (problems.length > 0) return [];
+  const missing = ['from', 'to'].filter((required) => !header.includes(required));
+  for (const column of missing) problems.push({ line: headerLine, message: `missing column ${column} (the header must name at least from and to)` });
+  if (missing.length > 0) return [];
+  // Columns already refused above are left out of the rows, so each is named once.
+  const used = header.map((name, i) => known.has(name) && header.indexOf(name) === i && (allowPasswords || !(PASSWORD_FIELDS as readonly string[]).includes(name)));
   return body.map(({ record, info }) => {
     const values: Record<string, unknown> = {};
     record.forEach((cell, i) => {
       const name = header[i];
-      if (name === undefined || cell === '') return;
+      if (name === undefined || !used[i] || cell === '') return;
       values[name] = (LIST_VALUED as readonly string[]).includes(name) ? cell.split(CSV_SEPARATOR).map((v) => v.trim()).filter((v) => v !== '') : cell;
     });
     if (record.length > header.length) problems.push({ line: info.lines, message: `${record.length} fields, but the header names ${header.length}` });

@@ -20,6 +20,8 @@ export interface RunnerSetup {
   secrets: AccountSecrets;
   /** Passwords to keep out of every log line, whatever reaches one. */
   redact: readonly string[];
+  /** --from-admin/--to-admin: who logs in, opening each row's user's mailbox as its authorization identity. */
+  admins: Partial<Record<'from' | 'to', string>>;
   /** The account's own checkpoint (migrate) and log file. */
   files: (account: BulkAccount) => { checkpoint: string; log: string };
 }
@@ -88,6 +90,14 @@ export class InProcessRunner implements AccountRunner {
       argv[`${word}-password-file`] = spec.passwordFile;
       argv[`${word}-password-command`] = spec.passwordCommand;
       argv[`${word}-authzid`] = spec.authzid;
+      const admin = this.setup.admins[word];
+      if (admin !== undefined) {
+        // The row names the mailbox; the administrator logs in and acts as its user.
+        const url = new URL(account[word]);
+        argv[`${word}-authzid`] = decodeURIComponent(url.username);
+        url.username = encodeURIComponent(admin);
+        argv[word] = url.toString().replace(/\/$/, '');
+      }
       argv[`${word}-oauth2-token-command`] = spec.oauth2TokenCommand;
       argv[`${word}-oauth2`] = spec.oauth2;
     }

@@ -26,6 +26,8 @@ export interface CampaignRequest {
   parallel: number;
   maxPerHost?: number;
   retries: number;
+  /** --from-admin/--to-admin */
+  admins: Partial<Record<'from' | 'to', string>>;
   signal: AbortSignal;
   display: (progress: CampaignProgress) => BulkDisplay;
 }
@@ -57,7 +59,7 @@ export async function runCampaign(req: CampaignRequest): Promise<CampaignSnapsho
     const sampler = setInterval(sample, SAMPLE_MS);
     try {
       const scheduler = new InProcessScheduler({
-        runner: new InProcessRunner({ command: req.command, argv: req.argv, secrets: req.secrets, redact: req.redact, files }),
+        runner: new InProcessRunner({ command: req.command, argv: req.argv, secrets: req.secrets, redact: req.redact, admins: req.admins, files }),
         store,
         files,
         parallel: req.parallel,

@@ -68,6 +68,7 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     parallel,
     maxPerHost,
     retries: argv.retries,
+    admins: { from: argv['from-admin'], to: argv['to-admin'] },
     signal: ctx.signal,
     display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
   });
@@ -81,6 +82,8 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
  */
 async function enqueueCampaign(command: BulkCommand, argv: BulkRunArgs, accounts: BulkAccount[], listHasPasswords: boolean, ctx: CliContext): Promise<void> {
   if (listHasPasswords) throw new UsageError('--queue: the queue carries no passwords; give each worker its own (docs/bulk.md, "Distributed mode") and remove the password columns');
+  const signIn = Object.keys(argv).find((name) => WORKER_SIGN_IN.test(name) && argv[name] !== undefined);
+  if (signIn !== undefined) throw new UsageError(`--${signIn} with --queue: each worker signs in with its own; give it to mailferry worker`);
   checkOptions(command, argv, accounts[0]!);
   const address = parseQueueAddress(argv.queue!, process.env, (w) => ctx.logger.warn(w));
   await probeQueue(address);
@@ -125,6 +128,9 @@ function checkOptions(command: BulkCommand, argv: BulkRunArgs, first: BulkAccoun
   if (command === 'migrate') migrateRequest(args as unknown as MigrateArgs, io);
   else backupRequest(args as unknown as BackupArgs, io);
 }
+
+/** Sign-in options, which a worker takes on its own machine and a queued campaign does not carry. */
+const WORKER_SIGN_IN = /^(from|to)-(admin|password-file|password-command|password-dir|oauth2|oauth2-token-command|google-service-account|ms-[a-z-]+)$/;
 
 /** report.json, report.csv and report.html of the campaign, interrupted or not. */
 async function report(snapshot: CampaignSnapshot, argv: BulkRunArgs, ctx: CliContext): Promise<void> {

@@ -40,7 +40,7 @@ export async function bulkWorker(argv: WorkerArgs, ctx: CliContext): Promise<voi
       queueName: argv['queue-name'],
       parallel,
       stateDir: dir,
-      runnerFor: (job, files) => new InProcessRunner({ command: job.command, argv: { ...job.options, debug: argv.debug }, secrets, redact: fallback.secrets(), files }),
+      runnerFor: (job, files) => new InProcessRunner({ command: job.command, argv: { ...job.options, debug: argv.debug }, secrets, redact: fallback.secrets(), admins: { from: argv['from-admin'], to: argv['to-admin'] }, files }),
       store,
       lockMs: argv['lock-duration'] * 1000,
       signal: ctx.signal,

@@ -6,12 +6,13 @@ import { migrateOptions } from './migrate.js';
 /**
  * Options of the single command that do not apply to every row of a list alike: the accounts
  * (from the list), --state (each account has its own checkpoint), the printing modes, the password
- * commands (a template for every row: see docs/bulk.md), --*-authzid (it would open one mailbox for
- * every row), --archive/--keep (one archive name for every backup).
+ * commands (run as is, one command would give every row the same password), --*-authzid (it would open one mailbox for
+ * every row: --*-admin is its bulk form), --archive/--keep (one archive name for every backup), --oversize-dir (one directory
+ * for the saved messages of every account).
  */
 const NOT_PER_RUN = new Set([
   'from', 'to', 'state', 'json', 'quiet', 'dry-run', 'check-login', 'just-folders',
-  'from-password-command', 'to-password-command', 'from-authzid', 'to-authzid', 'archive', 'keep',
+  'from-password-command', 'to-password-command', 'from-authzid', 'to-authzid', 'archive', 'keep', 'oversize-dir',
 ]);
 
 const perRun = (table: Record<string, Options>): Record<string, Options> => Object.fromEntries(Object.entries(table).filter(([name]) => !NOT_PER_RUN.has(name)));
@@ -30,6 +31,16 @@ const reportDirOption: Record<string, Options> = {
   'report-dir': { type: 'string', group: 'Bulk:', describe: "where report.json, report.csv and report.html go (default: LIST's name with .report, beside it)" },
 };
 
+/** Admin login for every row: what --*-authzid is for one account. */
+export function adminOption(word: 'from' | 'to'): Record<string, Options> {
+  return {
+    [`${word}-admin`]: {
+      type: 'string', group: 'Bulk:',
+      describe: `log in as this user (an administrator, e.g. a Dovecot master user) with its password ($MAILFERRY_${word.toUpperCase()}_PASSWORD or --${word}-password-file), opening each row's user's mailbox (SASL PLAIN authorization identity)`,
+    },
+  };
+}
+
 const bulkOwnOptions: Record<string, Options> = {
   ...reportDirOption,
   parallel: { type: 'number', default: 4, group: 'Bulk:', describe: 'accounts run at once' },
@@ -46,8 +57,8 @@ const bulkOwnOptions: Record<string, Options> = {
 export const sideSecretOptions = (words: ReadonlyArray<'from' | 'to'>): Record<string, Options> =>
   Object.fromEntries(Object.entries(bulkSecretOptions).filter(([name]) => words.some((w) => name.startsWith(`${w}-`))));
 
-export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...sideSecretOptions(['from', 'to']), ...bulkOwnOptions };
-export const bulkBackupOptions: Record<string, Options> = { ...perRun(backupOptions), ...sideSecretOptions(['from']), ...bulkOwnOptions };
+export const bulkMigrateOptions: Record<string, Options> = { ...perRun(migrateOptions), ...adminOption('from'), ...adminOption('to'), ...sideSecretOptions(['from', 'to']), ...bulkOwnOptions };
+export const bulkBackupOptions: Record<string, Options> = { ...perRun(backupOptions), ...adminOption('from'), ...sideSecretOptions(['from']), ...bulkOwnOptions };
 
 export const bulkStatusOptions: Record<string, Options> = {
   ...bulkStatusFileOption,

@@ -26,6 +26,8 @@ export interface BulkRunArgs {
   'to-oauth2-token-command'?: string;
   'from-oauth2'?: string;
   'to-oauth2'?: string;
+  'from-admin'?: string;
+  'to-admin'?: string;
   [option: string]: unknown;
 }
 

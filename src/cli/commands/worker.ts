@@ -1,7 +1,7 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import type { CliContext } from '../context.js';
 import { bulkSecretOptions, type BulkSecretArgs } from '../../bulk/secrets/options.js';
-import { queueOptions } from './bulk-options.js';
+import { adminOption, queueOptions } from './bulk-options.js';
 
 /** How a worker's accounts sign in: its own, never the queue's (docs/bulk.md, "Distributed mode"). */
 const workerSignInOptions: Record<string, Options> = Object.fromEntries(
@@ -19,6 +19,8 @@ export const workerOptions = {
   'state-dir': { type: 'string', group: 'Worker:', describe: "where this worker keeps each account's checkpoint and log (default: $XDG_STATE_HOME/mailferry/worker; share it between workers for cheap takeovers)" },
   'lock-duration': { type: 'number', default: 30, group: 'Worker:', describe: 'seconds after which the account of a worker that died (kill -9, power loss) is taken over by another' },
   ...workerSignInOptions,
+  ...adminOption('from'),
+  ...adminOption('to'),
   ...bulkSecretOptions,
   quiet: { type: 'boolean', default: false, alias: 'q', group: 'Worker:', describe: 'only warnings and errors' },
   debug: { type: 'boolean', default: false, group: 'Worker:', describe: 'log the IMAP conversation (passwords redacted) in the accounts\' logs' },
@@ -36,6 +38,8 @@ export interface WorkerArgs extends BulkSecretArgs {
   'to-oauth2-token-command'?: string;
   'from-oauth2'?: string;
   'to-oauth2'?: string;
+  'from-admin'?: string;
+  'to-admin'?: string;
   quiet: boolean;
   debug: boolean;
 }
