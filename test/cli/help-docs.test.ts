@@ -26,6 +26,7 @@ describe('every option in --help is documented', () => {
     ['bulk migrate', 'bulk.md'],
     ['bulk backup', 'bulk.md'],
     ['bulk status', 'bulk.md'],
+    ['worker', 'bulk.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
     const run = await runCli([...command.split(' '), '--help']);
     expect(run.code).toBe(0);

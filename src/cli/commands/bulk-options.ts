@@ -8,11 +8,11 @@ import { migrateOptions } from './migrate.js';
  * (from the list), --state (each account has its own checkpoint), the printing modes, the password
  * commands (run as is, one command would give every row the same password), --*-authzid (it would open one mailbox for
  * every row: --*-admin is its bulk form), --archive/--keep (one archive name for every backup), --oversize-dir (one directory
- * for the saved messages of every account).
+ * for the saved messages of every account), --log-file (each account has its own log).
  */
 const NOT_PER_RUN = new Set([
   'from', 'to', 'state', 'json', 'quiet', 'dry-run', 'check-login', 'just-folders',
-  'from-password-command', 'to-password-command', 'from-authzid', 'to-authzid', 'archive', 'keep', 'oversize-dir',
+  'from-password-command', 'to-password-command', 'from-authzid', 'to-authzid', 'archive', 'keep', 'oversize-dir', 'log-file',
 ]);
 
 const perRun = (table: Record<string, Options>): Record<string, Options> => Object.fromEntries(Object.entries(table).filter(([name]) => !NOT_PER_RUN.has(name)));
