@@ -10,6 +10,7 @@ export type {
 } from './api/options.js';
 export type { EngineEvent as RunEvent } from './engine/events.js';
 export type { FolderReport, MessageFailure, Totals } from './engine/report.js';
+export type { RunPlan } from './engine/run-plan.js';
 export type { FolderComparison, MessageRef } from './engine/verify.js';
 export type { FolderListing, FolderLine } from './jobs/folders.js';
 export type { VerifyResult } from './jobs/verify.js';

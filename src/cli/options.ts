@@ -109,6 +109,14 @@ export const runOptions: Record<string, Options> = {
   ...logFileOption,
 };
 
+/**
+ * Options for tests only, hidden from --help, the completions, the man page and the library API
+ * (none of which read this table): a first run's ETA line after this many ms instead of a minute.
+ */
+export const testOnlyOptions: Record<string, Options> = {
+  'eta-after-ms': { type: 'number', hidden: true },
+};
+
 /** For the commands that write to an account with a checkpoint of their own choosing (migrate, restore). */
 export const concurrencyOption: Record<string, Options> = {
   'allow-concurrent': { type: 'boolean', default: false, group: 'Run:', describe: 'run even while another run writes to the same destination account (with another --state): both may copy the same messages' },

@@ -10,9 +10,9 @@ import type { CliContext } from './context.js';
  * and sets the exit status from its result. A failed job stops the live display (and prints its
  * --json document) before the error propagates to main.ts.
  */
-export async function runReported(ctx: CliContext, argv: { json: boolean; quiet: boolean; _?: Array<string | number> }, job: (emit: EmitEvent) => Promise<JobResult>): Promise<void> {
+export async function runReported(ctx: CliContext, argv: { json: boolean; quiet: boolean; 'eta-after-ms'?: number; _?: Array<string | number> }, job: (emit: EmitEvent) => Promise<JobResult>): Promise<void> {
   const command = String(argv._?.[0] ?? '');
-  const reporter = createReporter({ command, json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out });
+  const reporter = createReporter({ command, json: argv.json, quiet: argv.quiet, tty: ctx.stderrIsTTY, logger: ctx.logger, out: ctx.out, etaAfterMs: argv['eta-after-ms'] });
   try {
     const result = await job((e) => {
       reporter.emit(e);

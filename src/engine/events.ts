@@ -1,4 +1,5 @@
 import type { FolderReport } from './report.js';
+import type { RunPlan } from './run-plan.js';
 
 /**
  * Everything the engine tells the outside world goes through these events; reporters (progress
@@ -9,6 +10,8 @@ export type EngineEvent =
   | { type: 'accounts'; source: string; destination: string }
   /** The folders of the run, each with its message count as listed (an upper bound of its work). */
   | { type: 'plan'; folders: number; messages: number; bytes: number; sources: Array<{ source: string; messages: number }> }
+  /** A first run (no checkpoint yet) before it copies: what it will do, and the destination's room. */
+  | { type: 'first-run'; plan: RunPlan }
   /** An attempt at a folder knows its work: the messages (and their bytes) it has still to settle. */
   | { type: 'folder-start'; source: string; destination: string; messages: number; bytes: number }
   /**

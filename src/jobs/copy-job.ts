@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { SqliteCheckpoint, type CheckpointIdentity } from '../checkpoint/sqlite-checkpoint.js';
 import { DestinationLock } from '../checkpoint/destination-lock.js';
 import type { FolderInfo } from '../domain/types.js';
@@ -18,6 +19,7 @@ import { finishResult, type JobResult } from './job-result.js';
 import { stateDir } from './state-path.js';
 import { reconnecting } from './reconnecting.js';
 import { checkSearch } from './search-check.js';
+import { firstRunPlan } from './first-run-plan.js';
 
 /** Tries per folder when a connection breaks. */
 const ATTEMPTS = 6;
@@ -121,10 +123,17 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       }
     }
 
+    const { pairs, created } = destPairs(req, plan);
+    for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
+    // Counted before the checkpoint exists, so a run stopped meanwhile is still a first run; read
+    // only, so retried after a broken connection as connecting and listing are.
+    const planned = existsSync(req.statePath)
+      ? undefined
+      : await reconnecting('counting the first run', () => firstRunPlan({ source: req.source, dest: req.dest, options, connections: req.connections }, pairs), { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal });
+    const runPlan = planned?.value;
+    if (runPlan) req.emit({ type: 'first-run', plan: runPlan });
     const checkpoint = SqliteCheckpoint.open(req.statePath, identity, owner);
     try {
-      const { pairs, created } = destPairs(req, plan);
-      for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
       req.emit({
         type: 'plan',
         folders: pairs.length,
@@ -149,7 +158,9 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       );
       // Only the pairs whose destination folder exists (as before, when a refused one was no pair).
       await req.afterTransfer?.({ pairs: pairs.filter((p) => !p.createDest || created.has(p)), reports, checkpoint });
-      return finishResult({ ...base, folders: reports, seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location });
+      return finishResult({
+        ...base, reconnects: base.reconnects + (planned?.reconnects ?? 0), folders: reports, seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location, ...(runPlan ? { plan: runPlan } : {}),
+      });
     } finally {
       checkpoint.close();
     }

@@ -1,6 +1,7 @@
 import type { ExitKind } from '../errors/exit-codes.js';
 import { totals, type FolderReport, type Totals } from '../engine/report.js';
 import type { VerifyResult } from './verify.js';
+import type { RunPlan } from '../engine/run-plan.js';
 
 /** What a job hands back to the CLI: the report and how the process should end. */
 export interface JobResult {
@@ -19,6 +20,8 @@ export interface JobResult {
   archive?: string;
   /** The comparison run after the transfer (--verify). */
   verify?: VerifyResult;
+  /** What a first run (no checkpoint yet) set out to do, as it told before copying. */
+  plan?: RunPlan;
   /** Broken connections re-opened by the run itself, while connecting and listing or while copying. */
   reconnects: number;
 }

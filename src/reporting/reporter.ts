@@ -10,6 +10,9 @@ import { counted } from './plural.js';
 import type { RunSummary } from './run-summary.js';
 import { verifyText } from './verify-report.js';
 import { ProgressModel } from './progress-model.js';
+import { EtaWatch, ETA_AFTER_MS } from './eta-watch.js';
+import { firstRunLines } from './first-run-text.js';
+import type { RunPlan } from '../engine/run-plan.js';
 
 export interface Reporter {
   emit(event: EngineEvent): void;
@@ -27,21 +30,33 @@ export interface ReporterOptions {
   tty: boolean;
   logger: Logger;
   out: (text: string) => void;
+  /** How long a first run goes before it prints its ETA (default: a minute; tests shorten it). */
+  etaAfterMs?: number;
 }
 
 /** Bars on a terminal, periodic plain lines otherwise (cron, CI, pipes); both on stderr. */
 export function createReporter(opts: ReporterOptions): Reporter {
   const live = opts.quiet || opts.json ? undefined : opts.tty ? new BarsDisplay() : new PlainDisplay(opts.logger);
   const sofar = new RunSoFar(opts.command);
+  // Part of the progress, so only where progress shows (not with --quiet or --json, whose
+  // summary has the plan); a quota warning is a warning, and shows always.
+  const eta = new EtaWatch(opts.etaAfterMs ?? ETA_AFTER_MS, (line) => opts.logger.info(line));
   return {
     emit(event) {
       sofar.emit(event);
+      if (event.type === 'first-run') {
+        const lines = firstRunLines(event.plan);
+        if (live) for (const line of lines.info) opts.logger.info(line);
+        if (lines.warning) opts.logger.warn(lines.warning);
+        if (live) eta.start(event.plan);
+      } else if (event.type === 'progress') eta.progress(event.messages, event.bytes);
       if (event.type === 'notice') opts.logger.warn(event.message);
       else if (event.type === 'folder-done' && event.report.error) opts.logger.error(`${event.report.source}: ${event.report.error}`);
       else if (event.type === 'folder-done') for (const f of event.report.failures) opts.logger.warn(`${event.report.source} UID ${f.uid}: ${f.reason}: ${f.message}`);
       live?.emit(event);
     },
     finish(result) {
+      eta.stop();
       live?.stop();
       // -q: nothing on a good run (warnings and errors went to stderr as they came); a dry run's
       // plan is what was asked for, and a run that failed still says what it did.
@@ -49,6 +64,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
       opts.out(opts.json ? JSON.stringify(jsonSummary(result), null, 2) : textSummary(result));
     },
     fail(failure) {
+      eta.stop();
       live?.stop();
       const summary = sofar.summary(failure);
       if (opts.json) opts.out(JSON.stringify(summary, null, 2));
@@ -61,6 +77,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
 class RunSoFar {
   private readonly started = Date.now();
   private accounts?: { source: string; destination: string };
+  private plan?: RunPlan;
   private readonly folders: FolderReport[] = [];
 
   constructor(private readonly command: string) {}
@@ -68,11 +85,12 @@ class RunSoFar {
   emit(event: EngineEvent): void {
     if (event.type === 'accounts') this.accounts = { source: event.source, destination: event.destination };
     if (event.type === 'folder-done') this.folders.push(event.report);
+    if (event.type === 'first-run') this.plan = event.plan;
   }
 
   /** The usual document, with the exit code of the failure and its line; accounts not known yet are null. */
   summary(failure: Failure): object {
-    const result = finishResult({ command: this.command, source: '', destination: '', dryRun: false, folders: this.folders, seconds: (Date.now() - this.started) / 1000 });
+    const result = finishResult({ command: this.command, source: '', destination: '', dryRun: false, folders: this.folders, seconds: (Date.now() - this.started) / 1000, ...(this.plan ? { plan: this.plan } : {}) });
     return {
       ...jsonSummary({ ...result, exit: failure.kind }),
       source: this.accounts?.source ?? null,
@@ -216,6 +234,7 @@ export function jsonSummary(result: JobResult): RunSummary {
     checkpoint: result.checkpoint,
     ...(result.verify ? { verify: result.verify } : {}),
     ...(result.archive ? { archive: result.archive } : {}),
+    ...(result.plan ? { plan: result.plan } : {}),
   };
 }
 

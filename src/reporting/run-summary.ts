@@ -1,6 +1,7 @@
 import type { FolderReport, Totals } from '../engine/report.js';
 import { exitStatus } from '../errors/exit-codes.js';
 import type { VerifyResult } from '../jobs/verify.js';
+import type { RunPlan } from '../engine/run-plan.js';
 
 /** What `--json` prints at the end of migrate, backup and restore, and what the library API returns. */
 export interface RunSummary {
@@ -23,6 +24,8 @@ export interface RunSummary {
   verify?: VerifyResult;
   /** The archive written after the run (backup --archive). */
   archive?: string;
+  /** A first run (no checkpoint yet): what it set out to do, told before it copied (docs/migrate.md). */
+  plan?: RunPlan;
 }
 
 /** What `verify --json` prints, and what the library API's verify returns. */

@@ -111,6 +111,12 @@ export interface FolderHandle {
   close(): Promise<void>;
 }
 
+/** A destination's storage quota, in bytes (IMAP QUOTA, RFC 2087/9208: the STORAGE resource). */
+export interface StorageQuota {
+  usedBytes: number;
+  limitBytes: number;
+}
+
 export interface CreateFolderOptions {
   specialUse?: SpecialUse;
   subscribe: boolean;
@@ -144,6 +150,11 @@ export interface Store {
    * as the destination would have had it. Default: the components joined with `/`.
    */
   folderName?(components: string[]): string;
+  /**
+   * The account's storage quota, for the first run's plan; undefined when the server states none.
+   * Only stores that can have one (IMAP) have it.
+   */
+  quota?(): Promise<StorageQuota | undefined>;
   /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */
   openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle>;
   /** Ends every connection. Idempotent. */

@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { connectionPolicy } from '../connection-policy.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, connectionOptions, filterOptions, searchOptions, gmailLabelsOption, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions,
+  accountOptions, connectionOptions, filterOptions, searchOptions, gmailLabelsOption, parseFilter, parseSelection, positiveInt, profileFileOption, runOptions, testOnlyOptions, selectionOptions, signInOptions,
 } from '../options.js';
 import { profiledSource, type SourceArgs } from './side-args.js';
 
@@ -52,6 +52,7 @@ export function backupCommand(ctx: CliContext): CommandModule {
     builder: (y: Argv) =>
       y
         .options(backupOptions)
+        .options(testOnlyOptions)
         .example("MAILFERRY_FROM_PASSWORD=... $0 backup --from imaps://me@imap.example.com --to ~/mail-backup", 'back up (or update the backup of) an account')
         .example("$0 backup --from ... --to ~/mail-backup --archive '/srv/archives/mail-{date}.tar.gz' --keep 14", 'nightly, keeping two weeks of archives'),
     handler: async (raw) => {

@@ -9,7 +9,7 @@ import { profiledSides, type SideArgs } from './side-args.js';
 import { checkLoginMode, justFoldersMode } from './migrate-modes.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, concurrencyOption, connectionOptions, filterOptions, searchOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, searchOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, gmailLabelsOption, profileFileOption, runOptions, testOnlyOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 export const migrateOptions = {
@@ -48,6 +48,7 @@ export function migrateCommand(ctx: CliContext): CommandModule {
     builder: (y: Argv) =>
       y
         .options(migrateOptions)
+        .options(testOnlyOptions)
         .example('MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 migrate --from imaps://alice%40old.example@imap.old.example --to imaps://alice@imap.new.example', 'move an account')
         .example('$0 migrate --from ... --to ... --folder INBOX --since 2024-01-01 --dry-run', 'preview one folder')
         .example("$0 migrate --from ... --to ... --map '^Work/(.*)$=Old/$1' --since 1y", "the last year's mail, Work's subfolders under Old")

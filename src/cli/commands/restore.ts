@@ -8,7 +8,7 @@ import { connectionPolicy } from '../connection-policy.js';
 import { profiledSides, type SideArgs } from './side-args.js';
 import { parseTraffic, trafficOptions, type TrafficArgs } from '../traffic-options.js';
 import {
-  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, profileFileOption, runOptions, selectionOptions, signInOptions, treeOptions,
+  accountOptions, concurrencyOption, connectionOptions, filterOptions, parseErrorsMax, parseFilter, parseTreeSelection, positiveInt, profileFileOption, runOptions, testOnlyOptions, selectionOptions, signInOptions, treeOptions,
 } from '../options.js';
 
 /** The source is a local file: nothing is downloaded, so there is no download cap. */
@@ -45,6 +45,7 @@ export function restoreCommand(ctx: CliContext): CommandModule {
     builder: (y: Argv) =>
       y
         .options(restoreOptions)
+        .options(testOnlyOptions)
         .example('MAILFERRY_TO_PASSWORD=... $0 restore --from ~/mail-backup --to imaps://me@imap.new.example', 'restore a whole backup')
         .example("$0 restore --from mail-2026-11-25.tar.gz --to ... --folder Work --recursive --into 'Restored/2026-11-25'", 'one folder tree from an archive, beside the live one')
         .example('$0 restore --from Takeout/Mail/All\\ mail\\ Including\\ Spam\\ and\\ Trash.mbox --to ... --into Gmail', 'a Google Takeout export'),

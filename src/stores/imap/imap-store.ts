@@ -2,13 +2,14 @@ import type { ImapFlow, ListResponse } from 'imapflow';
 import { encodePath, getStatusCode, normalizePath } from 'imapflow/lib/tools.js';
 import { specialUseByName } from '../../config/profile-special-use.js';
 import { asSpecialUse, type FolderInfo, type FolderStatus } from '../../domain/types.js';
-import type { CreateFolderOptions, FolderHandle, Store, StoreCaps } from '../store.js';
+import type { CreateFolderOptions, FolderHandle, StorageQuota, Store, StoreCaps } from '../store.js';
 import { InterruptedError } from '../../errors/errors.js';
 import { classifyImapError, sessionEnded, sessionLost } from './imap-errors.js';
 import { openClient, type ImapAccount } from './imap-connection.js';
 import { ImapFolderHandle } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
 import { ensureUidNext } from './uid-next.js';
+import { storageQuota } from './imap-quota.js';
 
 export interface ServerInfo {
   capabilities: string[];
@@ -103,6 +104,11 @@ export class ImapStore implements Store {
       const byName = specialUseByName(folders, this.account.provider.specialUseNames);
       return folders.map((f) => ({ ...f, specialUse: byName.get(f.name) }));
     });
+  }
+
+  /** The quota root of INBOX (GETQUOTAROOT), where the server has QUOTA. */
+  async quota(): Promise<StorageQuota | undefined> {
+    return this.withClient('reading its quota', async (client) => storageQuota(await client.getQuota('INBOX')));
   }
 
   folderName(components: string[]): string {
