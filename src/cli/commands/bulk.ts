@@ -41,6 +41,13 @@ export interface BulkStatusArgs {
   failed: boolean;
 }
 
+/** One example per command, so that each runs as shown (test/cli/help-examples.test.ts). */
+function runExample(command: BulkCommand): [string, string] {
+  return command === 'migrate'
+    ? ['MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 bulk migrate accounts.csv --parallel 8', 'run (or resume) the migration of every account pair of accounts.csv']
+    : ['MAILFERRY_FROM_PASSWORD=... $0 bulk backup backups.csv --parallel 8', 'back up (or resume backing up) every account of backups.csv into its directory'];
+}
+
 function bulkRunCommand(command: BulkCommand, ctx: CliContext): CommandModule {
   const what = command === 'migrate' ? 'migrate every account pair of LIST (columns from, to: account URLs)' : 'back up every account of LIST (columns from: account URL, to: directory)';
   return {
@@ -50,8 +57,7 @@ function bulkRunCommand(command: BulkCommand, ctx: CliContext): CommandModule {
       y
         .positional('list', { type: 'string', describe: 'the account list: a .csv file with a header row, or a .yaml/.yml file' })
         .options(command === 'migrate' ? bulkMigrateOptions : bulkBackupOptions)
-        .example(`MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 bulk ${command} accounts.csv --parallel 8`, 'run (or resume) the campaign of accounts.csv')
-        .example('$0 bulk status --status accounts.status.sqlite', 'see where it is'),
+        .example(...runExample(command)),
     handler: async (raw) => {
       const argv = raw as unknown as BulkRunArgs;
       ctx.debug = argv.debug;
@@ -69,6 +75,7 @@ function bulkStatusCommand(ctx: CliContext): CommandModule {
       y
         .positional('list', { type: 'string', describe: 'the account list, to find its default status file' })
         .options(bulkStatusOptions)
+        .example('$0 bulk status accounts.csv', 'where the campaign of accounts.csv is: every account and the totals')
         .example('$0 bulk status accounts.csv --failed', 'the failed accounts of the campaign of accounts.csv, with their errors'),
     handler: async (raw) => {
       const { bulkStatus } = await import('../bulk-status.js');
