@@ -8,6 +8,7 @@ import { generateCorpus, type CorpusMessage } from '../src/sandbox/corpus.js';
 import { startDovecot, type DovecotServer, type DovecotUser } from '../src/sandbox/dovecot-server.js';
 import { seedAccount } from '../src/sandbox/seed.js';
 import { runCli, startCli, type CliRun } from './support/cli.js';
+import { chromiumMissing, dumpDom } from './support/headless-chromium.js';
 import { startFaultProxy } from './support/imap-fault-proxy.js';
 import { snapshotBackup } from './support/backup-snapshot.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
@@ -129,6 +130,23 @@ describe('mailferry bulk migrate: many accounts from one list, embedded', () => 
     expect(snapshot.accounts.find((a) => a.id === `acct${pad(FULL)}`)).toMatchObject({ state: 'failed', attempts: 1 });
     expect(snapshot.throughput.length).toBeGreaterThanOrEqual(2);
     expect(snapshot.throughput.at(-1)!.messages).toBe(messages);
+
+    // The three reports beside the list agree with the status and the oracle.
+    const reports = join(work, 'fifty.report');
+    const json = JSON.parse(readFileSync(join(reports, 'report.json'), 'utf8')) as { totals: CampaignTotals };
+    expect(json.totals).toEqual(snapshot.totals);
+    expect(json.totals.messages).toBe(messages);
+    const rows = readFileSync(join(reports, 'report.csv'), 'utf8').trim().split('\r\n').slice(1);
+    expect(rows).toHaveLength(50);
+    expect(rows.filter((r) => r.includes(',done,'))).toHaveLength(48);
+    expect(rows.filter((r) => r.includes(',failed,'))).toHaveLength(2);
+    if (chromiumMissing() === undefined) {
+      const dom = await dumpDom(`file://${join(reports, 'report.html')}`);
+      for (const i of FIFTY) expect(dom).toContain(`acct${pad(i)}`);
+      // Failures first, and the throughput chart drawn.
+      expect(dom.indexOf(`acct${pad(WRONG)}`)).toBeLessThan(dom.indexOf('acct01'));
+      expect(dom).toMatch(/<svg[^>]*>[\s\S]*<(polyline|path)/);
+    }
   }, 240_000);
 
   it('killed with kill -9 at 10 random moments and rerun after each: every account equal, no duplicate, each done in the status', async () => {
