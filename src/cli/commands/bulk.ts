@@ -84,15 +84,18 @@ function bulkStatusCommand(ctx: CliContext): CommandModule {
   };
 }
 
+/** bulk's subcommands, in --help's order (scripts/build-man.mjs reads them too). */
+export function bulkSubcommands(ctx: CliContext): CommandModule[] {
+  return [bulkRunCommand('migrate', ctx), bulkRunCommand('backup', ctx), bulkStatusCommand(ctx)];
+}
+
 export function bulkCommand(ctx: CliContext): CommandModule {
   return {
     command: 'bulk',
-    describe: 'migrate or back up many accounts from one list (CSV or YAML) on this machine, with a status file, retries and resume',
+    describe: 'migrate or back up many accounts from one list (CSV or YAML), here or on workers sharing a Redis queue, with a status, reports, retries and resume',
     builder: (y: Argv) =>
-      y
-        .command(bulkRunCommand('migrate', ctx))
-        .command(bulkRunCommand('backup', ctx))
-        .command(bulkStatusCommand(ctx))
+      bulkSubcommands(ctx)
+        .reduce((chain, sub) => chain.command(sub), y)
         .demandCommand(1, 'name a bulk command: migrate, backup or status'),
     handler: () => {},
   };
