@@ -5,7 +5,7 @@
 // It prints accounts/minute, messages/s, peak RSS per process and Redis's peak memory, and checks
 // every destination's message count on disk. BENCH_BULK_ACCOUNTS (default 10000) scales it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ const ACCOUNTS = Number(process.env.BENCH_BULK_ACCOUNTS ?? 10_000);
 const IN_FLIGHT = 16;
 const WORKERS = 4;
 /** A mode that has not finished by then is a failed row, not a stalled benchmark. */
-const MODE_TIMEOUT_MS = 3 * 60 * 60 * 1000;
+const MODE_TIMEOUT_MS = Number(process.env.BENCH_BULK_TIMEOUT_S ?? 3 * 60 * 60) * 1000;
 
 interface ModeResult {
   mode: string;
@@ -47,11 +47,18 @@ function timed(args: string[], env: NodeJS.ProcessEnv, log: string): { pid: numb
     child.once('close', (code) => {
       clearTimeout(timer);
       writeFileSync(log, stderr);
-      const last = readFileSync(out, 'utf8').trim().split('\n').pop() ?? '';
+      const last = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').pop() ?? '' : '';
       resolve({ code: code ?? -1, rssMb: Number(last) / 1024 });
     });
   });
   return { pid: child.pid!, done };
+}
+
+/** The one child of a process (GNU time's command), from /proc. */
+function childOf(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+  if (children.length !== 1 || !children[0]) throw new Error(`process ${pid} has children ${children.join(',')}`);
+  return children[0];
 }
 
 function accountUrl(server: DovecotServer, user: string): string {
@@ -82,7 +89,8 @@ async function distributed(work: string, list: string, redis: RedisServer): Prom
   const enqueue = timed(['node', CLI, 'bulk', 'migrate', list, '--queue', redis.url, '--quiet'], {}, join(work, 'enqueue.log'));
   const followed = await enqueue.done;
   const wallSeconds = (performance.now() - started) / 1000;
-  for (const w of workers) process.kill(w.pid, 'SIGTERM');
+  // To the worker itself, GNU time's child: time would die of it, and the worker's exit be lost.
+  for (const w of workers) process.kill(childOf(w.pid), 'SIGTERM');
   const ended = await Promise.all(workers.map((w) => w.done));
   const peak = Math.max(...ended.map((e) => e.rssMb));
   const redisPeakMb = (await redis.peakMemory()) / 2 ** 20;

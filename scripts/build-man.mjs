@@ -2,6 +2,8 @@
 // compiled by tsc) and the exit-code table, so the man page cannot drift from the program.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { COMMANDS, OPTION_TABLES } from '../dist/cli/index.js';
+import { bulkSubcommands } from '../dist/cli/commands/bulk.js';
+import { BULK_TABLES } from '../dist/cli/commands/bulk-options.js';
 import { EXIT_CODES } from '../dist/errors/exit-codes.js';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -16,11 +18,13 @@ function optionLine(name, option) {
   return `.TP\n\\fB\\-\\-${roff(name)}\\fR${aliases}${value}\n${roff(option.describe ?? option.description ?? '')}${byDefault}`;
 }
 
-function commandSection(module) {
+function commandSection(module, tables = OPTION_TABLES, parent = '') {
   const usage = String(module.command);
   const name = usage.split(' ')[0];
-  const options = Object.entries(OPTION_TABLES[name] ?? {}).filter(([, o]) => !o.hidden);
-  return [`.SS ${roff(usage)}`, roff(module.describe), ...options.map(([n, o]) => optionLine(n, o))].join('\n');
+  const options = Object.entries(tables[name] ?? {}).filter(([, o]) => !o.hidden);
+  const section = [`.SS ${roff(parent + usage)}`, roff(module.describe), ...options.map(([n, o]) => optionLine(n, o))].join('\n');
+  // bulk's options are its subcommands'.
+  return name === 'bulk' ? [section, ...bulkSubcommands({}).map((sub) => commandSection(sub, BULK_TABLES, 'bulk '))].join('\n') : section;
 }
 
 const page = [

@@ -18,6 +18,9 @@ import { checkCommand, checkOptions } from './commands/check.js';
 import { runCommand, runCommandOptions } from './commands/run.js';
 import { configCommand, configOptions } from './commands/config.js';
 import { completionCommand, completionOptions } from './commands/completion.js';
+import { bulkCommand } from './commands/bulk.js';
+import { workerCommand, workerOptions } from './commands/worker.js';
+import { BULK_TABLES } from './commands/bulk-options.js';
 
 /** Each command's option table, to give its options their values as getopt would (option-values.ts). */
 export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
@@ -36,10 +39,13 @@ export const OPTION_TABLES: Readonly<Record<string, Readonly<Record<string, Opti
   run: runCommandOptions,
   config: configOptions,
   completion: completionOptions,
+  // Its subcommands have the options (BULK_TABLES); `bulk` itself takes none.
+  bulk: {},
+  worker: workerOptions,
 };
 
 /** The commands, in --help's order (scripts/build-man.mjs reads them too). */
-export const COMMANDS: ReadonlyArray<(ctx: CliContext) => CommandModule> = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, configCommand, completionCommand];
+export const COMMANDS: ReadonlyArray<(ctx: CliContext) => CommandModule> = [migrateCommand, backupCommand, restoreCommand, verifyCommand, foldersCommand, profilesCommand, loginCommand, sandboxCommand, lsCommand, showCommand, exportCommand, checkCommand, runCommand, bulkCommand, workerCommand, configCommand, completionCommand];
 
 /** Parses argv and runs one command; errors propagate to main.ts, which alone ends the process. */
 export async function runCli(args: string[], ctx: CliContext): Promise<void> {
@@ -51,7 +57,7 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
   if (args[0] === COMPLETIONS_KEY) args = [COMPLETIONS_KEY, ...args.slice(2)];
   const name = args[0] === COMPLETIONS_KEY ? undefined : args.find((a) => !a.startsWith('-'));
   if (name !== undefined && name !== 'help' && !commands.some((c) => commandName(c) === name)) throw new UsageError(`unknown command: ${name} (mailferry --help lists the commands)`);
-  const table = name !== undefined && Object.hasOwn(OPTION_TABLES, name) ? OPTION_TABLES[name] : undefined;
+  const table = name === 'bulk' ? BULK_TABLES[args.filter((a) => !a.startsWith('-'))[1] ?? ''] : name !== undefined && Object.hasOwn(OPTION_TABLES, name) ? OPTION_TABLES[name] : undefined;
   await commands
     .reduce((y, c) => y.command(c), yargs(table ? bindOptionValues(args, table) : args))
     .scriptName('mailferry')

@@ -56,6 +56,8 @@ const auth = z.strictObject({
 const limits = z.strictObject({
   /** Simultaneous connections the provider allows one account. */
   connections: limit,
+  /** Simultaneous connections to one server host, all accounts together (what `bulk` runs at once honour). */
+  connectionsPerHost: limit,
   messagesPerSecond: z.number().positive().nullable().optional(),
   bytesPerSecondDown: limit,
   bytesPerSecondUp: limit,

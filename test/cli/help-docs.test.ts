@@ -23,8 +23,12 @@ describe('every option in --help is documented', () => {
     ['show', 'browse.md'],
     ['export', 'browse.md'],
     ['run', 'config.md'],
+    ['bulk migrate', 'bulk.md'],
+    ['bulk backup', 'bulk.md'],
+    ['bulk status', 'bulk.md'],
+    ['worker', 'bulk.md'],
   ])('mailferry %s --help agrees with docs/%s', async (command, file) => {
-    const run = await runCli([command, '--help']);
+    const run = await runCli([...command.split(' '), '--help']);
     expect(run.code).toBe(0);
     const options = optionsIn(run.stdout);
     expect(options.length).toBeGreaterThan(2);

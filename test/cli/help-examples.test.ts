@@ -9,6 +9,7 @@ import { COMMANDS } from '../../src/cli/index.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { corpusFolders, generateCorpus } from '../../src/sandbox/corpus.js';
 import { startDovecot, type DovecotServer } from '../../src/sandbox/dovecot-server.js';
+import { startRedis, type RedisServer } from '../../src/sandbox/redis-server.js';
 import { seedAccount } from '../../src/sandbox/seed.js';
 import { MAIN, runCli, type CliRun } from '../support/cli.js';
 import { FakeIdentityProvider } from '../support/fake-identity-provider.js';
@@ -32,18 +33,22 @@ interface Example {
 function declaredExamples(): Example[] {
   const examples: Example[] = [];
   for (const make of COMMANDS) {
-    const module: CommandModule = make({} as CliContext);
-    const command = String(module.command).split(' ')[0]!;
-    // Records .example(); every other builder call is chained through.
+    record(make({} as CliContext), []);
+  }
+  return examples;
+
+  /** Records .example() of a command and of its subcommands (`bulk migrate`); every other builder call is chained through. */
+  function record(module: CommandModule, parents: string[]): void {
+    const command = [...parents, String(module.command).split(' ')[0]!].join(' ');
     const recorder: Argv = new Proxy({} as Argv, {
       get: (_, method) => (...args: unknown[]) => {
         if (method === 'example') examples.push({ command, example: String(args[0]), description: String(args[1]) });
+        if (method === 'command' && typeof args[0] === 'object') record(args[0] as CommandModule, command.split(' '));
         return recorder;
       },
     });
     if (typeof module.builder === 'function') module.builder(recorder);
   }
-  return examples;
 }
 
 const PASSWORD = 'pw-HelpExamples-3';
@@ -78,6 +83,8 @@ interface Scenario {
   /** Its own $XDG_STATE_HOME (checkpoints) unless it continues another's run. */
   state?: string;
   before?: () => Promise<void>;
+  /** Other values of the sandbox's for the example's (a Redis URL). */
+  rewrite?: (line: string) => string;
   /** While it runs: what a user does meanwhile (the browser part of a sign-in). */
   during?: (child: ChildProcess) => Promise<void>;
   check: (run: CliRun) => Promise<void> | void;
@@ -94,7 +101,7 @@ function sandboxed(example: string, scenario: Scenario): string {
     .replace(/--to (?:\.\.\.|imaps?:\/\/\S+)(?=\s|$)/g, () => `--to ${to ?? fail(`${example}: names a destination account; give its scenario one`)}`)
     .replace(/(['\s])\/(srv|etc)\//g, `$1${work}/$2/`);
   if (scenario.endpoints) line += ` ${scenario.endpoints()}`;
-  return line;
+  return scenario.rewrite ? scenario.rewrite(line) : line;
 }
 
 function fail(message: string): never {
@@ -334,7 +341,58 @@ const SCENARIOS: Record<string, Scenario> = {
       expect(existsSync(join(work, 'srv', 'mail-backup', 'alice', 'manifest.json'))).toBe(true);
     },
   },
+  'MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 bulk migrate accounts.csv --parallel 8': {
+    before: async () => writeFileSync(join(cwd, 'accounts.csv'), `from,to\n${url('alice')},${url('bulk-moved')}\n`),
+    check: async () => {
+      await expectSame(alice, 'bulk-moved');
+      expect(existsSync(join(cwd, 'accounts.report', 'report.html'))).toBe(true);
+    },
+  },
+  '$0 bulk status accounts.csv': {
+    check: (run) => {
+      expect(run.stdout).toMatch(/^1 account: 1 done; \d+ messages/m);
+    },
+  },
+  '$0 bulk status accounts.csv --failed': {
+    check: (run) => {
+      expect(run.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^1 account: 1 done; /)]);
+    },
+  },
+  'MAILFERRY_FROM_PASSWORD=... $0 bulk backup backups.csv --parallel 8': {
+    // A row's relative directory is the list's.
+    before: async () => writeFileSync(join(cwd, 'backups.csv'), `from,to\n${url('alice')},backups/alice\n`),
+    check: () => {
+      expect(existsSync(join(cwd, 'backups', 'alice', 'manifest.json'))).toBe(true);
+    },
+  },
+  'MAILFERRY_FROM_PASSWORD=... MAILFERRY_TO_PASSWORD=... $0 worker --queue redis://queue.example:6379 --parallel 8': {
+    // The queue is a private Redis; a campaign is enqueued meanwhile, and the worker stopped once it is done.
+    before: async () => {
+      redis = await startRedis();
+      writeFileSync(join(cwd, 'queued.csv'), `from,to\n${url('alice')},${url('queued-moved')}\n`);
+      enqueued = mailferry(['bulk', 'migrate', join(cwd, 'queued.csv'), '--queue', redis.url]);
+    },
+    rewrite: (line) => line.replace('redis://queue.example:6379', redis!.url),
+    during: async (child) => {
+      const run = await enqueued!;
+      expect(run.code, run.stderr).toBe(0);
+      for (const pid of leaves(child.pid!)) process.kill(pid, 'SIGTERM');
+    },
+    check: async (run) => {
+      expect(run.stderr).toMatch(/worker: stopped/);
+      await expectSame(alice, 'queued-moved');
+    },
+  },
 };
+
+let redis: RedisServer | undefined;
+let enqueued: Promise<CliRun> | undefined;
+
+/** The processes at the bottom of a process tree (the shell's command, and what it execs). */
+function leaves(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.length === 0 ? [pid] : children.flatMap(leaves);
+}
 
 beforeAll(async () => {
   mkdirSync(home, { recursive: true });
@@ -343,7 +401,7 @@ beforeAll(async () => {
   // `mailferry` as npm install -g puts it on PATH.
   writeFileSync(join(bin, 'mailferry'), `#!/bin/sh\nexec '${process.execPath}' '${MAIN}' "$@"\n`);
   chmodSync(join(bin, 'mailferry'), 0o755);
-  const users = ['alice', 'cutover', 'moved', 'previewed', 'mapped', 'imported', 'checked', 'cutover-new', 'restored', 'from-archive', 'takeout', 'jobs-new'];
+  const users = ['alice', 'cutover', 'moved', 'previewed', 'mapped', 'imported', 'checked', 'cutover-new', 'restored', 'from-archive', 'takeout', 'jobs-new', 'bulk-moved', 'queued-moved'];
   server = await startDovecot({ users: users.map((name) => ({ name, password: PASSWORD })) });
   // What `mailferry sandbox` puts into alice, smaller; and mail of last month in Work/Projects, for --since 1y.
   const opts = { seed: 1, messages: 40, maxSize: 200_000 };
@@ -356,6 +414,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await redis?.stop();
   idp?.server.close();
   await server?.stop();
   await rm(work, { recursive: true, force: true });
@@ -367,7 +426,7 @@ describe('every --help example runs as shown against the sandbox', () => {
   it('each example of each command is in its --help, and this test knows how every one runs', async () => {
     expect(examples.length).toBeGreaterThan(10);
     const commands = [...new Set(examples.map((e) => e.command))];
-    const helps = await Promise.all(commands.map((command) => runCli([command, '--help'])));
+    const helps = await Promise.all(commands.map((command) => runCli([...command.split(' '), '--help'])));
     for (const [i, command] of commands.entries()) {
       const help = helps[i]!;
       const shown = help.stdout.slice(help.stdout.indexOf('Examples:')).split(/\s+/);

@@ -58,6 +58,13 @@ describe('the library API takes the command-line options, camel-cased', () => {
   });
 });
 
+describe('bulk is a command-line tool for now', () => {
+  it('the library exports nothing of it, so no bulk option table has an API type to agree with', async () => {
+    const api = Object.keys(await import('../../src/index.js'));
+    expect(api.filter((name) => /bulk|campaign/i.test(name))).toEqual([]);
+  });
+});
+
 describe('argvFromOptions checks options as the command line does', () => {
   const base = { from: 'imap://a@h', to: 'imap://b@h' };
 

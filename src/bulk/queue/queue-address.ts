@@ -1,4 +1,3 @@
-import type { RedisOptions } from 'ioredis';
 import { UsageError } from '../../errors/errors.js';
 
 /** Where the distributed queue lives: a Redis server, and the database on it. */
@@ -46,8 +45,19 @@ export function parseQueueAddress(text: string, env: NodeJS.ProcessEnv, warn: (l
   };
 }
 
-/** ioredis options for the address; BullMQ's blocking connections need maxRetriesPerRequest null. */
-export function redisOptions(address: QueueAddress): RedisOptions {
+/** What both ioredis and BullMQ take to connect. */
+export interface RedisConnection {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: { servername: string };
+  maxRetriesPerRequest: null;
+}
+
+/** Connection options for the address; BullMQ's blocking connections need maxRetriesPerRequest null. */
+export function redisOptions(address: QueueAddress): RedisConnection {
   return {
     host: address.host,
     port: address.port,

@@ -1,7 +1,7 @@
 import type { CampaignSnapshot } from '../account-status.js';
 import { csvRecord } from './csv-field.js';
 
-/** report.csv's columns, in order (docs/bulk-reports.md). */
+/** report.csv's columns, in order (docs/bulk.md, "Reports"). */
 export const REPORT_CSV_COLUMNS = [
   'key', 'id', 'from', 'to', 'state', 'attempts', 'messages', 'bytes',
   'duration_s', 'started', 'finished', 'exit_code', 'last_error',

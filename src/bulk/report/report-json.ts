@@ -10,7 +10,7 @@ export const REPORT_JSON_VERSION = 1;
  * report.json: the snapshot plus its totals (campaignTotals, as `bulk status` prints them) and its
  * wall time (campaignSpan). Every object is built key by key, so
  * the key order is fixed whatever order the store filled the snapshot in, and an absent optional
- * value is null rather than a missing key: each account has the same shape (docs/bulk-reports.md).
+ * value is null rather than a missing key: each account has the same shape (docs/bulk.md, "Reports").
  */
 export function reportJson(snapshot: CampaignSnapshot): string {
   const totals = campaignTotals(snapshot.accounts);

@@ -46,3 +46,8 @@ type SideKeys<W extends string> = `${W}-${'password-command' | 'password-dir' | 
 
 /** The values of bulkSecretOptions as yargs parses them. */
 export type BulkSecretArgs = Partial<Record<SideKeys<'from' | 'to'>, string>>;
+
+/** Whether the command line gives `word`'s accounts a per-account secret source. */
+export function hasSecretSource(argv: Record<string, unknown>, word: 'from' | 'to'): boolean {
+  return Object.keys(sideOptions(word, '')).some((name) => argv[name] !== undefined);
+}
