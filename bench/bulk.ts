@@ -3,7 +3,8 @@
 //   (b) the same list enqueued on a private Redis and taken by 4 `mailferry worker --parallel 4`,
 //   (c) what imapsync's users do: GNU parallel -j16 over single `mailferry migrate` runs.
 // It prints accounts/minute, messages/s, peak RSS per process and Redis's peak memory, and checks
-// every destination's message count on disk. BENCH_BULK_ACCOUNTS (default 10000) scales it.
+// every destination's message count on disk. BENCH_BULK_ACCOUNTS (default 10000) scales it;
+// BENCH_BULK_MODES (e.g. embedded,parallel) runs only some of embedded, distributed, parallel.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,7 +159,8 @@ async function main(): Promise<void> {
       ['distributed', (dir) => distributed(dir, list, redis)],
       ['parallel', (dir) => gnuParallel(dir, list)],
     ];
-    for (const [name, run] of modes) {
+    const only = process.env.BENCH_BULK_MODES?.split(',');
+    for (const [name, run] of modes.filter(([name]) => !only || only.includes(name))) {
       await emptyDestinations(server, ACCOUNTS);
       const dir = join(work, name);
       mkdirSync(dir);
