@@ -23,7 +23,9 @@ export async function runReported(ctx: CliContext, argv: { json: boolean; quiet:
     ctx.exitStatus = exitStatus(result.exit);
   } catch (err) {
     // A script reading --json gets its document whatever happened; main.ts still prints the line.
-    ctx.jobLog?.summary(reporter.fail(failureOf(err, ctx.signal.aborted)));
+    // (Called apart from the log: `jobLog?.summary(...)` would not evaluate it without a log.)
+    const summary = reporter.fail(failureOf(err, ctx.signal.aborted));
+    ctx.jobLog?.summary(summary);
     throw err;
   }
 }
