@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../stores/local/safe-fs.js';
 import type { Argv, CommandModule } from 'yargs';
 import { randomBytes } from 'node:crypto';
 import { positiveInt } from '../options.js';
@@ -62,7 +62,8 @@ export function sandboxCommand(ctx: CliContext): CommandModule {
           ].join('\n'),
         );
         // Written last: a script waiting for this file may use the server as soon as it appears.
-        if (argv['env-out']) await writeFile(argv['env-out'], exports.join('\n') + '\n', { mode: 0o600 });
+        // Whole or not at all: a script waits for the file to appear, then reads it.
+        if (argv['env-out']) await writeFileAtomic(argv['env-out'], exports.join('\n') + '\n');
         // A pending promise alone does not keep Node running: hold a timer until Ctrl-C.
         const keepAlive = setInterval(() => undefined, 1 << 30);
         await new Promise<void>((resolve) => {
