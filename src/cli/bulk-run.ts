@@ -1,13 +1,12 @@
 import { readAccountList } from '../bulk/account-list.js';
 import type { CampaignSnapshot } from '../bulk/account-status.js';
 import type { BulkAccount, BulkCommand } from '../bulk/bulk-account.js';
-import { Bars, PlainLines } from '../bulk/bulk-display.js';
+import { Bars, PlainLines, type BulkDisplay } from '../bulk/bulk-display.js';
 import { defaultReportDir, defaultStatusFile } from '../bulk/campaign-files.js';
 import { writeReports } from '../bulk/report/write-reports.js';
-import { bytesText } from '../bulk/campaign-progress.js';
+import { bytesText, type CampaignProgress } from '../bulk/campaign-progress.js';
 import { campaignTotals } from '../bulk/campaign-totals.js';
 import { problemLine } from '../bulk/list-problem.js';
-import { OptionSecrets } from '../bulk/option-secrets.js';
 import { bulkSecrets } from '../bulk/secrets/bulk-secrets.js';
 import { hasSecretSource, type BulkSecretArgs } from '../bulk/secrets/options.js';
 import { parseQueueAddress } from '../bulk/queue/queue-address.js';
@@ -22,6 +21,8 @@ import type { BulkRunArgs } from './commands/bulk.js';
 import { JOB_OPTION_NAMES } from './commands/bulk-options.js';
 import { backupRequest, type BackupArgs } from './commands/backup.js';
 import { migrateRequest, type MigrateArgs } from './commands/migrate.js';
+import type { OptionSecrets } from '../bulk/option-secrets.js';
+import { campaignSignIn } from './bulk-sign-in.js';
 import type { CliContext } from './context.js';
 import { positiveInt } from './options.js';
 
@@ -43,14 +44,7 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     return;
   }
 
-  const fallback = new OptionSecrets(
-    {
-      from: { passwordFile: argv['from-password-file'], oauth2TokenCommand: argv['from-oauth2-token-command'], oauth2: argv['from-oauth2'] },
-      to: { passwordFile: argv['to-password-file'], oauth2TokenCommand: argv['to-oauth2-token-command'], oauth2: argv['to-oauth2'] },
-    },
-    list.passwords,
-  );
-  for (const s of fallback.secrets()) ctx.logger.addSecret(s);
+  const fallback = campaignSignIn(argv, list.passwords, ctx);
   const secrets = bulkSecrets(argv as BulkSecretArgs, fallback);
   // A side with a per-account source (template, directory, app credential) is resolved as each account starts.
   await checkSignIns(sidesOf(command).filter((word) => !hasSecretSource(argv, word)), list.accounts, fallback);
@@ -70,7 +64,7 @@ export async function bulkRun(command: BulkCommand, argv: BulkRunArgs, ctx: CliC
     retries: argv.retries,
     admins: { from: argv['from-admin'], to: argv['to-admin'] },
     signal: ctx.signal,
-    display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
+    display: displayFor(argv, ctx),
   });
   await report(snapshot, argv, ctx);
   finish(list.accounts, snapshot, argv, ctx, { status: statusFile, rerun: `rerun the same command to resume (bulk status --status ${statusFile})` });
@@ -98,7 +92,7 @@ async function enqueueCampaign(command: BulkCommand, argv: BulkRunArgs, accounts
     options,
     retries: argv.retries,
     signal: ctx.signal,
-    display: (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger)),
+    display: displayFor(argv, ctx),
   });
   await report(snapshot, argv, ctx);
   const status = `bulk status --queue ${address.label} --queue-name ${queueName}`;
@@ -127,6 +121,11 @@ function checkOptions(command: BulkCommand, argv: BulkRunArgs, first: BulkAccoun
   const args = { ...argv, ...first.options, from: first.from, to: first.to, passwords: { from: 'x', to: 'x' } };
   if (command === 'migrate') migrateRequest(args as unknown as MigrateArgs, io);
   else backupRequest(args as unknown as BackupArgs, io);
+}
+
+/** Bars on a terminal, plain lines otherwise, nothing with --quiet. */
+function displayFor(argv: BulkRunArgs, ctx: CliContext): (progress: CampaignProgress) => BulkDisplay {
+  return (progress) => (argv.quiet ? { event: () => {}, stop: () => {} } : ctx.stderrIsTTY ? new Bars(progress) : new PlainLines(ctx.logger));
 }
 
 /** Sign-in options, which a worker takes on its own machine and a queued campaign does not carry. */

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { OptionSecrets } from '../bulk/option-secrets.js';
 import { bulkSecrets } from '../bulk/secrets/bulk-secrets.js';
 import { InProcessRunner } from '../bulk/in-process-runner.js';
 import { parseQueueAddress } from '../bulk/queue/queue-address.js';
@@ -9,6 +8,7 @@ import { RedisStatusStore } from '../bulk/queue/redis-status-store.js';
 import { UsageError } from '../errors/errors.js';
 import { stateDir } from '../jobs/state-path.js';
 import type { WorkerArgs } from './commands/worker.js';
+import { campaignSignIn } from './bulk-sign-in.js';
 import type { CliContext } from './context.js';
 import { positiveInt } from './options.js';
 
@@ -22,14 +22,7 @@ export async function bulkWorker(argv: WorkerArgs, ctx: CliContext): Promise<voi
   if (!(argv['lock-duration'] >= 5)) throw new UsageError(`--lock-duration: expected at least 5 seconds, got ${argv['lock-duration']}`);
   const address = parseQueueAddress(argv.queue, process.env, (w) => ctx.logger.warn(w));
   await probeQueue(address);
-  const fallback = new OptionSecrets(
-    {
-      from: { passwordFile: argv['from-password-file'], oauth2TokenCommand: argv['from-oauth2-token-command'], oauth2: argv['from-oauth2'] },
-      to: { passwordFile: argv['to-password-file'], oauth2TokenCommand: argv['to-oauth2-token-command'], oauth2: argv['to-oauth2'] },
-    },
-    new Map(),
-  );
-  for (const s of fallback.secrets()) ctx.logger.addSecret(s);
+  const fallback = campaignSignIn(argv, new Map(), ctx);
   const secrets = bulkSecrets(argv, fallback);
   const store = RedisStatusStore.open(address, argv['queue-name']);
   const dir = argv['state-dir'] ?? join(stateDir(), 'worker');

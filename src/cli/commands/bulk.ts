@@ -3,7 +3,7 @@ import type { BulkCommand } from '../../bulk/bulk-account.js';
 import type { CliContext } from '../context.js';
 import { bulkBackupOptions, bulkMigrateOptions, bulkStatusOptions } from './bulk-options.js';
 
-export interface BulkRunArgs {
+export interface BulkRunArgs extends BulkSignInArgs {
   list: string;
   status?: string;
   parallel: number;
@@ -20,6 +20,11 @@ export interface BulkRunArgs {
   'profile-file'?: string;
   'from-profile'?: string;
   'to-profile'?: string;
+  [option: string]: unknown;
+}
+
+/** How every account of a campaign signs in when no per-account source is given: `bulk` and `worker` alike. */
+export interface BulkSignInArgs {
   'from-password-file'?: string;
   'to-password-file'?: string;
   'from-oauth2-token-command'?: string;
@@ -28,7 +33,6 @@ export interface BulkRunArgs {
   'to-oauth2'?: string;
   'from-admin'?: string;
   'to-admin'?: string;
-  [option: string]: unknown;
 }
 
 export interface BulkStatusArgs {

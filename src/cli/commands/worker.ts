@@ -2,6 +2,7 @@ import type { Argv, CommandModule, Options } from 'yargs';
 import type { CliContext } from '../context.js';
 import { bulkSecretOptions, type BulkSecretArgs } from '../../bulk/secrets/options.js';
 import { adminOption, queueOptions } from './bulk-options.js';
+import type { BulkSignInArgs } from './bulk.js';
 
 /** How a worker's accounts sign in: its own, never the queue's (docs/bulk.md, "Distributed mode"). */
 const workerSignInOptions: Record<string, Options> = Object.fromEntries(
@@ -26,20 +27,12 @@ export const workerOptions = {
   debug: { type: 'boolean', default: false, group: 'Worker:', describe: 'log the IMAP conversation (passwords redacted) in the accounts\' logs' },
 } satisfies Record<string, Options>;
 
-export interface WorkerArgs extends BulkSecretArgs {
+export interface WorkerArgs extends BulkSecretArgs, BulkSignInArgs {
   queue: string;
   'queue-name': string;
   parallel: number;
   'state-dir'?: string;
   'lock-duration': number;
-  'from-password-file'?: string;
-  'to-password-file'?: string;
-  'from-oauth2-token-command'?: string;
-  'to-oauth2-token-command'?: string;
-  'from-oauth2'?: string;
-  'to-oauth2'?: string;
-  'from-admin'?: string;
-  'to-admin'?: string;
   quiet: boolean;
   debug: boolean;
 }
