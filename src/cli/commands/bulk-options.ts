@@ -1,4 +1,5 @@
 import type { Options } from 'yargs';
+import { DEFAULT_QUEUE_NAME } from '../../bulk/queue/account-job.js';
 import { bulkSecretOptions } from '../../bulk/secrets/options.js';
 import { backupOptions } from './backup.js';
 import { migrateOptions } from './migrate.js';
@@ -24,7 +25,7 @@ export const bulkStatusFileOption: Record<string, Options> = {
 /** Where a distributed campaign's queue and status live (docs/bulk.md, "Distributed mode"). */
 export const queueOptions: Record<string, Options> = {
   queue: { type: 'string', group: 'Distributed:', describe: 'redis://HOST[:PORT][/DB]: a Redis shared with `mailferry worker` processes (password: $MAILFERRY_QUEUE_PASSWORD)' },
-  'queue-name': { type: 'string', default: 'mailferry', group: 'Distributed:', describe: "the queue's name in that Redis (one campaign per name)" },
+  'queue-name': { type: 'string', default: DEFAULT_QUEUE_NAME, group: 'Distributed:', describe: "the queue's name in that Redis (one campaign per name)" },
 };
 
 const reportDirOption: Record<string, Options> = {
