@@ -55,18 +55,18 @@ try {
     };
     const argv = args[row];
     if (!argv) throw new Error(`unknown row ${row}`);
-    const { peakMb, seconds, rc, copied } = await measure(argv, join(work, `${row}.time`));
-    console.log(`${row}: peak RSS ${peakMb} MB, ${seconds} s wall, copied ${copied}, rc ${rc}  (node dist/bin/main.js ${argv.slice(0, 1).join(' ')} ... ${row})`);
+    const { peakMb, seconds, cpu, rc, copied } = await measure(argv, join(work, `${row}.time`));
+    console.log(`${row}: peak RSS ${peakMb} MB, ${seconds} s wall, ${cpu} s CPU (user+sys), copied ${copied}, rc ${rc}  (dist/bin/main.js ${argv.slice(0, 1).join(' ')} ... ${row})`);
   }
 } finally {
   await server.stop();
   await rm(work, { recursive: true, force: true });
 }
 
-async function measure(argv: string[], timeFile: string): Promise<{ peakMb: number; seconds: string; rc: number; copied: number | string }> {
+async function measure(argv: string[], timeFile: string): Promise<{ peakMb: number; seconds: string; cpu: string; rc: number; copied: number | string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD };
   if (process.env.MEMORY_DEBUG) env.MAILFERRY_DEBUG_MEMORY = '1';
-  const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, process.execPath, MAILFERRY, ...argv], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, MAILFERRY, ...argv], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const rc = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
@@ -74,11 +74,12 @@ async function measure(argv: string[], timeFile: string): Promise<{ peakMb: numb
   const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(time)?.[1]);
   const wall = /Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)/.exec(time);
   const seconds = wall ? (Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3])).toFixed(2) : '?';
+  const cpu = (Number(/User time \(seconds\): ([\d.]+)/.exec(time)?.[1]) + Number(/System time \(seconds\): ([\d.]+)/.exec(time)?.[1])).toFixed(2);
   let copied: number | string = '?';
   try {
     copied = (JSON.parse(stdout) as { totals: { copied: number } }).totals.copied;
   } catch {
     copied = `unparsed: ${stdout.slice(0, 200)}`;
   }
-  return { peakMb: Math.round(kb / 1024), seconds, rc, copied };
+  return { peakMb: Math.round(kb / 1024), seconds, cpu, rc, copied };
 }

@@ -1,4 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=4
+// The shebang carries the runtime settings that keep a run's memory low (docs/performance.md,
+// "Memory"), which cannot be set from inside the process: V8's young generation capped at 4 MB a
+// semi-space (by default it grows to 16), so dead message buffers are collected sooner; glibc
+// gives buffers of 128 KB and more back to the system when freed (its mmap threshold otherwise
+// rises to the largest buffer freed, 20 MB), and uses two arenas. `node dist/bin/main.js` runs
+// without them. Under 127 characters: older kernels cut a longer shebang line.
 import type { CliContext } from './cli/context.js';
 import { MailferryError } from './errors/errors.js';
 import { exitStatus } from './errors/exit-codes.js';

@@ -26,9 +26,9 @@ export function mailferryMigrate(connections: number, build?: { main: string; la
       const dest = await freshAccount(ctx);
       return {
         command: {
-          command: process.execPath,
+          command: main,
           args: [
-            main, 'migrate', '--from', url(ctx, ctx.source.user), '--to', url(ctx, dest), '--from-ca', ctx.server.caFile, '--to-ca', ctx.server.caFile,
+            'migrate', '--from', url(ctx, ctx.source.user), '--to', url(ctx, dest), '--from-ca', ctx.server.caFile, '--to-ca', ctx.server.caFile,
             '--state', join(ctx.workDir, 'state.sqlite'), '--connections', String(connections), '--quiet', '--json',
           ],
           env: { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD },
@@ -53,8 +53,8 @@ export function mailferryBackup(format: 'maildir' | 'mbox', connections: number)
       const dir = join(ctx.workDir, 'backup');
       return {
         command: {
-          command: process.execPath,
-          args: [MAIN, 'backup', '--from', url(ctx, ctx.source.user), '--from-ca', ctx.server.caFile, '--to', dir, '--format', format, '--connections', String(connections), '--quiet', '--json'],
+          command: MAIN,
+          args: ['backup', '--from', url(ctx, ctx.source.user), '--from-ca', ctx.server.caFile, '--to', dir, '--format', format, '--connections', String(connections), '--quiet', '--json'],
           env: { MAILFERRY_FROM_PASSWORD: PASSWORD },
         },
         async check(m, phase) {
