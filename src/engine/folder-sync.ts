@@ -414,11 +414,13 @@ class FolderRun {
         await this.ctx.traffic?.beforeFetch(chunk.length, bytes, this.ctx.signal);
         const fetched = await this.fetch(h.src, chunk);
         this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + (m.local ? 0 : m.raw.length), 0));
-        return fetched;
+        // Hashed here, while the destination still works on the batch before: not in the gap
+        // between its APPENDs.
+        return { ...hashBatch(fetched.items), requested: fetched.requested };
       })) {
         if (this.ctx.signal?.aborted) throw new InterruptedError();
         this.ctx.errors?.check();
-        await this.transferBatch(h.dst, fetched.items, fetched.requested, index, () => {
+        await this.transferBatch(h.dst, fetched, index, () => {
           if (!saved) return;
           saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
           this.ctx.checkpoint.saveFolder(saved);
@@ -453,15 +455,12 @@ class FolderRun {
    * the APPEND intents in one transaction before the APPEND, the outcomes plus `finish` (folder
    * progress) in one after it.
    */
-  private async transferBatch(dst: FolderHandle, items: MessageData[], requested: number[], index: ContentIndex, finish: () => void): Promise<void> {
-    const vanished = requested.length - items.length;
+  private async transferBatch(dst: FolderHandle, batch: HashedBatch & { requested: number[] }, index: ContentIndex, finish: () => void): Promise<void> {
+    const { hashed, damaged, requested } = batch;
+    const items = hashed.map((h) => h.meta);
+    const vanished = requested.length - items.length - damaged.length;
     if (vanished > 0) this.countVanished(vanished);
-    const damaged = items.filter((m) => m.damaged !== undefined);
-    if (damaged.length > 0) {
-      items = items.filter((m) => m.damaged === undefined);
-      this.refuseDamaged(damaged);
-    }
-    const hashed = items.map((m) => ({ meta: m, sha256: sha256(m.raw) }));
+    if (damaged.length > 0) this.refuseDamaged(damaged);
     const claimed = index.size > 0 ? await index.claim(dst, hashed.map((h) => ({ raw: h.meta.raw, sha256: h.sha256 }))) : [];
 
     const settled: MessageRow[] = [];
@@ -684,6 +683,21 @@ class RangeClaim {
   cancel(): void {
     this.claimed = true;
   }
+}
+
+/** A fetched batch: each readable message with its identity, and those that did not read back whole. */
+interface HashedBatch {
+  hashed: Array<{ meta: MessageData; sha256: string }>;
+  damaged: MessageData[];
+}
+
+function hashBatch(items: MessageData[]): HashedBatch {
+  const out: HashedBatch = { hashed: [], damaged: [] };
+  for (const m of items) {
+    if (m.damaged !== undefined) out.damaged.push(m);
+    else out.hashed.push({ meta: m, sha256: sha256(m.raw) });
+  }
+  return out;
 }
 
 interface Plan {

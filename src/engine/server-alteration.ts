@@ -26,7 +26,9 @@ export function canonicalForm(raw: Buffer): Buffer {
 /** The header: the bytes up to and including the blank line after it; the whole message without one. */
 export function headerOf(raw: Buffer): Buffer {
   const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
+  // Only a bare-LF blank line before that one matters: not searched through the body (a whole
+  // 8 MB batch per APPEND in stored-copy.ts).
+  const lf = (crlf >= 0 ? raw.subarray(0, crlf + 4) : raw).indexOf('\n\n');
   const ends = [crlf >= 0 ? crlf + 4 : -1, lf >= 0 ? lf + 2 : -1].filter((n) => n >= 0);
   return raw.subarray(0, ends.length > 0 ? Math.min(...ends) : raw.length);
 }

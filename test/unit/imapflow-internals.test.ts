@@ -75,6 +75,18 @@ describe('imapflow internals mailferry depends on', () => {
     expect(Buffer.concat(written).equals(Buffer.concat([message, Buffer.from('\r\nA2 NOOP\r\n')]))).toBe(true);
   });
 
+  it('a FETCH response item name (UID, BODY[]) is compiled once per run, as imapflow compiles it', async () => {
+    const handler = require('imapflow/lib/handler/imap-handler.js') as { parser(b: Buffer): Promise<{ attributes: unknown[][] }>; compiler(data: unknown): Buffer };
+    const literal = (s: string): string => `{${s.length}}\r\n${s}`;
+    const line = `* 1 FETCH (UID 5 FLAGS (\\Seen) RFC822.SIZE 3 INTERNALDATE "05-Jan-2024 03:04:05 +0000" BODY[] ${literal('abc')} BODY[HEADER.FIELDS (A)] ${literal('')} BODY[]<5> ${literal('')} MODSEQ (5))`;
+    const items = (await handler.parser(Buffer.from(line))).attributes[1]!;
+    const names = items.filter((_, i) => i % 2 === 0).map((key) => handler.compiler({ attributes: [key] }).toString());
+    expect(names, 'each item is named as imapflow names it').toEqual(['UID', 'FLAGS', 'RFC822.SIZE', 'INTERNALDATE', 'BODY[]', 'BODY[HEADER.FIELDS (A)]', 'BODY[]<5>', 'MODSEQ']);
+    const again = (await handler.parser(Buffer.from(line))).attributes[1]!;
+    expect(handler.compiler({ attributes: [again[0]] }), 'a second UID is not compiled again').toBe(handler.compiler({ attributes: [items[0]] }));
+    expect(handler.compiler({ attributes: [again[8]] }), 'a second BODY[] is not compiled again').toBe(handler.compiler({ attributes: [items[8]] }));
+  });
+
   it('ImapFlow still has the private members mailferry uses', () => {
     const client = new ImapFlow({ host: 'localhost', port: 1, logger: false }) as unknown as Record<string, unknown>;
     expect(typeof client.exec, 'ImapFlow#exec (raw commands: CREATE, MULTIAPPEND) is gone').toBe('function');

@@ -24,5 +24,9 @@ describe('headerOf: what a header-only FETCH (BODY.PEEK[HEADER]) of the message 
     expect(headerOf(b('Subject: x\r\n\r\nbody\r\n')).toString('latin1')).toBe('Subject: x\r\n\r\n');
     expect(headerOf(b('Subject: x\n\nbody\n')).toString('latin1')).toBe('Subject: x\n\n');
   });
+  it('ends with the first blank line, whichever kind comes first', () => {
+    expect(headerOf(b('A: 1\n\nB: 2\r\n\r\nbody')).toString('latin1')).toBe('A: 1\n\n');
+    expect(headerOf(b('A: 1\r\n\r\nbody\n\nmore')).toString('latin1')).toBe('A: 1\r\n\r\n');
+  });
   it('is the whole message when no blank line ends it', () => expect(headerOf(b('Subject: x\r\n')).toString('latin1')).toBe('Subject: x\r\n'));
 });

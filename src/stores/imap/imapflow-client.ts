@@ -42,10 +42,38 @@ export class Frames {
 const original = handler.compiler;
 if (typeof original === 'function') {
   handler.compiler = (data, options) => {
+    const key = options === undefined ? responseKeyOf(data) : undefined;
+    if (key !== undefined) return compiledKey(original, data, key);
     if (!data?.options?.literalPlus) return original(data, options);
     if (options?.asArray && !options.isLogging) return [new Frames(framesOf(original, data))];
     return original(data, { ...options, literalPlus: true });
   };
+}
+
+/**
+ * imapflow names each item of a FETCH response (UID, FLAGS, BODY[]) by compiling the parsed key
+ * back into text: one compiler run per item, five per message, about a tenth of a migration's
+ * client CPU. A run sees only a handful of distinct keys, so each is compiled once (bounded, as a
+ * server chooses them).
+ */
+const responseKeys = new Map<string, unknown>();
+const RESPONSE_KEYS_MAX = 64;
+
+/** The cache key of a lone plain item name (`UID`, `BODY[]`); undefined for anything else. */
+function responseKeyOf(data: CommandData | undefined): string | undefined {
+  if (!data || data.tag !== undefined || data.command !== undefined || data.attributes?.length !== 1) return undefined;
+  const node = data.attributes[0] as { type?: unknown; value?: unknown; section?: unknown[]; partial?: unknown } | null;
+  if (node?.type !== 'ATOM' || typeof node.value !== 'string' || node.partial !== undefined) return undefined;
+  if (node.section === undefined) return node.value;
+  return Array.isArray(node.section) && node.section.length === 0 ? `${node.value}[]` : undefined;
+}
+
+function compiledKey(compile: Compiler, data: CommandData, key: string): unknown {
+  const known = responseKeys.get(key);
+  if (known !== undefined) return known;
+  const compiled = compile(data);
+  if (responseKeys.size < RESPONSE_KEYS_MAX) responseKeys.set(key, compiled);
+  return compiled;
 }
 
 interface LiteralNode {
