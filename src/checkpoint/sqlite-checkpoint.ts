@@ -200,6 +200,24 @@ export class SqliteCheckpoint implements Checkpoint {
     });
   }
 
+  rowsOf(srcName: string, srcUidValidity: number, srcUids: number[]): MessageRow[] {
+    return this.guard(() => {
+      const id = this.folderId(srcName);
+      if (id === undefined || srcUids.length === 0) return [];
+      const uids = [...new Set(srcUids)].sort((a, b) => a - b);
+      const out: MessageRow[] = [];
+      // In slices: SQLite bounds the number of parameters of one statement.
+      for (let i = 0; i < uids.length; i += UIDS_PER_QUERY) {
+        const slice = uids.slice(i, i + UIDS_PER_QUERY);
+        const found = this.db
+          .prepare<unknown[], MessageRecord>(`SELECT * FROM messages WHERE folder_id = ? AND src_uidvalidity = ? AND src_uid IN (${slice.map(() => '?').join(',')}) ORDER BY src_uid`)
+          .all(id, srcUidValidity, ...slice);
+        for (const r of found) out.push(toRow(r));
+      }
+      return out;
+    });
+  }
+
   putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void {
     return this.guard(() => {
       const id = this.requireFolder(srcName);
@@ -321,6 +339,9 @@ function asRollbackJournal(file: Buffer): Buffer {
   if (file.length >= 20 && file[18] === 2 && file[19] === 2) file[18] = file[19] = 1;
   return file;
 }
+
+/** Source UIDs looked up by one statement of `rowsOf` (well below SQLite's parameter limit). */
+const UIDS_PER_QUERY = 500;
 
 function toRow(r: MessageRecord): MessageRow {
   return {
