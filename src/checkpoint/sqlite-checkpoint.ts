@@ -110,12 +110,17 @@ export class SqliteCheckpoint implements Checkpoint {
     }
   }
 
-  /** The pair of accounts a checkpoint file names, or undefined when there is none yet (or it cannot be read). */
-  static ownerOf(path: string): CheckpointIdentity | undefined {
+  /**
+   * The pair of accounts a checkpoint file names, or undefined when there is none yet (or it cannot
+   * be read). `forWriting`: the caller writes to it next anyway, so it is opened in place (and its
+   * close leaves no -wal or -shm file behind) instead of being read whole into memory, which for
+   * a 200,000-message journal cost 30 MB and a quarter of a second before every run.
+   */
+  static ownerOf(path: string, forWriting = false): CheckpointIdentity | undefined {
     if (!existsSync(path)) return undefined;
     let db: Database.Database | undefined;
     try {
-      db = readWithoutWriting(path);
+      db = forWriting ? new Database(path, { fileMustExist: true, timeout: 0 }) : readWithoutWriting(path);
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
       return hasMeta ? readIdentity(db) : undefined;
     } catch {
