@@ -198,8 +198,11 @@ export class SqliteCheckpoint implements Checkpoint {
       const id = this.folderId(srcName);
       if (id === undefined) return [];
       const where = states ? ` AND state IN (${states.map(() => '?').join(',')})` : '';
+      // Named, or SQLite walks every row of the folder by its primary key (for the ORDER BY) to
+      // find the few open ones: 40 ms for the 100 folders of a no-change rerun of 200k, not 3.
+      const index = states ? ' INDEXED BY messages_state' : '';
       return this.db
-        .prepare<unknown[], MessageRecord>(`SELECT * FROM messages WHERE folder_id = ? AND src_uidvalidity = ?${where} ORDER BY src_uid`)
+        .prepare<unknown[], MessageRecord>(`SELECT * FROM messages${index} WHERE folder_id = ? AND src_uidvalidity = ?${where} ORDER BY src_uid`)
         .all(id, srcUidValidity, ...(states ?? []))
         .map(toRow);
     });

@@ -67,3 +67,25 @@ describe('an incremental pass over a big folder', () => {
     }
   });
 });
+
+describe('the journal', () => {
+  it("answers a folder's rows in some states from its state index, not by walking every row of the folder", () => {
+    const journal = SqliteCheckpoint.open(join(dir, 'plan.sqlite'), identity);
+    const db = (journal as unknown as { db: import('better-sqlite3').Database }).db;
+    const asked: string[] = [];
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => (asked.push(sql), prepare(sql))) as typeof db.prepare;
+    try {
+      journal.saveFolder({ srcName: 'INBOX', srcUidValidity: 7, srcUidNext: 0, doneThrough: 0, destName: 'INBOX' });
+      journal.putRows('INBOX', 7, Array.from({ length: 1000 }, (_, i): MessageRow => ({ srcUid: i + 1, size: 10, internalDate: 1000, flags: [], state: i === 500 ? 'failed' : 'done' })));
+      asked.length = 0;
+      expect(journal.rows('INBOX', 7, ['pending', 'failed', 'skipped']).map((r) => r.srcUid)).toEqual([501]);
+      const [sql] = asked.filter((q) => q.startsWith('SELECT * FROM messages'));
+      const plan = prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1, 7, 'pending', 'failed', 'skipped') as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail).join('; ')).toMatch(/USING INDEX messages_state/);
+    } finally {
+      db.prepare = prepare;
+      journal.close();
+    }
+  });
+});
