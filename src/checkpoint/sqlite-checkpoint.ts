@@ -110,12 +110,17 @@ export class SqliteCheckpoint implements Checkpoint {
     }
   }
 
-  /** The pair of accounts a checkpoint file names, or undefined when there is none yet (or it cannot be read). */
-  static ownerOf(path: string): CheckpointIdentity | undefined {
+  /**
+   * The pair of accounts a checkpoint file names, or undefined when there is none yet (or it cannot
+   * be read). `forWriting`: the caller writes to it next anyway, so it is opened in place (and its
+   * close leaves no -wal or -shm file behind) instead of being read whole into memory, which for
+   * a 200,000-message journal cost 30 MB and a quarter of a second before every run.
+   */
+  static ownerOf(path: string, forWriting = false): CheckpointIdentity | undefined {
     if (!existsSync(path)) return undefined;
     let db: Database.Database | undefined;
     try {
-      db = readWithoutWriting(path);
+      db = forWriting ? new Database(path, { fileMustExist: true, timeout: 0 }) : readWithoutWriting(path);
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
       return hasMeta ? readIdentity(db) : undefined;
     } catch {
@@ -193,10 +198,31 @@ export class SqliteCheckpoint implements Checkpoint {
       const id = this.folderId(srcName);
       if (id === undefined) return [];
       const where = states ? ` AND state IN (${states.map(() => '?').join(',')})` : '';
+      // Named, or SQLite walks every row of the folder by its primary key (for the ORDER BY) to
+      // find the few open ones: 40 ms for the 100 folders of a no-change rerun of 200k, not 3.
+      const index = states ? ' INDEXED BY messages_state' : '';
       return this.db
-        .prepare<unknown[], MessageRecord>(`SELECT * FROM messages WHERE folder_id = ? AND src_uidvalidity = ?${where} ORDER BY src_uid`)
+        .prepare<unknown[], MessageRecord>(`SELECT * FROM messages${index} WHERE folder_id = ? AND src_uidvalidity = ?${where} ORDER BY src_uid`)
         .all(id, srcUidValidity, ...(states ?? []))
         .map(toRow);
+    });
+  }
+
+  rowsOf(srcName: string, srcUidValidity: number, srcUids: number[]): MessageRow[] {
+    return this.guard(() => {
+      const id = this.folderId(srcName);
+      if (id === undefined || srcUids.length === 0) return [];
+      const uids = [...new Set(srcUids)].sort((a, b) => a - b);
+      const out: MessageRow[] = [];
+      // In slices: SQLite bounds the number of parameters of one statement.
+      for (let i = 0; i < uids.length; i += UIDS_PER_QUERY) {
+        const slice = uids.slice(i, i + UIDS_PER_QUERY);
+        const found = this.db
+          .prepare<unknown[], MessageRecord>(`SELECT * FROM messages WHERE folder_id = ? AND src_uidvalidity = ? AND src_uid IN (${slice.map(() => '?').join(',')}) ORDER BY src_uid`)
+          .all(id, srcUidValidity, ...slice);
+        for (const r of found) out.push(toRow(r));
+      }
+      return out;
     });
   }
 
@@ -321,6 +347,9 @@ function asRollbackJournal(file: Buffer): Buffer {
   if (file.length >= 20 && file[18] === 2 && file[19] === 2) file[18] = file[19] = 1;
   return file;
 }
+
+/** Source UIDs looked up by one statement of `rowsOf` (well below SQLite's parameter limit). */
+const UIDS_PER_QUERY = 500;
 
 function toRow(r: MessageRecord): MessageRow {
   return {

@@ -60,6 +60,11 @@ export interface Checkpoint {
   saveFolder(state: FolderState): void;
   /** Rows of one source folder generation, optionally only in some states. */
   rows(srcName: string, srcUidValidity: number, states?: MessageState[]): MessageRow[];
+  /**
+   * The rows of some source UIDs of one folder generation (those it has), in UID order: a pass
+   * over a few new or changed messages of a big folder reads their rows, not all of them.
+   */
+  rowsOf(srcName: string, srcUidValidity: number, srcUids: number[]): MessageRow[];
   /** Writes rows (insert or replace) in one transaction. */
   putRows(srcName: string, srcUidValidity: number, rows: MessageRow[]): void;
   /** Updates the flags recorded for messages, in one transaction. */

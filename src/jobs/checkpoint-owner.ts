@@ -7,8 +7,8 @@ import { matchAccount } from './same-account.js';
  * accounts reached another way (same-account.ts); each such side is told through `notify`. A
  * different account is refused here with UsageError.
  */
-export async function acceptedOwner(path: string, identity: CheckpointIdentity, notify: (message: string) => void): Promise<CheckpointIdentity | undefined> {
-  const owner = SqliteCheckpoint.ownerOf(path);
+export async function acceptedOwner(path: string, identity: CheckpointIdentity, notify: (message: string) => void, forWriting = false): Promise<CheckpointIdentity | undefined> {
+  const owner = SqliteCheckpoint.ownerOf(path, forWriting);
   if (!owner || (owner.source === identity.source && owner.dest === identity.dest)) return undefined;
   const what = `checkpoint ${path}`;
   const notices: string[] = [];

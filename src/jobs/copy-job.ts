@@ -101,7 +101,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       batchBytes: 8 << 20,
       minMessagesPerRange: req.minMessagesPerRange ?? 500,
     };
-    const owner = await acceptedOwner(req.statePath, identity, (message) => req.emit({ type: 'notice', message }));
+    const owner = await acceptedOwner(req.statePath, identity, (message) => req.emit({ type: 'notice', message }), !req.dryRun);
     if (req.filter.search !== undefined) {
       // Before the checkpoint is created and any folder is: criteria the server refuses write nothing.
       const journal = SqliteCheckpoint.openReadOnly(req.statePath, identity, owner);

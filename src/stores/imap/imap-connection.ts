@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { ImapFlowOptions } from 'imapflow';
 import { ImapFlow } from './imapflow-client.js';
 import { isLoopback, type ImapEndpoint } from '../../config/account-url.js';
@@ -72,8 +72,8 @@ function clientOptions(account: ImapAccount, startTls: StartTlsPolicy, auth: Sas
     auth,
     tls: {
       rejectUnauthorized: !account.insecureTls,
-      ...(account.ca ? { ca: [...rootCertificates, account.ca] } : {}),
-      minVersion: 'TLSv1.2',
+      ...(account.ca ? { secureContext: trustedContext(account.ca) } : {}),
+      minVersion: MIN_TLS,
     },
     logger: imapflowLogger(account),
     logRaw: false,
@@ -86,6 +86,23 @@ function clientOptions(account: ImapAccount, startTls: StartTlsPolicy, auth: Sas
     greetingTimeout: 30_000,
     clientInfo: { name: 'mailferry', version: VERSION, vendor: 'mailferry' },
   };
+}
+
+const MIN_TLS = 'TLSv1.2';
+const contexts = new Map<string, SecureContext>();
+
+/**
+ * One TLS context per extra CA for the whole process, shared by every connection: building one
+ * parses the system's ~140 root certificates, 25 ms of CPU per connection, a quarter of a second
+ * of a 100-folder no-change rerun over 10 connections.
+ */
+function trustedContext(ca: string): SecureContext {
+  let context = contexts.get(ca);
+  if (!context) {
+    context = createSecureContext({ ca: [...rootCertificates, ca], minVersion: MIN_TLS });
+    contexts.set(ca, context);
+  }
+  return context;
 }
 
 /**

@@ -72,17 +72,19 @@ export class ImapFolderHandle implements FolderHandle {
     const set = range.uids ? uidSet(range.uids) : `${from}:*`;
     try {
       this.selected();
-      const list = await this.client.fetchAll(
+      // Each answer is made a MessageMeta as it arrives, not after all of them (imapflow's
+      // fetchAll): a 70,000-message folder would otherwise hold both forms of every message at once.
+      const metas: MessageMeta[] = [];
+      for await (const m of this.client.fetch(
         set,
         // `labels` asks X-GM-LABELS only of a server that has them (imapflow adds X-GM-MSGID itself).
         { uid: true, flags: true, size: true, internalDate: true, labels: true, ...headerQuery(range) },
         { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
-      );
-      // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
-      return list
-        .filter((m) => m.uid >= from)
-        .map((m) => ((range.header || range.headerFields) && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m)))
-        .sort((a, b) => a.uid - b.uid);
+      )) {
+        // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
+        if (m.uid >= from) metas.push((range.header || range.headerFields) && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m));
+      }
+      return metas.sort((a, b) => a.uid - b.uid);
     } catch (err) {
       throw classifyImapError(err, this.label, `scanning ${this.box.path}`, this.client);
     }
