@@ -10,7 +10,7 @@ import { runCli } from './support/cli.js';
 
 const PASSWORD = 'pw-Setup-1';
 let server: DovecotServer;
-const work = mkdtempSync(join(tmpdir(), 'mf-first-run-setup-'));
+const work = mkdtempSync(join(tmpdir(), 'mf-round-trips-'));
 
 const addr = (user: string) => ({ host: server.host, port: server.port, user, password: PASSWORD });
 const url = (user: string) => `imap://${user}@${server.host}:${server.port}`;
@@ -44,7 +44,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe('a first run sets the destination up before copying', () => {
+describe('round trips a run does without', () => {
   it('creates every missing destination folder before the first APPEND, even on one connection, and copies exactly', async () => {
     const log = join(work, 'run.jsonl');
     const run = await runCli(
@@ -62,6 +62,15 @@ describe('a first run sets the destination up before copying', () => {
     const diff = diffSnapshots(await snapshotAccount(addr('src')), await snapshotAccount(addr('dst')));
     expect(diff.details).toEqual([]);
     expect(diff.equal).toBe(true);
+  });
+
+  it('looks at what the destination stored with one FETCH per APPEND, also when headers hold 8-bit bytes', () => {
+    const lines = commandLines(join(work, 'run.jsonl'), 'dst').filter((l) => /debug: [A-Za-z0-9.]+ (UID FETCH|APPEND)\b/.test(l));
+    const appends = lines.filter((l) => / APPEND /.test(l)).length;
+    // Sizes (and headers) of what was appended; BODY.PEEK[] would be a stored copy that differs.
+    const metadata = lines.filter((l) => / UID FETCH /.test(l) && !l.includes('BODY.PEEK[]'));
+    expect(metadata.some((l) => l.includes('BODY.PEEK[HEADER]'))).toBe(true);
+    expect(metadata).toHaveLength(appends);
   });
 
   it('scans each source folder once, though the plan and the copy both read it, and copies exactly', async () => {
