@@ -12,7 +12,7 @@ export interface StoredDifference {
 /**
  * Looks at what the destination stored for messages just appended (those whose new UID is known),
  * as cheaply as the known alterations (server-alteration.ts) allow: one FETCH of their
- * RFC822.SIZE; the header of those with an 8-bit header byte (Cyrus rewrites it in place); the
+ * RFC822.SIZE, with the headers when one has an 8-bit header byte (Cyrus rewrites it in place); the
  * whole message where the size differs, a NUL was sent (Dovecot's 0x80 keeps the size) or the
  * header came back different. Returns, by destination UID, the stored copy's size and hash where
  * they differ from what was sent, so a rerun recognises the copy as the message's.
@@ -24,10 +24,15 @@ export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: n
   if (byUid.size === 0) return out;
   const whole: number[] = [];
   const headers: number[] = [];
-  for (const m of await dst.scan({ uids: [...byUid.keys()].sort((a, b) => a - b) })) {
+  // Which headers need a look is known from what was sent: when any does, every header comes with
+  // the sizes, one FETCH where a second for those headers alone would cost another round trip.
+  const eightBit = new Set([...byUid].filter(([, s]) => !isAscii(headerOf(s.raw))).map(([uid]) => uid));
+  for (const m of await dst.scan({ uids: [...byUid.keys()].sort((a, b) => a - b), ...(eightBit.size > 0 ? { header: true } : {}) })) {
     const raw = byUid.get(m.uid)!.raw;
     if (m.size !== raw.length || raw.includes(0)) whole.push(m.uid);
-    else if (!isAscii(headerOf(raw))) headers.push(m.uid);
+    else if (!eightBit.has(m.uid)) continue;
+    else if (m.header === undefined) headers.push(m.uid);
+    else if (!m.header.equals(headerOf(raw))) whole.push(m.uid);
   }
   if (headers.length > 0) {
     for (const m of await dst.scan({ uids: headers, header: true })) {

@@ -6,7 +6,7 @@ import type { Checkpoint } from '../engine/checkpoint.js';
 import type { EmitEvent } from '../engine/events.js';
 import type { MessageFilter } from '../engine/filters.js';
 import { planFolders, type FolderSelection, type PlannedFolder } from '../engine/folder-map.js';
-import type { FolderPair, SyncOptions } from '../engine/folder-sync.js';
+import { isUnchanged, type FolderPair, type SyncOptions } from '../engine/folder-sync.js';
 import { previewTransfer } from '../engine/preview.js';
 import type { FolderReport } from '../engine/report.js';
 import { runTransfer } from '../engine/run-transfer.js';
@@ -78,11 +78,16 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
   const lock = req.destinationLock && !req.dryRun ? DestinationLock.take(stateDir(), req.dest.label, req.statePath, req.destinationLock.allowConcurrent) : undefined;
   try {
     const retryDelayMs = req.retryDelayMs ?? 1000;
+    const firstRun = !existsSync(req.statePath);
     const opened = await reconnecting(
       'connecting',
       async () => {
         await Promise.all([req.source.connect(), req.dest.connect()]);
-        return Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
+        const listed = Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
+        // Once a login went through (a wrong password is tried once, not once per connection), and
+        // after the LISTs are sent, which the TLS handshakes' CPU would otherwise hold back.
+        if (firstRun && !req.dryRun) warm(req, req.connections);
+        return listed;
       },
       { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal },
     );
@@ -125,15 +130,17 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
 
     const { pairs, created } = destPairs(req, plan);
     for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
+    if (firstRun) createEarly(pairs);
     // Counted before the checkpoint exists, so a run stopped meanwhile is still a first run; read
     // only, so retried after a broken connection as connecting and listing are.
-    const planned = existsSync(req.statePath)
+    const planned = !firstRun
       ? undefined
       : await reconnecting('counting the first run', () => firstRunPlan({ source: req.source, dest: req.dest, options, connections: req.connections }, pairs), { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal });
     const runPlan = planned?.value;
     if (runPlan) req.emit({ type: 'first-run', plan: runPlan });
     const checkpoint = SqliteCheckpoint.open(req.statePath, identity, owner);
     try {
+      if (!firstRun) warm(req, pairs.filter((p) => !isUnchanged({ checkpoint, options, dest: req.dest }, p, checkpoint.folder(p.source.name))).length);
       req.emit({
         type: 'plan',
         folders: pairs.length,
@@ -171,6 +178,25 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
       lock?.release();
     }
   }
+}
+
+/** Both sides open the connections `busy` folders will use, all at once rather than as workers reach them. */
+function warm(req: CopyJobRequest, busy: number): void {
+  const connections = Math.min(req.connections, busy);
+  if (connections === 0) return;
+  req.source.warm?.(connections);
+  req.dest.warm?.(connections);
+}
+
+/**
+ * A first run has every folder to copy: while its plan scans the source, the missing destination
+ * folders are created on destination connections that would otherwise wait (at 100 ms RTT a
+ * CREATE is a tenth of a second a folder's worker would otherwise pay before its first message).
+ * A folder that cannot be created here is tried again, and reported, by its worker (createDest
+ * keeps no failure).
+ */
+function createEarly(pairs: FolderPair[]): void {
+  for (const p of pairs) p.createDest?.().catch(() => undefined);
 }
 
 /**

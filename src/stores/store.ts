@@ -155,6 +155,13 @@ export interface Store {
    * Only stores that can have one (IMAP) have it.
    */
   quota?(): Promise<StorageQuota | undefined>;
+  /**
+   * Starts opening connections up to `connections` now, in the background, so that workers about
+   * to open folders find them logged in (IMAP: a login is several round trips, which a far server
+   * makes seconds). A connection that fails here is opened again by the worker that needs it,
+   * which then reports the error. Stores without connections have no such method.
+   */
+  warm?(connections: number): void;
   /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */
   openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle>;
   /** Ends every connection. Idempotent. */

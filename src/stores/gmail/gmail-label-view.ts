@@ -32,6 +32,9 @@ export class GmailLabelView implements Store {
   connect(): Promise<void> {
     return this.inner.connect();
   }
+  warm(connections: number): void {
+    this.inner.warm?.(connections);
+  }
 
   async listFolders(target?: StoreCaps): Promise<FolderInfo[]> {
     const folders = await this.inner.listFolders();

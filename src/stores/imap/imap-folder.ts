@@ -8,6 +8,7 @@ import { classifyImapError, isServerRefusal, refusalText, sessionEnded, sessionL
 import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
 import { uidSearch } from './uid-search.js';
+import { ScanMemo } from './scan-memo.js';
 
 /** A selected IMAP folder on a connection of its own, returned to the pool on close(). */
 export class ImapFolderHandle implements FolderHandle {
@@ -22,6 +23,8 @@ export class ImapFolderHandle implements FolderHandle {
     private readonly release: (client: ImapFlow) => void,
     /** Most messages one command may name (RFC 9738 MESSAGELIMIT, or the provider's profile). */
     private readonly messageLimit?: number,
+    /** Full scans shared between openings of a folder in the same state (read-only handles only). */
+    private readonly scans?: ScanMemo,
   ) {
     this.status = {
       uidValidity: Number(box.uidValidity),
@@ -35,6 +38,16 @@ export class ImapFolderHandle implements FolderHandle {
   async scan(range: ScanRange): Promise<MessageMeta[]> {
     if (range.uids?.length === 0) return [];
     if (this.selected().exists === 0) return [];
+    const state = this.scans && ScanMemo.isFull(range) ? ScanMemo.stateOf(this.box) : undefined;
+    if (state === undefined) return this.scanServer(range);
+    const kept = this.scans!.take(this.box.path, state);
+    if (kept) return kept;
+    const metas = await this.scanServer(range);
+    this.scans!.keep(this.box.path, state, metas);
+    return metas;
+  }
+
+  private async scanServer(range: ScanRange): Promise<MessageMeta[]> {
     const limit = this.messageLimit;
     if (!limit) return this.scanOnce(range);
     // A server with a message limit handles only the first `limit` messages a command names, and

@@ -10,12 +10,16 @@ import { ImapFolderHandle } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
 import { ensureUidNext } from './uid-next.js';
 import { storageQuota } from './imap-quota.js';
+import { ScanMemo } from './scan-memo.js';
 
 export interface ServerInfo {
   capabilities: string[];
   /** delimiter null: a flat namespace, without hierarchy. */
   namespace?: { prefix: string; delimiter: string | null };
 }
+
+/** Messages whose metadata the scan memo holds at most, all folders together (a few MB). */
+const SCANS_KEPT = 20_000;
 
 const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
 
@@ -37,6 +41,8 @@ export class ImapStore implements Store {
   private readonly listed = new Map<string, Partial<ListResponse>>();
   /** Every connection open, in use or idle: an interrupt ends them all. */
   private readonly live = new Set<ImapFlow>();
+  /** A first run's plan scans each folder it then copies: the second scan is answered from the first. */
+  private readonly scans = new ScanMemo(SCANS_KEPT);
 
   constructor(private readonly account: ImapAccount) {
     // Closing a connection fails the command under way on it (a download of minutes, an APPEND)
@@ -142,11 +148,12 @@ export class ImapStore implements Store {
       const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
       this.primeFolderCache(client, name);
       // Putting \Seen back needs a read-write SELECT; every other read is an EXAMINE.
-      const box = await client.mailboxOpen(name, { readOnly: mode === 'read' && !restoreSeenAfterFetch });
+      const readOnly = mode === 'read' && !restoreSeenAfterFetch;
+      const box = await client.mailboxOpen(name, { readOnly });
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
       if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
       await ensureUidNext(client, box);
-      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client));
+      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client), readOnly ? this.scans : undefined);
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
@@ -192,6 +199,26 @@ export class ImapStore implements Store {
     }
   }
 
+  warm(connections: number): void {
+    const target = Math.min(connections, this.account.connections);
+    while (!this.closed && !this.account.signal?.aborted && this.open < target) {
+      this.open++;
+      // A failure is not this call's to report: the slot is freed, and the worker that needs a
+      // connection opens one itself and meets the error there.
+      openClient(this.account).then(
+        (client) => {
+          this.track(client);
+          this.release(client);
+        },
+        (err: Error) => {
+          this.account.logger.debug(`${this.account.label}: opening a connection ahead of time failed: ${err.message}`);
+          this.open--;
+          this.wake();
+        },
+      );
+    }
+  }
+
   /** A connection of our own, opened on demand up to `account.connections`. */
   private async acquire(): Promise<ImapFlow> {
     for (;;) {
@@ -213,8 +240,7 @@ export class ImapStore implements Store {
           this.wake();
           throw this.account.signal?.aborted ? new InterruptedError() : err;
         }
-        this.live.add(client);
-        client.once('close', () => this.live.delete(client));
+        this.track(client);
         if (this.account.signal?.aborted) {
           this.release(client);
           throw new InterruptedError();
@@ -223,6 +249,12 @@ export class ImapStore implements Store {
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+  }
+
+  /** An interrupt ends every connection open. */
+  private track(client: ImapFlow): void {
+    this.live.add(client);
+    client.once('close', () => this.live.delete(client));
   }
 
   /** What a failed command means; after an interrupt, whatever failed failed because of it. */

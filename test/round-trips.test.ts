@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
+import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
+import { seedAccount } from '../src/sandbox/seed.js';
+import { diffSnapshots, snapshotAccount } from './support/oracle.js';
+import { runCli } from './support/cli.js';
+
+const PASSWORD = 'pw-Setup-1';
+let server: DovecotServer;
+const work = mkdtempSync(join(tmpdir(), 'mf-round-trips-'));
+
+const addr = (user: string) => ({ host: server.host, port: server.port, user, password: PASSWORD });
+const url = (user: string) => `imap://${user}@${server.host}:${server.port}`;
+const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD };
+
+/** What one account's connections sent and received, in the order the --debug log has it. */
+function commandLines(logFile: string, user: string): string[] {
+  const prefix = `imap ${url(user)} `;
+  return readFileSync(logFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { message?: string }).message ?? '')
+    .filter((m) => m.startsWith(prefix))
+    .map((m) => m.slice(prefix.length));
+}
+
+/** The command names one account's connections sent (and the tagged answers' OK/NO/BAD), in order. */
+function commandsTo(logFile: string, user: string): string[] {
+  return commandLines(logFile, user)
+    .map((m) => /debug: [A-Za-z0-9.]+ (?:UID )?([A-Z]+)\b/.exec(m)?.[1])
+    .filter((c): c is string => c !== undefined);
+}
+
+beforeAll(async () => {
+  server = await startDovecot({ users: ['src', 'dst', 'dst2'].map((name) => ({ name, password: PASSWORD })) });
+  const opts = { seed: 24, messages: 60, folders: 8 };
+  await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('round trips a run does without', () => {
+  it('creates every missing destination folder before the first APPEND, even on one connection, and copies exactly', async () => {
+    const log = join(work, 'run.jsonl');
+    const run = await runCli(
+      ['migrate', '--from', url('src'), '--to', url('dst'), '--state', join(work, 'state.sqlite'), '--connections', '1', '--debug', '--log-file', log, '--json'],
+      env,
+    );
+    expect(run.code).toBe(0);
+    const commands = commandsTo(log, 'dst');
+    const creates = commands.flatMap((c, i) => (c === 'CREATE' ? [i] : []));
+    expect(creates.length).toBeGreaterThanOrEqual(5);
+    // One connection: a folder's worker would otherwise create its folder only after the last
+    // folder's messages were appended.
+    expect(Math.max(...creates)).toBeLessThan(commands.indexOf('APPEND'));
+
+    const diff = diffSnapshots(await snapshotAccount(addr('src')), await snapshotAccount(addr('dst')));
+    expect(diff.details).toEqual([]);
+    expect(diff.equal).toBe(true);
+  });
+
+  it('looks at what the destination stored with one FETCH per APPEND, also when headers hold 8-bit bytes', () => {
+    const lines = commandLines(join(work, 'run.jsonl'), 'dst').filter((l) => /debug: [A-Za-z0-9.]+ (UID FETCH|APPEND)\b/.test(l));
+    const appends = lines.filter((l) => / APPEND /.test(l)).length;
+    // Sizes (and headers) of what was appended; BODY.PEEK[] would be a stored copy that differs.
+    const metadata = lines.filter((l) => / UID FETCH /.test(l) && !l.includes('BODY.PEEK[]'));
+    expect(metadata.some((l) => l.includes('BODY.PEEK[HEADER]'))).toBe(true);
+    expect(metadata).toHaveLength(appends);
+  });
+
+  it('scans each source folder once, though the plan and the copy both read it, and copies exactly', async () => {
+    const log = join(work, 'scan.jsonl');
+    const run = await runCli(
+      ['migrate', '--from', url('src'), '--to', url('dst2'), '--state', join(work, 'scan.sqlite'), '--connections', '2', '--debug', '--log-file', log, '--json'],
+      env,
+    );
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as { plan?: unknown; folders: Array<{ found: number }> };
+    // The first run's plan was made, so every folder with mail was opened twice.
+    expect(summary.plan).toBeDefined();
+    const withMail = summary.folders.filter((f) => f.found > 0).length;
+    expect(withMail).toBeGreaterThanOrEqual(5);
+    expect(commandLines(log, 'src').filter((l) => /UID FETCH 1:\* \(UID FLAGS INTERNALDATE RFC822\.SIZE/.test(l))).toHaveLength(withMail);
+
+    const diff = diffSnapshots(await snapshotAccount(addr('src')), await snapshotAccount(addr('dst2')));
+    expect(diff.details).toEqual([]);
+    expect(diff.equal).toBe(true);
+  });
+});
