@@ -130,7 +130,7 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
 
     const { pairs, created } = destPairs(req, plan);
     for (const p of plan.filter((f) => f.note)) req.emit({ type: 'notice', message: `${p.source.name}: ${p.note}` });
-    if (firstRun) createEarly(pairs);
+    const createdEarly = firstRun ? createEarly(pairs) : undefined;
     // Counted before the checkpoint exists, so a run stopped meanwhile is still a first run; read
     // only, so retried after a broken connection as connecting and listing are.
     const planned = !firstRun
@@ -148,6 +148,9 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         bytes: 0,
         sources: pairs.map((p) => ({ source: p.source.name, messages: p.source.status?.messages ?? 0 })),
       });
+      // The transfer starts once they are settled: queued behind the plan's commands, the last of
+      // them could otherwise reach the server after the first folder's APPENDs on few connections.
+      await createdEarly;
       const reports = await runTransfer(
         {
           source: req.source,
@@ -193,10 +196,10 @@ function warm(req: CopyJobRequest, busy: number): void {
  * folders are created on destination connections that would otherwise wait (at 100 ms RTT a
  * CREATE is a tenth of a second a folder's worker would otherwise pay before its first message).
  * A folder that cannot be created here is tried again, and reported, by its worker (createDest
- * keeps no failure).
+ * keeps no failure). Settles, never rejects.
  */
-function createEarly(pairs: FolderPair[]): void {
-  for (const p of pairs) p.createDest?.().catch(() => undefined);
+function createEarly(pairs: FolderPair[]): Promise<void> {
+  return Promise.allSettled(pairs.map((p) => p.createDest?.())).then(() => undefined);
 }
 
 /**
