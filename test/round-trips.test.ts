@@ -34,6 +34,23 @@ function commandsTo(logFile: string, user: string): string[] {
     .filter((c): c is string => c !== undefined);
 }
 
+/** A first migration of src into `dest` with a `--debug` log (`<name>.jsonl`) and its own checkpoint. */
+async function migrateLogged(dest: string, connections: number, name: string): Promise<{ log: string; stdout: string }> {
+  const log = join(work, `${name}.jsonl`);
+  const run = await runCli(
+    ['migrate', '--from', url('src'), '--to', url(dest), '--state', join(work, `${name}.sqlite`), '--connections', String(connections), '--debug', '--log-file', log, '--json'],
+    env,
+  );
+  expect(run.code).toBe(0);
+  return { log, stdout: run.stdout };
+}
+
+async function expectCopiedExactly(dest: string): Promise<void> {
+  const diff = diffSnapshots(await snapshotAccount(addr('src')), await snapshotAccount(addr(dest)));
+  expect(diff.details).toEqual([]);
+  expect(diff.equal).toBe(true);
+}
+
 beforeAll(async () => {
   server = await startDovecot({ users: ['src', 'dst', 'dst2'].map((name) => ({ name, password: PASSWORD })) });
   const opts = { seed: 24, messages: 60, folders: 8 };
@@ -46,12 +63,7 @@ afterAll(async () => {
 
 describe('round trips a run does without', () => {
   it('creates every missing destination folder before the first APPEND, even on one connection, and copies exactly', async () => {
-    const log = join(work, 'run.jsonl');
-    const run = await runCli(
-      ['migrate', '--from', url('src'), '--to', url('dst'), '--state', join(work, 'state.sqlite'), '--connections', '1', '--debug', '--log-file', log, '--json'],
-      env,
-    );
-    expect(run.code).toBe(0);
+    const { log } = await migrateLogged('dst', 1, 'run');
     const commands = commandsTo(log, 'dst');
     const creates = commands.flatMap((c, i) => (c === 'CREATE' ? [i] : []));
     expect(creates.length).toBeGreaterThanOrEqual(5);
@@ -59,9 +71,7 @@ describe('round trips a run does without', () => {
     // folder's messages were appended.
     expect(Math.max(...creates)).toBeLessThan(commands.indexOf('APPEND'));
 
-    const diff = diffSnapshots(await snapshotAccount(addr('src')), await snapshotAccount(addr('dst')));
-    expect(diff.details).toEqual([]);
-    expect(diff.equal).toBe(true);
+    await expectCopiedExactly('dst');
   });
 
   it('looks at what the destination stored with one FETCH per APPEND, also when headers hold 8-bit bytes', () => {
@@ -74,21 +84,14 @@ describe('round trips a run does without', () => {
   });
 
   it('scans each source folder once, though the plan and the copy both read it, and copies exactly', async () => {
-    const log = join(work, 'scan.jsonl');
-    const run = await runCli(
-      ['migrate', '--from', url('src'), '--to', url('dst2'), '--state', join(work, 'scan.sqlite'), '--connections', '2', '--debug', '--log-file', log, '--json'],
-      env,
-    );
-    expect(run.code).toBe(0);
-    const summary = JSON.parse(run.stdout) as { plan?: unknown; folders: Array<{ found: number }> };
+    const { log, stdout } = await migrateLogged('dst2', 2, 'scan');
+    const summary = JSON.parse(stdout) as { plan?: unknown; folders: Array<{ found: number }> };
     // The first run's plan was made, so every folder with mail was opened twice.
     expect(summary.plan).toBeDefined();
     const withMail = summary.folders.filter((f) => f.found > 0).length;
     expect(withMail).toBeGreaterThanOrEqual(5);
     expect(commandLines(log, 'src').filter((l) => /UID FETCH 1:\* \(UID FLAGS INTERNALDATE RFC822\.SIZE/.test(l))).toHaveLength(withMail);
 
-    const diff = diffSnapshots(await snapshotAccount(addr('src')), await snapshotAccount(addr('dst2')));
-    expect(diff.details).toEqual([]);
-    expect(diff.equal).toBe(true);
+    await expectCopiedExactly('dst2');
   });
 });
