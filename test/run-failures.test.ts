@@ -81,7 +81,8 @@ describe('--json when the run fails: the summary document, with the exit code an
 describe('a folder the destination refuses to create', () => {
   it('is reported under the name the CREATE sent, not the source-side name', async () => {
     const proxy = await startFaultProxy({ host: server.host, port: server.port }, {
-      injections: [{ match: /^\S+ CREATE .*back/, nth: 1, reply: (tag) => `${tag} NO [CANNOT] Invalid mailbox name\r\n` }],
+      // Every time, as a server refuses a name it cannot hold (a first run asks early, then again in the folder's turn).
+      injections: [{ match: /^\S+ CREATE .*back/, reply: (tag) => `${tag} NO [CANNOT] Invalid mailbox name\r\n` }],
     });
     try {
       const run = await runCli(migrateArgs(url('n1', proxy.port), 'names.sqlite'), env);

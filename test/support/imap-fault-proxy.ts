@@ -7,8 +7,8 @@ export type { Cut } from './fault-cuts.js';
 export interface Injection {
   /** Which client command to answer in the server's place (matched on the command's first chunk). */
   match: RegExp;
-  /** Answer the nth match (1-based), counted over all connections. */
-  nth: number;
+  /** Answer the nth match (1-based), counted over all connections; every match without it (a server that always refuses). */
+  nth?: number;
   /** The tagged response to send instead of forwarding the command. */
   reply: (tag: string) => string;
 }
@@ -179,7 +179,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         if (!inj.match.test(text)) continue;
         const count = (seen.get(inj) ?? 0) + 1;
         seen.set(inj, count);
-        if (count !== inj.nth) continue;
+        if (inj.nth !== undefined && count !== inj.nth) continue;
         const tag = text.split(' ')[0]!;
         const reply = inj.reply(tag);
         log.push(`answered ${text.split('\r\n')[0]} with ${reply.trim()}`);
