@@ -35,10 +35,10 @@ function commandsTo(logFile: string, user: string): string[] {
 }
 
 /** A first migration of src into `dest` with a `--debug` log (`<name>.jsonl`) and its own checkpoint. */
-async function migrateLogged(dest: string, connections: number, name: string): Promise<{ log: string; stdout: string }> {
+async function migrateLogged(dest: string, connections: number, name: string, extra: string[] = []): Promise<{ log: string; stdout: string }> {
   const log = join(work, `${name}.jsonl`);
   const run = await runCli(
-    ['migrate', '--from', url('src'), '--to', url(dest), '--state', join(work, `${name}.sqlite`), '--connections', String(connections), '--debug', '--log-file', log, '--json'],
+    ['migrate', '--from', url('src'), '--to', url(dest), '--state', join(work, `${name}.sqlite`), '--connections', String(connections), '--debug', '--log-file', log, '--json', ...extra],
     env,
   );
   expect(run.code).toBe(0);
@@ -52,7 +52,7 @@ async function expectCopiedExactly(dest: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startDovecot({ users: ['src', 'dst', 'dst2'].map((name) => ({ name, password: PASSWORD })) });
+  server = await startDovecot({ users: ['src', 'dst', 'dst2', 'dst3'].map((name) => ({ name, password: PASSWORD })) });
   const opts = { seed: 24, messages: 60, folders: 8 };
   await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
 }, 120_000);
@@ -83,8 +83,22 @@ describe('round trips a run does without', () => {
     expect(metadata).toHaveLength(appends);
   });
 
-  it('scans each source folder once, though the plan and the copy both read it, and copies exactly', async () => {
-    const { log, stdout } = await migrateLogged('dst2', 2, 'scan');
+  it('plans a first run without filters from the sizes in the listing (STATUS=SIZE): each source folder is opened once, by its copy', async () => {
+    const { log, stdout } = await migrateLogged('dst3', 2, 'listed');
+    const summary = JSON.parse(stdout) as { plan?: { messages: number; bytes: number }; folders: Array<{ found: number; copied: number; bytes: number }> };
+    expect(commandLines(log, 'src').some((l) => /\bLIST .*STATUS \(.*\bSIZE\b/.test(l)), 'the listing asked for no sizes').toBe(true);
+    expect(summary.plan?.messages).toBe(summary.folders.reduce((a, f) => a + f.copied, 0));
+    expect(summary.plan?.bytes).toBe(summary.folders.reduce((a, f) => a + f.bytes, 0));
+    const withMail = summary.folders.filter((f) => f.found > 0).length;
+    expect(withMail).toBeGreaterThanOrEqual(5);
+    expect(commandsTo(log, 'src').filter((c) => c === 'EXAMINE')).toHaveLength(withMail);
+
+    await expectCopiedExactly('dst3');
+  });
+
+  it('scans each source folder once, though a filtered plan and the copy both read it, and copies exactly', async () => {
+    // A size filter (one that lets every message through) makes the plan look at each message.
+    const { log, stdout } = await migrateLogged('dst2', 2, 'scan', ['--max-size', '1000000000']);
     const summary = JSON.parse(stdout) as { plan?: unknown; folders: Array<{ found: number }> };
     // The first run's plan was made, so every folder with mail was opened twice.
     expect(summary.plan).toBeDefined();

@@ -13,6 +13,8 @@ export interface FolderStatus {
   messages: number;
   /** CONDSTORE HIGHESTMODSEQ as a decimal string (it can exceed 2^53); absent without CONDSTORE. */
   highestModseq?: string;
+  /** Bytes of all its messages (STATUS SIZE, RFC 8438), where the server tells them in its listing. */
+  size?: number;
   /**
    * Messages a local backup store found missing or damaged on disk (a file deleted or shorter than
    * written): the folder needs opening even when its counters are unchanged (`FolderHandle.lostCopies`).

@@ -5,20 +5,29 @@
  * written. Without it, 8 workers each fetching ahead a batch with a 20 MB attachment would hold
  * several hundred MB at once.
  *
- * A batch larger than the whole window (one huge message) goes alone: it waits until everything
- * held is given back. Requests are served in order, so nothing taken after it overtakes it (it
- * would starve while other workers kept taking), and once it waits, later ones wait behind it.
- * So the bound is the window or the largest message, whichever is larger, never their sum.
+ * A batch larger than the whole window (one huge message) is oversize: oversize batches go one at
+ * a time, beside at most half the window of ordinary batches. While one is held or waiting, the
+ * ordinary batches share that half, so the other workers keep copying while a 20 MB message
+ * crawls over a slow link (before, it held the whole run still: 7.8 of 28 s at 4 MB/s), and the
+ * oversize one waits at most for the batches already in flight. So the bound is the window, or
+ * the largest message plus half the window, whichever is larger.
+ *
+ * Requests of each kind are served in order. An ordinary batch larger than half the window goes
+ * when nothing is held, so it is never starved by small ones.
  */
 export class ByteBudget {
+  /** Bytes of ordinary batches held. */
   private held = 0;
-  private readonly queue: Array<{ bytes: number; admit: () => void }> = [];
+  /** Bytes of the oversize batch held, 0 when none is. */
+  private oversize = 0;
+  private readonly ordinary: Waiting[] = [];
+  private readonly oversized: Waiting[] = [];
 
   constructor(private readonly limit: number) {}
 
   /** Bytes held now (for tests and tracing). */
   get inUse(): number {
-    return this.held;
+    return this.held + this.oversize;
   }
 
   /**
@@ -26,9 +35,14 @@ export class ByteBudget {
    * also when aborted (an aborted request is counted at once, to keep that rule simple).
    */
   take(bytes: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return this.count(bytes);
+    const big = bytes > this.limit;
+    if (signal?.aborted) {
+      this.count(bytes, big);
+      return Promise.resolve();
+    }
+    const queue = big ? this.oversized : this.ordinary;
     return new Promise<void>((resolve) => {
-      const entry = {
+      const entry: Waiting = {
         bytes,
         admit: () => {
           signal?.removeEventListener('abort', onAbort);
@@ -36,37 +50,59 @@ export class ByteBudget {
         },
       };
       const onAbort = (): void => {
-        const at = this.queue.indexOf(entry);
+        const at = queue.indexOf(entry);
         if (at < 0) return;
-        this.queue.splice(at, 1);
-        this.held += bytes;
+        queue.splice(at, 1);
+        this.count(bytes, big);
         entry.admit();
         this.admit();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(entry);
+      queue.push(entry);
       this.admit();
     });
   }
 
   give(bytes: number): void {
-    this.held -= bytes;
+    if (bytes > this.limit) this.oversize -= bytes;
+    else this.held -= bytes;
     this.admit();
   }
 
-  private count(bytes: number): Promise<void> {
-    this.held += bytes;
-    return Promise.resolve();
+  private count(bytes: number, big: boolean): void {
+    if (big) this.oversize += bytes;
+    else this.held += bytes;
   }
 
-  /** Admits waiting requests in order while the first one fits (any request fits an empty window). */
+  /** Admits waiting requests, ordinary ones first, while the first of a kind fits. */
   private admit(): void {
-    while (this.queue.length > 0) {
-      const first = this.queue[0]!;
-      if (this.held > 0 && this.held + first.bytes > this.limit) return;
-      this.queue.shift();
-      this.held += first.bytes;
-      first.admit();
+    for (;;) {
+      const first = this.ordinary[0];
+      if (first && this.ordinaryFits(first.bytes)) {
+        this.ordinary.shift();
+        this.held += first.bytes;
+        first.admit();
+        continue;
+      }
+      const big = this.oversized[0];
+      if (big && this.oversize === 0 && this.held <= this.limit / 2) {
+        this.oversized.shift();
+        this.oversize = big.bytes;
+        big.admit();
+        continue;
+      }
+      return;
     }
   }
+
+  private ordinaryFits(bytes: number): boolean {
+    if (this.held === 0 && this.oversize === 0) return true;
+    const share = this.oversize > 0 || this.oversized.length > 0 ? this.limit / 2 : this.limit;
+    return this.held + bytes <= share;
+  }
+}
+
+interface Waiting {
+  bytes: number;
+  admit: () => void;
 }

@@ -21,7 +21,8 @@ export interface ServerInfo {
 /** Messages whose metadata the scan memo holds at most, all folders together (a few MB). */
 const SCANS_KEPT = 20_000;
 
-const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
+/** imapflow asks for SIZE only where the server offers STATUS=SIZE (RFC 8438). */
+const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true, size: true } as const;
 
 /**
  * An IMAP account as a store. Holds a small pool of connections: each open folder handle owns one
@@ -310,12 +311,13 @@ function markedUse(f: ListResponse): FolderInfo['specialUse'] {
   return [...f.flags].map(asSpecialUse).find((use) => use !== undefined);
 }
 
-function toStatus(s: { uidValidity?: bigint; uidNext?: number; messages?: number; highestModseq?: bigint }): FolderStatus | undefined {
+function toStatus(s: { uidValidity?: bigint; uidNext?: number; messages?: number; highestModseq?: bigint; size?: number }): FolderStatus | undefined {
   if (s.uidValidity === undefined || s.uidNext === undefined || s.messages === undefined) return undefined;
   return {
     uidValidity: Number(s.uidValidity),
     uidNext: s.uidNext,
     messages: s.messages,
     highestModseq: s.highestModseq !== undefined ? s.highestModseq.toString() : undefined,
+    ...(s.size !== undefined ? { size: s.size } : {}),
   };
 }
