@@ -169,7 +169,8 @@ export class MaildirFolder implements LocalFolder {
         for (const f of files) await fs.rm(path.join(this.dir, 'tmp', f.base), { force: true });
         throw err;
       }
-      for (const f of files) await fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name));
+      // Each rename is atomic on its own; the directory's fsync below makes them all durable.
+      await inParallel(files, WRITE_PARALLELISM, (f) => fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name)));
       await fsyncDir(path.join(this.dir, 'cur'));
       const uids = await this.uidList.append(files.map((f) => f.base), this.entries.size + files.length);
       files.forEach((f, i) => this.entries.set(uids[i]!, { sub: 'cur', name: f.name }));
