@@ -18,8 +18,17 @@ import { createRequire } from 'node:module';
  * checks that the wraps apply.
  */
 const require = createRequire(import.meta.url);
-const commands = require('imapflow/lib/imap-commands.js') as unknown;
-const tools = require('imapflow/lib/tools.js') as Partial<Tools>;
+const commands = internal('imapflow/lib/imap-commands.js');
+const tools = (internal('imapflow/lib/tools.js') ?? {}) as Partial<Tools>;
+
+/** A module of imapflow's build, or undefined where a future imapflow has none. */
+function internal(path: string): unknown {
+  try {
+    return require(path) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 interface Tools {
   getStatusCode(response: unknown): string | false;
