@@ -99,19 +99,26 @@ describe('imapflow internals mailferry depends on', () => {
     );
   });
 
-  it('ID, wrapped, is sent once per connection once the server answered it', async () => {
+  it("ID, wrapped, is sent once per connection once the server answered with its name", async () => {
     const commands = require('imapflow/lib/imap-commands.js') as Map<string, (connection: unknown, ...args: unknown[]) => Promise<unknown>>;
     const sent: unknown[] = [];
+    let fields = [{ type: 'STRING', value: 'name' }, { type: 'STRING', value: 'Dovecot' }];
     const connection = {
       capabilities: new Map([['ID', true]]),
       log: { warn: () => undefined },
       exec: async (command: string, attributes: unknown[], options: { untagged: { ID(u: unknown): Promise<void> } }) => {
         sent.push([command, attributes]);
-        await options.untagged.ID({ attributes: [[{ type: 'STRING', value: 'name' }, { type: 'STRING', value: 'Dovecot' }]] });
+        await options.untagged.ID({ attributes: [fields] });
         return { next: () => undefined };
       },
     };
     const id = commands.get('ID')!;
+    const nameless = { ...connection };
+    fields = [];
+    expect(await id(nameless, { name: 'mailferry' })).toEqual({});
+    fields = [{ type: 'STRING', value: 'name' }, { type: 'STRING', value: 'Dovecot' }];
+    expect(await id(nameless, { name: 'mailferry' }), 'an answer without the name imapflow reads is asked for again, as imapflow does').toEqual({ name: 'Dovecot' });
+    sent.length = 0;
     expect(await id(connection, { name: 'mailferry' }), "imapflow's ID no longer answers with the server's fields").toEqual({ name: 'Dovecot' });
     expect(await id(connection, { name: 'mailferry' }), 'the second ID (imapflow asks again after login) answers what the first got').toEqual({ name: 'Dovecot' });
     expect(sent, 'ID went to the server twice').toHaveLength(1);

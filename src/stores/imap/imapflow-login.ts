@@ -5,8 +5,9 @@ import { createRequire } from 'node:module';
  *
  * - ID once per connection. imapflow sends ID before logging in (kept: some providers, e.g.
  *   NetEase, refuse mail access to a client that has not identified itself) and again after, when
- *   the first answer had fewer than two fields (Dovecot answers with its name alone). A second
- *   answer only fills `serverInfo`, which mailferry never reads past the name the first gave.
+ *   the first answer had fewer than two fields (Dovecot answers with its name alone). Of the
+ *   answer imapflow reads only the server's name (to keep IMAP4rev2 off where a server is known
+ *   to break it) and mailferry nothing, so once the name is known it is not asked again.
  * - AUTHENTICATE PLAIN with its initial response on the command line (RFC 4959 SASL-IR) when the
  *   server advertises both SASL-IR and AUTH=PLAIN; imapflow waits for an empty "+" first. The
  *   payload is marked `sensitive`, as imapflow marks its OAuth initial responses, so its log shows
@@ -55,7 +56,7 @@ interface Credentials {
 
 type Handler = (connection: Connection, ...args: unknown[]) => Promise<unknown>;
 
-/** The ID answer each connection got, so it is asked once. */
+/** The ID answer (with the server's name) each connection got, so it is asked once. */
 const identified = new WeakMap<Connection, unknown>();
 
 function idOnce(original: Handler): Handler {
@@ -63,8 +64,8 @@ function idOnce(original: Handler): Handler {
     const earlier = identified.get(connection);
     if (earlier !== undefined) return earlier;
     const answer = await original(connection, ...args);
-    // Not answered (no ID capability yet, or refused): imapflow may ask again after login.
-    if (answer) identified.set(connection, answer);
+    // No name (no ID capability yet, refused, or an empty answer): imapflow may ask again after login.
+    if (typeof (answer as { name?: unknown } | undefined)?.name === 'string') identified.set(connection, answer);
     return answer;
   };
 }
