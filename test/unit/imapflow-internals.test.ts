@@ -87,6 +87,118 @@ describe('imapflow internals mailferry depends on', () => {
     expect(handler.compiler({ attributes: [again[8]] }), 'a second BODY[] is not compiled again').toBe(handler.compiler({ attributes: [items[8]] }));
   });
 
+  it('ImapFlow looks its commands up in imap-commands.js, where imapflow-login.ts wraps ID and AUTHENTICATE', () => {
+    const commands = require('imapflow/lib/imap-commands.js') as unknown;
+    expect(commands, 'imapflow/lib/imap-commands.js no longer exports the command map imapflow-login.ts wraps').toBeInstanceOf(Map);
+    const client = new ImapFlow({ host: 'localhost', port: 1, logger: false }) as unknown as { commands?: unknown };
+    expect(client.commands, 'ImapFlow#commands is no longer the map of imap-commands.js: the login wraps would not apply').toBe(commands);
+    const flow = readFileSync(require.resolve('imapflow'), 'utf8');
+    expect(flow, "ImapFlow#startSession no longer sends ID through run('ID'): the wrap could not keep it to once").toMatch(/this\.run\('ID', this\.clientInfo\)/);
+    expect(flow, "ImapFlow#authenticate no longer logs in through run('AUTHENTICATE', user, { password, loginMethod, authzid })").toMatch(
+      /this\.run\('AUTHENTICATE', this\.options\.auth\.user, \{\s*password: this\.options\.auth\.pass,\s*loginMethod,\s*authzid: this\.options\.auth\.authzid\s*\}\)/,
+    );
+  });
+
+  it("ID, wrapped, is sent once per connection once the server answered with its name", async () => {
+    const commands = require('imapflow/lib/imap-commands.js') as Map<string, (connection: unknown, ...args: unknown[]) => Promise<unknown>>;
+    const sent: unknown[] = [];
+    let fields = [{ type: 'STRING', value: 'name' }, { type: 'STRING', value: 'Dovecot' }];
+    const connection = {
+      capabilities: new Map([['ID', true]]),
+      log: { warn: () => undefined },
+      exec: async (command: string, attributes: unknown[], options: { untagged: { ID(u: unknown): Promise<void> } }) => {
+        sent.push([command, attributes]);
+        await options.untagged.ID({ attributes: [fields] });
+        return { next: () => undefined };
+      },
+    };
+    const id = commands.get('ID')!;
+    const nameless = { ...connection };
+    fields = [];
+    expect(await id(nameless, { name: 'mailferry' })).toEqual({});
+    fields = [{ type: 'STRING', value: 'name' }, { type: 'STRING', value: 'Dovecot' }];
+    expect(await id(nameless, { name: 'mailferry' }), 'an answer without the name imapflow reads is asked for again, as imapflow does').toEqual({ name: 'Dovecot' });
+    sent.length = 0;
+    expect(await id(connection, { name: 'mailferry' }), "imapflow's ID no longer answers with the server's fields").toEqual({ name: 'Dovecot' });
+    expect(await id(connection, { name: 'mailferry' }), 'the second ID (imapflow asks again after login) answers what the first got').toEqual({ name: 'Dovecot' });
+    expect(sent, 'ID went to the server twice').toHaveLength(1);
+    expect(await id({ ...connection }, { name: 'mailferry' })).toEqual({ name: 'Dovecot' });
+    expect(sent, 'another connection asks for itself').toHaveLength(2);
+  });
+
+  describe('AUTHENTICATE PLAIN, wrapped', () => {
+    /** A not-yet-authenticated connection whose server advertises `caps`; records what is executed and written. */
+    function loggingIn(caps: string[], answer: (options: { onPlusTag?: () => Promise<void> }) => Promise<void> = async () => undefined) {
+      const execs: unknown[][] = [];
+      const written: string[] = [];
+      const connection = {
+        id: 'c1',
+        state: 1,
+        states: { NOT_AUTHENTICATED: 1 },
+        capabilities: new Map(caps.map((c) => [c, true])),
+        authCapabilities: new Map<string, boolean>(),
+        log: { debug: () => undefined, warn: () => undefined },
+        write: (chunk: string) => written.push(chunk),
+        exec: async (command: string, attributes: unknown[], options: { onPlusTag?: () => Promise<void> }) => {
+          execs.push([command, attributes]);
+          await answer(options);
+          return { next: () => undefined };
+        },
+      };
+      const authenticate = (require('imapflow/lib/imap-commands.js') as Map<string, (c: unknown, user: string, credentials: object) => Promise<unknown>>).get('AUTHENTICATE')!;
+      return { connection, execs, written, login: (credentials: object) => authenticate(connection, 'src', credentials) };
+    }
+    const payload = (...fields: string[]): string => Buffer.from(fields.join('\x00')).toString('base64');
+
+    it('sends the payload on the command line, marked sensitive, when the server offers SASL-IR', async () => {
+      const { connection, execs, written, login } = loggingIn(['AUTH=PLAIN', 'SASL-IR'], async (options) => options.onPlusTag?.());
+      expect(await login({ password: 'pw-Canary', loginMethod: '' })).toBe('src');
+      expect(execs).toEqual([['AUTHENTICATE', [{ type: 'ATOM', value: 'PLAIN' }, { type: 'ATOM', value: payload('', 'src', 'pw-Canary'), sensitive: true }]]]);
+      expect(written, 'a challenge after the initial response is cancelled, never answered with the password').toEqual(['*']);
+      expect(connection.authCapabilities.get('AUTH=PLAIN'), 'the mechanism logged in with is marked, as imapflow marks it (imap-connection.ts reads it)').toBe(true);
+      const handler = require('imapflow/lib/handler/imap-handler.js') as { compiler(data: unknown, options?: { isLogging?: boolean }): Buffer };
+      const logged = handler.compiler({ tag: '2', command: 'AUTHENTICATE', attributes: (execs[0]![1] as unknown[]) }, { isLogging: true }).toString();
+      expect(logged, 'imapflow logs a sensitive attribute as a placeholder').toBe('2 AUTHENTICATE PLAIN "(* value hidden *)"');
+    });
+
+    it('carries the authorization identity', async () => {
+      const { execs, login } = loggingIn(['AUTH=PLAIN', 'SASL-IR']);
+      expect(await login({ password: 'pw', loginMethod: 'AUTH=PLAIN', authzid: 'user' })).toBe('user');
+      expect((execs[0]![1] as Array<{ value: string }>)[1]!.value).toBe(payload('user', 'src', 'pw'));
+    });
+
+    it("is imapflow's own without SASL-IR: the payload answers the server's \"+\"", async () => {
+      const { execs, written, login } = loggingIn(['AUTH=PLAIN'], async (options) => options.onPlusTag?.());
+      expect(await login({ password: 'pw', loginMethod: '' })).toBe('src');
+      expect(execs).toEqual([['AUTHENTICATE', [{ type: 'ATOM', value: 'PLAIN' }]]]);
+      expect(written).toEqual([payload('', 'src', 'pw')]);
+    });
+
+    it("is imapflow's own for AUTH=LOGIN and OAuth", async () => {
+      const viaLogin = loggingIn(['AUTH=PLAIN', 'AUTH=LOGIN', 'SASL-IR']);
+      await viaLogin.login({ password: 'pw', loginMethod: 'AUTH=LOGIN' });
+      expect(viaLogin.execs).toEqual([['AUTHENTICATE', [{ type: 'ATOM', value: 'LOGIN' }]]]);
+      const viaToken = loggingIn(['AUTH=PLAIN', 'AUTH=XOAUTH2', 'SASL-IR']);
+      await viaToken.login({ accessToken: 'token' });
+      expect((viaToken.execs[0]![1] as Array<{ value: string }>)[0]!.value).toBe('XOAUTH2');
+    });
+
+    it('a refusal is an authentication failure, as imapflow reports it', async () => {
+      const refusal = Object.assign(new Error('Command failed'), {
+        responseStatus: 'NO',
+        response: { tag: '2', command: 'NO', attributes: [{ type: 'SECTION', section: [{ type: 'ATOM', value: 'AUTHENTICATIONFAILED' }] }, { type: 'TEXT', value: 'Authentication failed.' }] },
+      });
+      const { login } = loggingIn(['AUTH=PLAIN', 'SASL-IR'], async () => {
+        throw refusal;
+      });
+      const err = (await login({ password: 'pw', loginMethod: '' }).catch((e: unknown) => e)) as typeof refusal & { authenticationFailed?: boolean; serverResponseCode?: string };
+      expect(err).toBe(refusal);
+      expect(err.authenticationFailed).toBe(true);
+      expect(err.serverResponseCode).toBe('AUTHENTICATIONFAILED');
+      expect(err.response).toBe('2 NO [AUTHENTICATIONFAILED] Authentication failed.');
+    });
+  });
+
   it('ImapFlow still has the private members mailferry uses', () => {
     const client = new ImapFlow({ host: 'localhost', port: 1, logger: false }) as unknown as Record<string, unknown>;
     expect(typeof client.exec, 'ImapFlow#exec (raw commands: CREATE, MULTIAPPEND) is gone').toBe('function');
