@@ -82,7 +82,7 @@ describe('logging in to a server that offers SASL-IR', () => {
     }
   });
 
-  it('a wrong password is still the one-line authentication error, exit 3, and the password is in no log', async () => {
+  it('a wrong password is still the one-line authentication error, exit 3, tried once, and the password is in no log', async () => {
     const log = join(work, 'refused.jsonl');
     const url = (user: string) => `imap://${user}@${server.host}:${server.port}`;
     const run = await runCli(['migrate', '--from', url('src'), '--to', url('dst'), '--state', join(work, 'refused.sqlite'), '--debug', '--log-file', log], {
@@ -96,6 +96,8 @@ describe('logging in to a server that offers SASL-IR', () => {
     const messages = text.trim().split('\n').map((l) => (JSON.parse(l) as { message?: string }).message ?? '');
     expect(leaks(text + run.stdout + run.stderr), 'the password (or a payload carrying it) is in a log').toBe(false);
     expect(messages.some((m) => / AUTHENTICATE PLAIN "\(\* value hidden \*\)"$/.test(m)), 'the refused login took the SASL-IR path').toBe(true);
+    // A first run opens its other connections once a login went through: the refused one is tried once.
+    expect(messages.filter((m) => m.startsWith(`imap ${url('src')} `) && / AUTHENTICATE /.test(m))).toHaveLength(1);
   });
 });
 

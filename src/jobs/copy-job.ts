@@ -82,12 +82,11 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
     const opened = await reconnecting(
       'connecting',
       async () => {
-        await Promise.all([req.source.connect(), req.dest.connect()]);
-        const listed = Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
-        // Once a login went through (a wrong password is tried once, not once per connection), and
-        // after the LISTs are sent, which the TLS handshakes' CPU would otherwise hold back.
+        // The stores open them once a login went through (a wrong password is tried once, not
+        // once per connection), while the first connection still sets its session up.
         if (firstRun && !req.dryRun) warm(req, req.connections);
-        return listed;
+        await Promise.all([req.source.connect(), req.dest.connect()]);
+        return Promise.all([req.source.listFolders(req.dest.caps), req.dest.listFolders()]);
       },
       { attempts: CONNECT_ATTEMPTS, delayMs: retryDelayMs, emit: req.emit, signal: req.signal },
     );

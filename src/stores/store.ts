@@ -158,8 +158,10 @@ export interface Store {
   /**
    * Starts opening connections up to `connections` now, in the background, so that workers about
    * to open folders find them logged in (IMAP: a login is several round trips, which a far server
-   * makes seconds). A connection that fails here is opened again by the worker that needs it,
-   * which then reports the error. Stores without connections have no such method.
+   * makes seconds). They are opened once a login of the account went through, so a wrong
+   * password is tried once; it may be called before `connect()`. A connection that fails here is
+   * opened again by the worker that needs it, which then reports the error. Stores without
+   * connections have no such method.
    */
   warm?(connections: number): void;
   /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { ImapFlowOptions } from 'imapflow';
 import { ImapFlow } from './imapflow-client.js';
+import { whenLoggedIn } from './imapflow-login.js';
 import { isLoopback, type ImapEndpoint } from '../../config/account-url.js';
 import type { Logger } from '../../reporting/logger.js';
 import type { ImapCredentials } from '../../auth/imap-credentials.js';
@@ -117,24 +118,24 @@ function defaultStartTls(account: ImapAccount): StartTlsPolicy {
   return account.allowPlaintext ? 'offered' : 'required';
 }
 
-export async function openClient(account: ImapAccount): Promise<ImapFlow> {
+export async function openClient(account: ImapAccount, onLoggedIn?: () => void): Promise<ImapFlow> {
   const c = account.credentials;
   const user = account.endpoint.user;
   try {
     if (c.kind === 'password') {
       // Forced to AUTHENTICATE PLAIN, the one mechanism that carries an authorization identity.
-      return await openSession(account, { user, pass: c.password, ...(c.authzid !== undefined ? { authzid: c.authzid, loginMethod: 'AUTH=PLAIN' } : {}) });
+      return await openSession(account, { user, pass: c.password, ...(c.authzid !== undefined ? { authzid: c.authzid, loginMethod: 'AUTH=PLAIN' } : {}) }, onLoggedIn);
     }
     // A token kept since an earlier connection may have expired meanwhile: a refused one is
     // replaced once by a fresh one (the token command runs again, or the refresh token is
     // redeemed), so a reconnect late in a long run logs in again instead of failing it.
     const token = await c.tokens.token();
     try {
-      return await openSession(account, { user, accessToken: token });
+      return await openSession(account, { user, accessToken: token }, onLoggedIn);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
       c.tokens.invalidate(token);
-      return await openSession(account, { user, accessToken: await c.tokens.token() });
+      return await openSession(account, { user, accessToken: await c.tokens.token() }, onLoggedIn);
     }
   } catch (err) {
     const p = account.provider;
@@ -143,19 +144,21 @@ export async function openClient(account: ImapAccount): Promise<ImapFlow> {
   }
 }
 
-async function openSession(account: ImapAccount, auth: SaslAuth): Promise<ImapFlow> {
+async function openSession(account: ImapAccount, auth: SaslAuth, onLoggedIn?: () => void): Promise<ImapFlow> {
   const policy = defaultStartTls(account);
   try {
-    return await connectWith(account, policy, auth);
+    return await connectWith(account, policy, auth, onLoggedIn);
   } catch (err) {
     // A loopback server may still refuse plaintext logins (LOGINDISABLED): then use its STARTTLS.
     if (policy !== 'never' || !(err instanceof AuthError) || !/refuses plaintext/.test(err.message)) throw err;
-    return connectWith(account, 'required', auth);
+    return connectWith(account, 'required', auth, onLoggedIn);
   }
 }
 
-async function connectWith(account: ImapAccount, startTls: StartTlsPolicy, auth: SaslAuth): Promise<ImapFlow> {
+/** `onLoggedIn`: called once the server accepted the login, before the session's set-up commands. */
+async function connectWith(account: ImapAccount, startTls: StartTlsPolicy, auth: SaslAuth, onLoggedIn?: () => void): Promise<ImapFlow> {
   const client = new ImapFlow(clientOptions(account, startTls, auth));
+  if (onLoggedIn) whenLoggedIn(client, onLoggedIn);
   // A connection-level error after connect surfaces on the next command; don't crash on the event.
   client.on('error', (err: Error & { code?: string }) => {
     if (err.code === 'ETIMEOUT') noteSilence(client, account.socketTimeoutMs);

@@ -44,8 +44,12 @@ export class ImapStore implements Store {
   private readonly live = new Set<ImapFlow>();
   /** A first run's plan scans each folder it then copies: the second scan is answered from the first. */
   private readonly scans = new ScanMemo(SCANS_KEPT);
+  /** Resolves once a login of this account went through: connections opened ahead wait for it. */
+  private readonly loggedIn: Promise<void>;
+  private markLoggedIn!: () => void;
 
   constructor(private readonly account: ImapAccount) {
+    this.loggedIn = new Promise((resolve) => (this.markLoggedIn = resolve));
     // Closing a connection fails the command under way on it (a download of minutes, an APPEND)
     // at once; what that leaves unsettled, the journal settles on the next run.
     account.signal?.addEventListener('abort', () => {
@@ -66,6 +70,7 @@ export class ImapStore implements Store {
   async connect(): Promise<void> {
     this.closed = false;
     const client = await this.acquire();
+    this.markLoggedIn();
     const has = (c: string): boolean => client.capabilities.has(c);
     const limit = client.capabilities.get('APPENDLIMIT');
     // The lower of what the server says and what its provider is known to accept.
@@ -200,7 +205,12 @@ export class ImapStore implements Store {
     }
   }
 
+  /** Opens connections once a login went through (so a wrong password is tried once): maybe before connect() returns. */
   warm(connections: number): void {
+    void this.loggedIn.then(() => this.openAhead(connections));
+  }
+
+  private openAhead(connections: number): void {
     const target = Math.min(connections, this.account.connections);
     while (!this.closed && !this.account.signal?.aborted && this.open < target) {
       this.open++;
@@ -235,7 +245,7 @@ export class ImapStore implements Store {
         let client: ImapFlow;
         try {
           if (this.account.signal?.aborted) throw new InterruptedError();
-          client = await openClient(this.account);
+          client = await openClient(this.account, this.markLoggedIn);
         } catch (err) {
           this.open--;
           this.wake();

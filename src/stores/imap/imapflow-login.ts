@@ -56,6 +56,33 @@ interface Credentials {
 
 type Handler = (connection: Connection, ...args: unknown[]) => Promise<unknown>;
 
+/** Called once a client's login went through (see `whenLoggedIn`). */
+const loginWatchers = new WeakMap<object, () => void>();
+
+/**
+ * Calls `fn` as soon as `client`'s login is accepted, before imapflow goes on with NAMESPACE,
+ * COMPRESS and ENABLE (three round trips a store's other connections need not wait for). Only
+ * where the wraps apply; a caller also treats the end of `connect()` as logged in.
+ */
+export function whenLoggedIn(client: object, fn: () => void): void {
+  loginWatchers.set(client, fn);
+}
+
+function tellLoggedIn(connection: object): void {
+  const fn = loginWatchers.get(connection);
+  loginWatchers.delete(connection);
+  fn?.();
+}
+
+/** Tells `whenLoggedIn`'s watcher once the wrapped login resolves. */
+function watched(original: Handler): Handler {
+  return async (connection, ...args) => {
+    const result = await original(connection, ...args);
+    tellLoggedIn(connection);
+    return result;
+  };
+}
+
 /** The ID answer (with the server's name) each connection got, so it is asked once. */
 const identified = new WeakMap<Connection, unknown>();
 
@@ -119,3 +146,5 @@ if (typeof tools.getStatusCode === 'function' && typeof tools.getErrorText === '
   const t = tools as Tools;
   wrap('AUTHENTICATE', (original) => withInitialResponse(original, t));
 }
+wrap('AUTHENTICATE', watched);
+wrap('LOGIN', watched);
