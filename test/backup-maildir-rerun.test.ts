@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
@@ -116,6 +117,20 @@ describe('a no-change rerun of a Maildir backup', () => {
 
     const after = await backup();
     expect(after.totals).toMatchObject({ copied: 0, failed: 0 });
+    expect(after.messageFiles).toEqual([]);
+    expect(after.listings).toEqual([]);
+  });
+
+  it('checks every message file once where no seal vouches for the folders (a backup of an older mailferry), then no more', async () => {
+    await fs.rm(path.join(backupDir, '.mailferry', 'maildir-seals.json'));
+    // A folder is sealed as found only once its directories have been quiet for two seconds.
+    await sleep(2100);
+
+    const rerun = await backup();
+    expect(rerun.totals).toMatchObject({ found: 61, copied: 0, failed: 0 });
+    expect(rerun.messageFiles).toHaveLength(61);
+
+    const after = await backup();
     expect(after.messageFiles).toEqual([]);
     expect(after.listings).toEqual([]);
   });

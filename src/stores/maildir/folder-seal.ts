@@ -34,14 +34,26 @@ export async function stillSealed(dir: string, seal: FolderSeal, header: UidList
 }
 
 /**
+ * How sure a seal is that a later change of `cur/` or `new/` will show in their times: a change
+ * within the same tick of the file system's clock as the last one sealed would carry the same
+ * times and pass unseen. A folder `as-found` (listing, nothing written) is sealed only once its
+ * directories have been quiet for QUIET_MS by the system clock, so nothing is written to find out.
+ * A folder `just-written` (closing it) reads the file system's own clock by touching its `tmp/`,
+ * and waits 1, 2, 4… ms, up to SEAL_PATIENCE_MS, for that clock to tick past the last change.
+ */
+export type Moment = 'as-found' | 'just-written';
+
+/** Dovecot's maildir sync allows its clocks one second (MAILDIR_SYNC_SECS); FAT's times have two. */
+const QUIET_MS = 2000;
+const SEAL_PATIENCE_MS = 40;
+
+/**
  * Runs `isWhole` over the folder (it reports whether every listed message is there whole) and,
  * when it is, returns the seal of the state it saw. None when `cur/` or `new/` changed during the
- * check, or last changed within the file system's current clock tick: a later change in that same
- * tick would carry the same times and pass unseen. Up to `patienceMs` is spent waiting for the
- * next tick (a folder just written); `isWhole` runs once either way.
+ * check or too lately (`Moment`); `isWhole` runs either way.
  */
-export async function checkAndSeal(dir: string, isWhole: (header: UidListHeader) => Promise<boolean>, patienceMs = 0): Promise<{ whole: boolean; seal?: FolderSeal }> {
-  const before = await settledMarks(dir, patienceMs);
+export async function checkAndSeal(dir: string, isWhole: (header: UidListHeader) => Promise<boolean>, moment: Moment): Promise<{ whole: boolean; seal?: FolderSeal }> {
+  const before = await settledMarks(dir, moment).catch(() => undefined);
   const header = await readUidListHeader(dir);
   const whole = header !== undefined && (await isWhole(header));
   if (!whole || !before) return { whole };
@@ -49,23 +61,24 @@ export async function checkAndSeal(dir: string, isWhole: (header: UidListHeader)
   return { whole, seal: after && sameMark(after.cur, before.cur) && sameMark(after.new, before.new) ? { ...header, ...before } : undefined };
 }
 
-/**
- * The marks of `cur/` and `new/` if both changed before the current tick of the folder's file
- * system clock, read by touching `tmp/` (its ctime is that clock's now). Waits 1, 2, 4… ms for
- * the tick to pass, within `patienceMs`. None where it cannot tell (no `tmp/`): a seal only saves work.
- */
-async function settledMarks(dir: string, patienceMs: number): Promise<{ cur: DirMark; new: DirMark } | undefined> {
+/** The marks of `cur/` and `new/` if both last changed early enough to seal (`Moment`). */
+async function settledMarks(dir: string, moment: Moment): Promise<{ cur: DirMark; new: DirMark } | undefined> {
+  const settled = (m: { cur: DirMark; new: DirMark }, bound: bigint): boolean => BigInt(m.cur.ctimeNs) < bound && BigInt(m.new.ctimeNs) < bound;
+  if (moment === 'as-found') {
+    const current = await marks(dir);
+    return settled(current, BigInt(Date.now() - QUIET_MS) * 1_000_000n) ? current : undefined;
+  }
   for (let wait = 1, waited = 0; ; waited += wait, wait *= 2) {
-    const now = await clockNow(dir).catch(() => undefined);
-    const current = await marks(dir).catch(() => undefined);
-    if (now === undefined || current === undefined) return undefined;
-    if (BigInt(current.cur.ctimeNs) < now && BigInt(current.new.ctimeNs) < now) return current;
-    if (waited + wait > patienceMs) return undefined;
+    const now = await fileSystemNow(dir);
+    const current = await marks(dir);
+    if (settled(current, now)) return current;
+    if (waited + wait > SEAL_PATIENCE_MS) return undefined;
     await sleep(wait);
   }
 }
 
-async function clockNow(dir: string): Promise<bigint> {
+/** The file system's clock as it stamps the folder: the ctime `tmp/` gets from being touched. */
+async function fileSystemNow(dir: string): Promise<bigint> {
   const tmp = path.join(dir, 'tmp');
   const now = new Date();
   await fs.utimes(tmp, now, now);

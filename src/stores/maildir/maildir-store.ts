@@ -10,9 +10,6 @@ import { recordedSize } from './maildir-names.js';
 import type { SealFile } from './seal-file.js';
 import { readUidListHeader, UidList, type UidListHeader } from './uid-list.js';
 
-/** How long closing a folder just written waits for the file system's clock to tick, so it can be sealed. */
-const SEAL_PATIENCE_MS = 40;
-
 /**
  * A backup's `Maildir/` as a store, in the layout Dovecot uses by default (Maildir++: INBOX at the
  * root, subfolders as `.Name.Sub` siblings) or nested directories (`fs`, Dovecot's LAYOUT=fs).
@@ -64,7 +61,7 @@ export class MaildirStore extends LocalStore {
   protected openOnDisk(dir: string, mode: 'read' | 'write'): Promise<LocalFolder> {
     const seals = this.seals;
     const key = this.keyOf(dir);
-    const seal: Sealer | undefined = seals && mode === 'write' ? async (isWhole) => seals.put(key, (await checkAndSeal(dir, isWhole, SEAL_PATIENCE_MS)).seal) : undefined;
+    const seal: Sealer | undefined = seals && mode === 'write' ? async (isWhole) => seals.put(key, (await checkAndSeal(dir, isWhole, 'just-written')).seal) : undefined;
     return MaildirFolder.open(dir, mode, seal);
   }
 
@@ -81,7 +78,7 @@ export class MaildirStore extends LocalStore {
     const checked = await checkAndSeal(dir, async (now) => {
       lost = await countLost(dir, header.messages);
       return lost === 0 && now.uidValidity === header.uidValidity && now.nextUid === header.nextUid && now.messages === header.messages;
-    });
+    }, 'as-found');
     this.seals.put(key, checked.seal);
     return lost ?? (await countLost(dir, header.messages));
   }
