@@ -83,9 +83,9 @@ export class MaildirStore extends LocalStore {
     return lost ?? (await countLost(dir, header.messages));
   }
 
-  /** A folder's key in the seals: its path in the backup, which stays when the backup is moved. */
+  /** A folder's key in the seals: its path in the backup as the manifest writes it, which stays when the backup is moved. */
   private keyOf(dir: string): string {
-    return path.relative(this.manifest.root, dir);
+    return path.relative(this.manifest.root, dir).split(path.sep).join('/');
   }
 }
 
