@@ -15,6 +15,7 @@ import { isManifestTemporary, MANIFEST_FILE, ManifestFile, type BackupFormat } f
 import { fileFailure } from '../stores/local/local-errors.js';
 import { DIR_MODE, ensureDir } from '../stores/local/safe-fs.js';
 import { MaildirStore } from '../stores/maildir/maildir-store.js';
+import { SealFile } from '../stores/maildir/seal-file.js';
 import { MboxStore } from '../stores/mbox/mbox-store.js';
 import { runCopyJob } from './copy-job.js';
 import { imapStoreFor, type ConnectionPolicy, type ImapSideSpec } from './imap-side.js';
@@ -46,6 +47,8 @@ export interface BackupRequest {
 
 /** Inside the backup directory, so the backup carries its own state wherever it is moved. */
 const STATE_FILE = path.join('.mailferry', 'state.sqlite');
+/** A Maildir backup's folder seals (`seal-file.ts`), beside the checkpoint. */
+const SEALS_FILE = path.join('.mailferry', 'maildir-seals.json');
 
 /**
  * IMAP account to a backup directory: the migrate engine with a Maildir or mbox store as the
@@ -67,7 +70,9 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
   if (!req.dryRun) await prepareDirectory(root, manifest, !existing);
 
   const label = `${format}:${root}`;
-  const dest = format === 'maildir' ? new MaildirStore(manifest, label, layout) : new MboxStore(manifest, label);
+  // A dry run writes nothing, seals included: it checks every folder file by file, as a restore does.
+  const seals = format === 'maildir' && !req.dryRun ? await SealFile.read(path.join(root, SEALS_FILE)) : undefined;
+  const dest = format === 'maildir' ? new MaildirStore(manifest, label, layout, seals) : new MboxStore(manifest, label);
   const result = await runCopyJob({
     command: 'backup',
     source,
@@ -89,6 +94,7 @@ export async function backup(req: BackupRequest): Promise<JobResult> {
       );
       if (req.mirror) await mirrorDeletions({ source, dest, checkpoint, emit: req.emit }, pairs, reports);
       await removeAtomicLeftovers(root);
+      await seals?.save();
     },
   });
   if (archivePlan && !req.dryRun) result.archive = (await archiveBackup(root, archivePlan, started, req.keep)).path;

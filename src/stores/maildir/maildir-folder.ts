@@ -9,7 +9,7 @@ import { createExclusive, fsyncDir, inParallel } from '../local/safe-fs.js';
 import { Serial } from '../local/serial.js';
 import { Keywords } from './keywords.js';
 import { OWN_NAME, SYSTEM_FLAGS, baseOf, flagsOf, infoFor, keywordsIn, recordedSize, uniqueBase } from './maildir-names.js';
-import { UidList } from './uid-list.js';
+import { UidList, type UidListHeader } from './uid-list.js';
 
 type Sub = 'cur' | 'new';
 
@@ -17,6 +17,12 @@ interface Entry {
   sub: Sub;
   name: string;
 }
+
+/**
+ * Takes the folder's seal as it is closed (`folder-seal.ts`), given how to tell whether every
+ * message the UID list counts is there whole.
+ */
+export type Sealer = (isWhole: (header: UidListHeader) => Promise<boolean>) => Promise<void>;
 
 /** Messages written (and fsynced) at once; the device queue overlaps their flushes. */
 const WRITE_PARALLELISM = 8;
@@ -40,9 +46,10 @@ export class MaildirFolder implements LocalFolder {
     private nextUid: number,
     /** Listed UIDs whose file is gone or was cut short (set aside), by UID: their base names. */
     private readonly lost: Map<number, string>,
+    private readonly seal: Sealer | undefined,
   ) {}
 
-  static async open(dir: string, mode: 'read' | 'write'): Promise<MaildirFolder> {
+  static async open(dir: string, mode: 'read' | 'write', seal?: Sealer): Promise<MaildirFolder> {
     const writable = mode === 'write';
     const uidList = await UidList.load(dir);
     if (!uidList) throw new Error(`${path.join(dir, 'dovecot-uidlist')} is missing or damaged`);
@@ -90,7 +97,7 @@ export class MaildirFolder implements LocalFolder {
     } else {
       for (const base of unlisted) entries.set(nextUid++, byBase.get(base)!);
     }
-    return new MaildirFolder(dir, writable, uidList, keywords, entries, nextUid, lost);
+    return new MaildirFolder(dir, writable, uidList, keywords, entries, nextUid, lost, writable ? seal : undefined);
   }
 
   get lostCopies(): ReadonlySet<number> {
@@ -219,7 +226,25 @@ export class MaildirFolder implements LocalFolder {
     }));
   }
 
-  async close(): Promise<void> {}
+  /** A folder opened for writing is sealed as it is left, so a rerun that finds it so need not look inside. */
+  async close(): Promise<void> {
+    const seal = this.seal;
+    if (seal) await this.serial.run(() => seal((header) => this.isWhole(header)));
+  }
+
+  /**
+   * Whether every message the list counts is on disk under the name this opening knows it by.
+   * Their sizes were checked on opening, or they were written since.
+   */
+  private async isWhole(header: UidListHeader): Promise<boolean> {
+    if (this.lost.size > 0 || header.uidValidity !== this.uidList.uidValidity || header.nextUid !== this.nextUid || header.messages !== this.entries.size) return false;
+    try {
+      const present = { cur: new Set(await fs.readdir(path.join(this.dir, 'cur'))), new: new Set(await fs.readdir(path.join(this.dir, 'new'))) };
+      return [...this.entries.values()].every((entry) => present[entry.sub].has(entry.name));
+    } catch {
+      return false;
+    }
+  }
 
   private pathOf(entry: Entry): string {
     return path.join(this.dir, entry.sub, entry.name);

@@ -4,21 +4,27 @@ import { maildirFolderPath, type MaildirLayout } from '../local/folder-path.js';
 import { LocalStore, type FolderProbe, type LocalFolder } from '../local/local-store.js';
 import type { ManifestFile } from '../local/manifest.js';
 import { ensureDir, FILE_MODE, fsyncDir, isDirectory } from '../local/safe-fs.js';
-import { MaildirFolder } from './maildir-folder.js';
+import { checkAndSeal, stillSealed } from './folder-seal.js';
+import { MaildirFolder, type Sealer } from './maildir-folder.js';
 import { recordedSize } from './maildir-names.js';
-import { readUidListHeader, UidList } from './uid-list.js';
+import type { SealFile } from './seal-file.js';
+import { readUidListHeader, UidList, type UidListHeader } from './uid-list.js';
 
 /**
  * A backup's `Maildir/` as a store, in the layout Dovecot uses by default (Maildir++: INBOX at the
  * root, subfolders as `.Name.Sub` siblings) or nested directories (`fs`, Dovecot's LAYOUT=fs).
  * A Dovecot whose mail_location points there serves the same folders, messages, flags, keywords,
  * INTERNALDATEs and UIDs; mutt, neomutt, mu and notmuch read it as any Maildir.
+ *
+ * As a backup's destination it is given the backup's `seals`: a folder left whole is sealed, and
+ * while it stays as sealed, listing it costs two stats rather than a look at every message file.
  */
 export class MaildirStore extends LocalStore {
   constructor(
     manifest: ManifestFile,
     label: string,
     private readonly layout: MaildirLayout,
+    private readonly seals?: SealFile,
   ) {
     super(manifest, label);
   }
@@ -32,7 +38,7 @@ export class MaildirStore extends LocalStore {
     if (!(await isDirectory(path.join(dir, 'cur')))) return { exists: false };
     const header = await readUidListHeader(dir);
     if (header) {
-      const lost = await countLost(dir, header.messages);
+      const lost = await this.lostIn(dir, header);
       return { exists: true, status: { uidValidity: header.uidValidity, uidNext: header.nextUid, messages: header.messages, ...(lost > 0 ? { lost } : {}) } };
     }
     // Not in our shape (Dovecot rewrote it): still the folder, counted when it is opened.
@@ -53,7 +59,33 @@ export class MaildirStore extends LocalStore {
   }
 
   protected openOnDisk(dir: string, mode: 'read' | 'write'): Promise<LocalFolder> {
-    return MaildirFolder.open(dir, mode);
+    const seals = this.seals;
+    const key = this.keyOf(dir);
+    const seal: Sealer | undefined = seals && mode === 'write' ? async (isWhole) => seals.put(key, (await checkAndSeal(dir, isWhole, 'just-written')).seal) : undefined;
+    return MaildirFolder.open(dir, mode, seal);
+  }
+
+  /**
+   * Listed messages whose files are missing or damaged: none while the folder is as sealed;
+   * otherwise counted file by file, and the folder sealed when none is.
+   */
+  private async lostIn(dir: string, header: UidListHeader): Promise<number> {
+    if (!this.seals) return countLost(dir, header.messages);
+    const key = this.keyOf(dir);
+    const seal = this.seals.get(key);
+    if (seal && (await stillSealed(dir, seal, header))) return 0;
+    let lost: number | undefined;
+    const checked = await checkAndSeal(dir, async (now) => {
+      lost = await countLost(dir, header.messages);
+      return lost === 0 && now.uidValidity === header.uidValidity && now.nextUid === header.nextUid && now.messages === header.messages;
+    }, 'as-found');
+    this.seals.put(key, checked.seal);
+    return lost ?? (await countLost(dir, header.messages));
+  }
+
+  /** A folder's key in the seals: its path in the backup as the manifest writes it, which stays when the backup is moved. */
+  private keyOf(dir: string): string {
+    return path.relative(this.manifest.root, dir).split(path.sep).join('/');
   }
 }
 
