@@ -6,11 +6,11 @@
  * several hundred MB at once.
  *
  * A batch larger than the whole window (one huge message) is oversize: oversize batches go one at
- * a time, each as soon as the one before is given back. While one is held, ordinary batches are
- * let in only while they hold at most half the window, so the other workers keep copying while a
- * 20 MB message crawls over a slow link (before, it held the whole run still: 7.8 of 28 s at
- * 4 MB/s). So the bound is the window plus the largest message while the batches already in
- * flight when it came are written, then half the window plus the largest message.
+ * a time, beside at most half the window of ordinary batches. While one is held or waiting, the
+ * ordinary batches share that half, so the other workers keep copying while a 20 MB message
+ * crawls over a slow link (before, it held the whole run still: 7.8 of 28 s at 4 MB/s), and the
+ * oversize one waits at most for the batches already in flight. So the bound is the window, or
+ * the largest message plus half the window, whichever is larger.
  *
  * Requests of each kind are served in order. An ordinary batch larger than half the window goes
  * when nothing is held, so it is never starved by small ones.
@@ -85,7 +85,7 @@ export class ByteBudget {
         continue;
       }
       const big = this.oversized[0];
-      if (big && this.oversize === 0) {
+      if (big && this.oversize === 0 && this.held <= this.limit / 2) {
         this.oversized.shift();
         this.oversize = big.bytes;
         big.admit();
@@ -97,7 +97,7 @@ export class ByteBudget {
 
   private ordinaryFits(bytes: number): boolean {
     if (this.held === 0 && this.oversize === 0) return true;
-    const share = this.oversize > 0 ? this.limit / 2 : this.limit;
+    const share = this.oversize > 0 || this.oversized.length > 0 ? this.limit / 2 : this.limit;
     return this.held + bytes <= share;
   }
 }
