@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
 import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
 import { seedAccount } from '../src/sandbox/seed.js';
+import { decodeMutf7 } from '../src/stores/local/mutf7.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 import { runCli } from './support/cli.js';
 
@@ -85,6 +86,7 @@ describe('round trips a run does without', () => {
 
   it('plans a first run without filters from the sizes in the listing (STATUS=SIZE): each source folder is opened once, by its copy', async () => {
     const { log, stdout } = await migrateLogged('dst3', 2, 'listed');
+    writeFileSync(join(work, 'listed.json'), stdout);
     const summary = JSON.parse(stdout) as { plan?: { messages: number; bytes: number }; folders: Array<{ found: number; copied: number; bytes: number }> };
     expect(commandLines(log, 'src').some((l) => /\bLIST .*STATUS \(.*\bSIZE\b/.test(l)), 'the listing asked for no sizes').toBe(true);
     expect(summary.plan?.messages).toBe(summary.folders.reduce((a, f) => a + f.copied, 0));
@@ -94,6 +96,21 @@ describe('round trips a run does without', () => {
     expect(commandsTo(log, 'src').filter((c) => c === 'EXAMINE')).toHaveLength(withMail);
 
     await expectCopiedExactly('dst3');
+  });
+
+  it('brings the messages of a small folder along with its first scan: one UID FETCH for the folder, not a scan then a fetch', () => {
+    const summary = JSON.parse(readFileSync(join(work, 'listed.json'), 'utf8')) as { folders: Array<{ source: string; found: number; bytes: number }> };
+    const fetchesAfter = new Map<string, number>();
+    const open = new Map<string, string>();
+    for (const line of commandLines(join(work, 'listed.jsonl'), 'src')) {
+      const m = /^(\S+) debug: [A-Za-z0-9.]+ (EXAMINE|UID FETCH) ?(.*)$/.exec(line);
+      if (!m) continue;
+      if (m[2] === 'EXAMINE') open.set(m[1]!, decodeMutf7(m[3]!.replace(/^"|"$/g, '')) ?? m[3]!);
+      else fetchesAfter.set(open.get(m[1]!)!, (fetchesAfter.get(open.get(m[1]!)!) ?? 0) + 1);
+    }
+    const small = summary.folders.filter((f) => f.found > 0 && f.bytes <= 1 << 20);
+    expect(small.length).toBeGreaterThanOrEqual(3);
+    for (const f of small) expect(fetchesAfter.get(f.source), f.source).toBe(1);
   });
 
   it('scans each source folder once, though a filtered plan and the copy both read it, and copies exactly', async () => {

@@ -1,6 +1,6 @@
 import { InterruptedError, UsageError } from '../errors/errors.js';
 import type { FolderInfo, MessageData, MessageMeta } from '../domain/types.js';
-import type { AppendOutcome, FolderHandle, Store } from '../stores/store.js';
+import type { AppendOutcome, FolderHandle, ScanRange, Store } from '../stores/store.js';
 import { SEARCH_CHANGING, type Checkpoint, type FolderState, type MessageRow } from './checkpoint.js';
 import { ContentIndex } from './content-index.js';
 import type { EmitEvent } from './events.js';
@@ -109,7 +109,7 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
     return ctx.dest.openFolder(pair.dest.name, 'write');
   };
   const openSrc = ctx.source.openFolder(pair.source.name, 'read');
-  const scanned = scanSource ? openSrc.then((h) => h.scan({})) : undefined;
+  const scanned = scanSource ? openSrc.then((h) => h.scan(firstScan(ctx, pair))) : undefined;
   // Observed by whoever awaits it; this only keeps a failure meanwhile from crashing the process.
   scanned?.catch(() => undefined);
   const [src, dst] = await Promise.allSettled([openSrc, openDest()]);
@@ -119,6 +119,17 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
   if (src.status === 'fulfilled') await src.value.close();
   if (dst.status === 'fulfilled') await dst.value.close();
   throw src.status === 'rejected' ? src.reason : (dst as PromiseRejectedResult).reason;
+}
+
+/**
+ * The full scan that starts a folder's first copy: a small folder (by its listing's size) may
+ * bring its messages along, one round trip instead of two, its bytes held outside the run's byte
+ * window until they are written (at most SMALL_FOLDER_BYTES per connection).
+ */
+function firstScan(ctx: SyncContext, pair: FolderPair): ScanRange {
+  const s = pair.source.status;
+  if (s?.size === undefined || s.size > SMALL_FOLDER_BYTES || s.messages > ctx.options.batchMessages) return {};
+  return { bodiesUpTo: { bytes: s.size, expect: { uidNext: s.uidNext, messages: s.messages } } };
 }
 
 /** A no-change rerun must cost no SELECT: the listings' STATUS answers whether to look inside. */
@@ -633,6 +644,9 @@ class FolderRun {
 
 /** How long an unanswered APPEND is given to land before a rerun looks for it. */
 const SETTLE_MS = 5_000;
+
+/** A folder this small (by its listing) is scanned with its messages on its first copy. */
+const SMALL_FOLDER_BYTES = 1 << 20;
 
 interface Handles {
   src: FolderHandle;

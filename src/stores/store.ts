@@ -46,6 +46,13 @@ export interface ScanRange {
    * where the store can do so without the body; others leave `header` out.
    */
   headerFields?: string[];
+  /**
+   * A full scan of a folder about to be copied whole: a store may bring the messages' bytes along
+   * in the same request when the folder is as its listing said (`expect`, whose messages hold at
+   * most `bytes`), and answer the next `fetch` of those UIDs from them (one round trip fewer per
+   * small folder). The bytes are held from the scan to that fetch. Others ignore it.
+   */
+  bodiesUpTo?: { bytes: number; expect: Pick<FolderStatus, 'uidNext' | 'messages'> };
 }
 
 /**

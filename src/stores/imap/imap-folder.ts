@@ -10,11 +10,16 @@ import { uidSet } from './uid-set.js';
 import { uidSearch } from './uid-search.js';
 import { ScanMemo } from './scan-memo.js';
 
+/** A message with its bytes. BODY.PEEK[]: imapflow's `source` never sets \Seen. */
+const BODY_QUERY = { uid: true, flags: true, size: true, internalDate: true, labels: true, source: true } as const;
+
 /** A selected IMAP folder on a connection of its own, returned to the pool on close(). */
 export class ImapFolderHandle implements FolderHandle {
   readonly status: FolderStatus;
   readonly permanentFlags?: ReadonlySet<string>;
   private released = false;
+  /** Messages brought along by the last scan (`ScanRange.bodiesUpTo`), for the next fetch. */
+  private prefetched?: Map<number, MessageData>;
 
   constructor(
     private readonly client: ImapFlow,
@@ -39,9 +44,10 @@ export class ImapFolderHandle implements FolderHandle {
     if (range.uids?.length === 0) return [];
     if (this.selected().exists === 0) return [];
     const state = this.scans && ScanMemo.isFull(range) ? ScanMemo.stateOf(this.box) : undefined;
-    if (state === undefined) return this.scanServer(range);
-    const kept = this.scans!.take(this.box.path, state);
+    const kept = state !== undefined ? this.scans!.take(this.box.path, state) : undefined;
     if (kept) return kept;
+    if (this.bringsBodies(range)) return this.scanWithBodies();
+    if (state === undefined) return this.scanServer(range);
     const metas = await this.scanServer(range);
     this.scans!.keep(this.box.path, state, metas);
     return metas;
@@ -103,17 +109,42 @@ export class ImapFolderHandle implements FolderHandle {
     }
   }
 
+  /** A plain full scan of a folder still as listed (`bodiesUpTo`), on a server without a message limit. */
+  private bringsBodies(range: ScanRange): boolean {
+    const b = range.bodiesUpTo;
+    if (!b || !ScanMemo.isFull(range) || range.messageIds || this.messageLimit) return false;
+    return this.box.uidNext === b.expect.uidNext && this.box.exists === b.expect.messages;
+  }
+
+  /** The full scan, with every message's bytes kept for the next fetch (`ScanRange.bodiesUpTo`). */
+  private async scanWithBodies(): Promise<MessageMeta[]> {
+    const kept = new Map<number, MessageData>();
+    try {
+      this.selected();
+      for await (const m of this.client.fetch('1:*', BODY_QUERY, { uid: true })) if (m.source) kept.set(m.uid, { ...toMeta(m), raw: m.source });
+      this.selected();
+    } catch (err) {
+      throw classifyImapError(err, this.label, `fetching from ${this.box.path}`, this.client);
+    }
+    this.prefetched = kept;
+    return [...kept.values()].sort((a, b) => a.uid - b.uid).map(({ raw: _raw, ...meta }) => meta);
+  }
+
   async *fetch(uids: number[]): AsyncIterable<MessageData> {
     if (uids.length === 0) return;
+    const kept = this.prefetched;
+    this.prefetched = undefined;
+    if (kept && uids.every((u) => kept.has(u))) {
+      for (const uid of [...new Set(uids)].sort((a, b) => a - b)) yield kept.get(uid)!;
+      return;
+    }
     const wanted = new Set(uids);
     const sorted = [...wanted].sort((a, b) => a - b);
     const chunk = this.messageLimit ?? sorted.length;
     try {
       for (let i = 0; i < sorted.length; i += chunk) {
-        // BODY.PEEK[]: imapflow's `source` never sets \Seen.
-        const query = { uid: true, flags: true, size: true, internalDate: true, labels: true, source: true } as const;
         this.selected();
-        for await (const m of this.client.fetch(uidSet(sorted.slice(i, i + chunk)), query, { uid: true })) {
+        for await (const m of this.client.fetch(uidSet(sorted.slice(i, i + chunk)), BODY_QUERY, { uid: true })) {
           if (!wanted.has(m.uid) || !m.source) continue;
           yield { ...toMeta(m), raw: m.source };
         }

@@ -1,6 +1,6 @@
-import type { AppendRequest, MessageData } from '../../domain/types.js';
+import type { AppendRequest, MessageData, MessageMeta } from '../../domain/types.js';
 import { withoutDropped } from '../../engine/flags.js';
-import type { AppendOutcome, FolderHandle } from '../store.js';
+import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { DelegatingHandle } from '../delegating-handle.js';
 
 /*
@@ -35,6 +35,12 @@ export class FlagDroppingHandle extends DelegatingHandle {
  * handle must be opened read-write for that.
  */
 export class SeenRestoringHandle extends DelegatingHandle {
+  /** The bytes come only with fetch(), which puts \Seen back, never with a scan. */
+  override scan(range: ScanRange): Promise<MessageMeta[]> {
+    const { bodiesUpTo: _bodies, ...rest } = range;
+    return this.inner.scan(rest);
+  }
+
   override async *fetch(uids: number[]): AsyncIterable<MessageData> {
     if (uids.length === 0) return;
     const before = new Map((await this.inner.scan({ uids })).map((m) => [m.uid, m.flags]));
