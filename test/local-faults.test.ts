@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFolders, generateCorpus } from '../src/sandbox/corpus.js';
 import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
@@ -336,5 +337,20 @@ describe('two runs at once on one backup directory or one checkpoint', () => {
     await killed.done;
     await cli(backupArgs(at('killed')), 0);
     expectSame(source, await snapshotBackup(at('killed')));
+  });
+
+  it('a run waits for a lock someone else holds on its checkpoint for a moment (a reader of the file), instead of failing', async () => {
+    const dir = at('peeked');
+    await cli(backupArgs(dir), 0);
+    // A writer's lock held for a second, as a sqlite3 shell or a WAL checkpoint holds it briefly.
+    const peek = new Database(path.join(dir, '.mailferry', 'state.sqlite'));
+    peek.exec('BEGIN EXCLUSIVE');
+    const rerun = startCli(backupArgs(dir), env);
+    await new Promise((r) => setTimeout(r, 1000));
+    peek.exec('COMMIT');
+    peek.close();
+    const done = await rerun.done;
+    expect(done.code, done.stderr).toBe(0);
+    expectSame(source, await snapshotBackup(dir));
   });
 });

@@ -271,7 +271,7 @@ describe('migrate --propagate-deletes against a real Dovecot', () => {
         killed++;
       }
       const run = await done;
-      if (run.signal === null) expect(run.code).toBe(0);
+      if (run.signal === null) expect(run.code, run.stderr).toBe(0);
     }
     expect(killed).toBeGreaterThan(0);
     link.rate = undefined;

@@ -95,7 +95,7 @@ export class SqliteCheckpoint implements Checkpoint {
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      db = new Database(path, { timeout: 0 });
+      db = new Database(path, { timeout: BUSY_WAIT_MS });
       chmodSync(path, 0o600);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -120,7 +120,7 @@ export class SqliteCheckpoint implements Checkpoint {
     if (!existsSync(path)) return undefined;
     let db: Database.Database | undefined;
     try {
-      db = forWriting ? new Database(path, { fileMustExist: true, timeout: 0 }) : readWithoutWriting(path);
+      db = forWriting ? new Database(path, { fileMustExist: true, timeout: BUSY_WAIT_MS }) : readWithoutWriting(path);
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
       return hasMeta ? readIdentity(db) : undefined;
     } catch {
@@ -347,6 +347,15 @@ function asRollbackJournal(file: Buffer): Buffer {
   if (file.length >= 20 && file[18] === 2 && file[19] === 2) file[18] = file[19] = 1;
   return file;
 }
+
+/**
+ * How long a statement waits for a lock someone else holds for a moment: a reader of the file (a
+ * user's sqlite3, another mailferry reading its progress) opening or closing it, a WAL checkpoint.
+ * Another run writing to the same checkpoint is told by the lock row (`lock()`), not by this wait:
+ * with no wait at all, a reader that opened the file at the wrong moment failed a run with exit 2,
+ * "in use by another run" (test/propagate-deletes.test.ts, which polls the file, in CI).
+ */
+const BUSY_WAIT_MS = 5_000;
 
 /** Source UIDs looked up by one statement of `rowsOf` (well below SQLite's parameter limit). */
 const UIDS_PER_QUERY = 500;
