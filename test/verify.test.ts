@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('mailferry verify', () => {
   it('migrate --verify compares both accounts after the copy and finds them equal', async () => {
     const run = await runCli(['migrate', ...sides('vsrc', 'vdst'), '--state', join(work, 'state.sqlite'), '--verify', '--json'], env);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr + JSON.stringify(JSON.parse(run.stdout).verify)).toBe(0);
     expect(JSON.parse(run.stdout).verify).toMatchObject({ equal: true, quick: false });
   });
 
@@ -35,7 +35,7 @@ describe('mailferry verify', () => {
     for (const extra of [[], ['--quick']]) {
       const run = await runCli(['verify', ...sides('vsrc', 'vdst'), ...extra], env);
       expect(run.stderr).toBe('');
-      expect(run.code).toBe(0);
+      expect(run.code, run.stdout).toBe(0);
       expect(run.stdout).toMatch(/EQUAL/);
     }
   });
