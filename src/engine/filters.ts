@@ -29,6 +29,11 @@ export function skipReason(meta: Pick<MessageMeta, 'uid' | 'size' | 'internalDat
   return undefined;
 }
 
+/** No filter can leave a message out: no date, size or search filter, and no size limit at the destination. */
+export function takesEveryMessage(f: MessageFilter): boolean {
+  return f.since === undefined && f.before === undefined && f.maxSize === undefined && f.minSize === undefined && f.search === undefined && f.destMaxSize === undefined;
+}
+
 /** Reasons a later run with other filters may lift, so those rows are reconsidered each run. */
 export const FILTER_REASONS: ReadonlySet<string> = new Set(['before-since', 'not-before', 'over-max-size', 'under-min-size', 'too-large']);
 

@@ -129,7 +129,7 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
 function firstScan(ctx: SyncContext, pair: FolderPair): ScanRange {
   const s = pair.source.status;
   if (s?.size === undefined || s.size > SMALL_FOLDER_BYTES || s.messages > ctx.options.batchMessages) return {};
-  return { bodiesUpTo: { bytes: s.size, expect: { uidNext: s.uidNext, messages: s.messages } } };
+  return { withBodies: { uidNext: s.uidNext, messages: s.messages } };
 }
 
 /** A no-change rerun must cost no SELECT: the listings' STATUS answers whether to look inside. */

@@ -1,4 +1,4 @@
-import type { MessageFilter } from '../engine/filters.js';
+import { takesEveryMessage } from '../engine/filters.js';
 import { filterFor, type FolderPair } from '../engine/folder-sync.js';
 import { previewTransfer, type PreviewContext } from '../engine/preview.js';
 import { emptyReport, type FolderReport } from '../engine/report.js';
@@ -15,11 +15,6 @@ export async function firstRunPlan(ctx: Omit<PreviewContext, 'checkpoint'>, pair
   const listed = takesEveryMessage(filterFor(ctx)) ? fromListing(pairs) : undefined;
   const [reports, quota] = await Promise.all([listed ?? previewTransfer(ctx, pairs), ctx.dest.quota ? ctx.dest.quota().then((q) => q ?? null) : undefined]);
   return runPlan(reports, quota);
-}
-
-/** No date, size or search filter, and no size limit at the destination. */
-function takesEveryMessage(f: MessageFilter): boolean {
-  return f.since === undefined && f.before === undefined && f.maxSize === undefined && f.minSize === undefined && f.search === undefined && f.destMaxSize === undefined;
 }
 
 /** The reports from the listing's counts, when it has a size for every source folder. */

@@ -47,12 +47,13 @@ export interface ScanRange {
    */
   headerFields?: string[];
   /**
-   * A full scan of a folder about to be copied whole: a store may bring the messages' bytes along
-   * in the same request when the folder is as its listing said (`expect`, whose messages hold at
-   * most `bytes`), and answer the next `fetch` of those UIDs from them (one round trip fewer per
-   * small folder). The bytes are held from the scan to that fetch. Others ignore it.
+   * A full scan of a small folder about to be copied whole: a store may bring the messages' bytes
+   * along in the same request when the folder is still as its listing said (these counters; the
+   * caller judged it small by the listing's size), and answer the next `fetch` of those UIDs from
+   * them (one round trip fewer per small folder). The bytes are held from the scan to that fetch.
+   * Others ignore it.
    */
-  bodiesUpTo?: { bytes: number; expect: Pick<FolderStatus, 'uidNext' | 'messages'> };
+  withBodies?: Pick<FolderStatus, 'uidNext' | 'messages'>;
 }
 
 /**

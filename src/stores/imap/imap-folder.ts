@@ -18,7 +18,7 @@ export class ImapFolderHandle implements FolderHandle {
   readonly status: FolderStatus;
   readonly permanentFlags?: ReadonlySet<string>;
   private released = false;
-  /** Messages brought along by the last scan (`ScanRange.bodiesUpTo`), for the next fetch. */
+  /** Messages brought along by the last scan (`ScanRange.withBodies`), for the next fetch. */
   private prefetched?: Map<number, MessageData>;
 
   constructor(
@@ -109,14 +109,14 @@ export class ImapFolderHandle implements FolderHandle {
     }
   }
 
-  /** A plain full scan of a folder still as listed (`bodiesUpTo`), on a server without a message limit. */
+  /** A plain full scan of a folder still as listed (`withBodies`), on a server without a message limit. */
   private bringsBodies(range: ScanRange): boolean {
-    const b = range.bodiesUpTo;
-    if (!b || !ScanMemo.isFull(range) || range.messageIds || this.messageLimit) return false;
-    return this.box.uidNext === b.expect.uidNext && this.box.exists === b.expect.messages;
+    const listed = range.withBodies;
+    if (!listed || !ScanMemo.isFull(range) || this.messageLimit) return false;
+    return this.box.uidNext === listed.uidNext && this.box.exists === listed.messages;
   }
 
-  /** The full scan, with every message's bytes kept for the next fetch (`ScanRange.bodiesUpTo`). */
+  /** The full scan, with every message's bytes kept for the next fetch (`ScanRange.withBodies`). */
   private async scanWithBodies(): Promise<MessageMeta[]> {
     const kept = new Map<number, MessageData>();
     try {

@@ -37,7 +37,7 @@ export class FlagDroppingHandle extends DelegatingHandle {
 export class SeenRestoringHandle extends DelegatingHandle {
   /** The bytes come only with fetch(), which puts \Seen back, never with a scan. */
   override scan(range: ScanRange): Promise<MessageMeta[]> {
-    const { bodiesUpTo: _bodies, ...rest } = range;
+    const { withBodies: _bodies, ...rest } = range;
     return this.inner.scan(rest);
   }
 
