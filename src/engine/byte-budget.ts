@@ -1,3 +1,5 @@
+import { LinkPace } from './link-pace.js';
+
 /**
  * The byte window of a run: bounds the message bytes held in memory across all workers and both
  * directions, from the FETCH that brings a batch in until its APPEND (or write to disk) is
@@ -14,6 +16,12 @@
  *
  * Requests of each kind are served in order. An ordinary batch larger than half the window goes
  * when nothing is held, so it is never starved by small ones.
+ *
+ * On a slow link (`LinkPace`, fed by `fetched`) the window widens to `slowLinkLimit`: there a
+ * batch spends seconds between its FETCH and its APPEND's answer, and a window of two batches
+ * left the link idle one way while the workers waited for memory (the bench's 4 MB/s migration:
+ * 21–22 s with 48 MB against 24–25 s with 16). On a fast link it stays narrow, where more bytes
+ * in flight only buy garbage to collect. What counts as oversize stays `limit` either way.
  */
 export class ByteBudget {
   /** Bytes of ordinary batches held. */
@@ -22,8 +30,16 @@ export class ByteBudget {
   private oversize = 0;
   private readonly ordinary: Waiting[] = [];
   private readonly oversized: Waiting[] = [];
+  private readonly pace = new LinkPace();
+  /** What ordinary batches may hold now: `limit`, or `slowLinkLimit` on a slow link. */
+  private window: number;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly slowLinkLimit = limit,
+  ) {
+    this.window = limit;
+  }
 
   /** Bytes held now (for tests and tracing). */
   get inUse(): number {
@@ -63,6 +79,13 @@ export class ByteBudget {
     });
   }
 
+  /** One FETCH of `bytes` that took `ms`: how the window learns the link is slow, or fast again. */
+  fetched(bytes: number, ms: number): void {
+    this.pace.fetched(bytes, ms);
+    this.window = this.pace.slow ? this.slowLinkLimit : this.limit;
+    this.admit();
+  }
+
   give(bytes: number): void {
     if (bytes > this.limit) this.oversize -= bytes;
     else this.held -= bytes;
@@ -85,7 +108,7 @@ export class ByteBudget {
         continue;
       }
       const big = this.oversized[0];
-      if (big && this.oversize === 0 && this.held <= this.limit / 2) {
+      if (big && this.oversize === 0 && this.held <= this.window / 2) {
         this.oversized.shift();
         this.oversize = big.bytes;
         big.admit();
@@ -97,7 +120,7 @@ export class ByteBudget {
 
   private ordinaryFits(bytes: number): boolean {
     if (this.held === 0 && this.oversize === 0) return true;
-    const share = this.oversize > 0 || this.oversized.length > 0 ? this.limit / 2 : this.limit;
+    const share = this.oversize > 0 || this.oversized.length > 0 ? this.window / 2 : this.window;
     return this.held + bytes <= share;
   }
 }

@@ -428,7 +428,9 @@ class FolderRun {
         await this.ctx.memory?.take(bytes, this.ctx.signal);
         held.push(bytes);
         await this.ctx.traffic?.beforeFetch(chunk.length, bytes, this.ctx.signal);
+        const began = performance.now();
         const fetched = await this.fetch(h.src, chunk);
+        this.ctx.memory?.fetched(bytes, performance.now() - began);
         this.ctx.traffic?.afterFetch(fetched.items.reduce((a, m) => a + (m.local ? 0 : m.raw.length), 0));
         // Hashed here, while the destination still works on the batch before: not in the gap
         // between its APPENDs.

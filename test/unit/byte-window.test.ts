@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteBudget } from '../../src/engine/byte-budget.js';
+import { LinkPace } from '../../src/engine/link-pace.js';
 
 const MB = 1 << 20;
 
@@ -96,5 +97,60 @@ describe('the byte window of a run (ByteBudget)', () => {
     window.give(8 * MB);
     window.give(16 * MB);
     expect(window.inUse).toBe(0);
+  });
+
+  it('widens to the slow-link window once FETCHes come in slowly, admitting what waited, and narrows again when they are fast', async () => {
+    const window = new ByteBudget(16 * MB, 48 * MB);
+    await window.take(8 * MB);
+    await window.take(8 * MB);
+    const third = window.take(8 * MB);
+    // Three 2 MB batches at 1 MB/s each: a capped uplink shared by several connections.
+    for (let i = 0; i < 3; i++) window.fetched(2 * MB, 2000);
+    expect(await settled(third), 'a batch waited for the narrow window on a slow link').toBe(true);
+    await window.take(8 * MB);
+    await window.take(8 * MB);
+    await window.take(8 * MB);
+    const seventh = window.take(8 * MB);
+    expect(await settled(seventh), 'the slow-link window held more than 48 MB').toBe(false);
+    for (let i = 0; i < 3; i++) window.fetched(8 * MB, 80);
+    for (let i = 0; i < 4; i++) window.give(8 * MB);
+    expect(window.inUse).toBe(16 * MB);
+    expect(await settled(seventh), 'on a fast link again, the window went back to 16 MB').toBe(false);
+    window.give(8 * MB);
+    expect(await settled(seventh)).toBe(true);
+  });
+
+  it('counts a message larger than the narrow window as oversize however wide the window is now', async () => {
+    const window = new ByteBudget(16 * MB, 48 * MB);
+    await window.take(20 * MB);
+    for (let i = 0; i < 3; i++) window.fetched(2 * MB, 2000);
+    const second = window.take(20 * MB);
+    expect(await settled(second), 'two messages larger than the narrow window were held at once').toBe(false);
+    window.give(20 * MB);
+    expect(await settled(second)).toBe(true);
+    expect(window.inUse).toBe(20 * MB);
+  });
+});
+
+describe('the pace of a run\'s FETCHes (LinkPace)', () => {
+  it('is slow once the median of the last three sizeable FETCHes is under 8 MB/s', () => {
+    const pace = new LinkPace();
+    pace.fetched(4 * MB, 1000);
+    pace.fetched(4 * MB, 1000);
+    expect(pace.slow, 'two FETCHes are too few to judge the link by').toBe(false);
+    pace.fetched(8 * MB, 50);
+    expect(pace.slow, 'two of three FETCHes at 4 MB/s').toBe(true);
+    pace.fetched(8 * MB, 50);
+    expect(pace.slow, 'two of the last three at 160 MB/s').toBe(false);
+  });
+
+  it('leaves out FETCHes too small to be about bytes, and those answered from memory', () => {
+    const pace = new LinkPace();
+    for (let i = 0; i < 5; i++) pace.fetched(100 * 1024, 200);
+    expect(pace.slow, 'small FETCHes at 100 ms are round trips, not a slow link').toBe(false);
+    for (let i = 0; i < 3; i++) pace.fetched(2 * MB, 2000);
+    expect(pace.slow).toBe(true);
+    for (let i = 0; i < 3; i++) pace.fetched(1 * MB, 0.2);
+    expect(pace.slow, 'a small folder\'s messages, brought by its scan, made the link look fast').toBe(true);
   });
 });
