@@ -120,7 +120,7 @@ describe('the byte window of a run (ByteBudget)', () => {
     expect(await settled(seventh)).toBe(true);
   });
 
-  it('counts a message larger than the narrow window as oversize however wide the window is now', async () => {
+  it('keeps a message larger than the narrow window oversize, and the batches beside it within half the narrow window, however wide the window is', async () => {
     const window = new ByteBudget(16 * MB, 48 * MB);
     await window.take(20 * MB);
     for (let i = 0; i < 3; i++) window.fetched(2 * MB, 2000);
@@ -129,6 +129,9 @@ describe('the byte window of a run (ByteBudget)', () => {
     window.give(20 * MB);
     expect(await settled(second)).toBe(true);
     expect(window.inUse).toBe(20 * MB);
+    await window.take(8 * MB);
+    const beside = window.take(1 * MB);
+    expect(await settled(beside), 'beside a big message the batches held more than half the narrow window').toBe(false);
   });
 });
 
