@@ -33,14 +33,15 @@ export class ByteBudget {
   private readonly ordinary: Waiting[] = [];
   private readonly oversized: Waiting[] = [];
   private readonly pace = new LinkPace();
-  /** What ordinary batches may hold now: `limit`, or `slowLinkLimit` on a slow link. */
-  private window: number;
 
   constructor(
     private readonly limit: number,
     private readonly slowLinkLimit = limit,
-  ) {
-    this.window = limit;
+  ) {}
+
+  /** What ordinary batches may hold now: `limit`, or `slowLinkLimit` on a slow link. */
+  private get window(): number {
+    return this.pace.slow ? this.slowLinkLimit : this.limit;
   }
 
   /** Bytes held now (for tests and tracing). */
@@ -84,7 +85,6 @@ export class ByteBudget {
   /** One FETCH of `bytes` that took `ms`: how the window learns the link is slow, or fast again. */
   fetched(bytes: number, ms: number): void {
     this.pace.fetched(bytes, ms);
-    this.window = this.pace.slow ? this.slowLinkLimit : this.limit;
     this.admit();
   }
 
