@@ -4,6 +4,7 @@ import type { FolderPair } from '../engine/folder-sync.js';
 import { sha256 } from '../engine/hash.js';
 import type { FolderReport } from '../engine/report.js';
 import type { Store } from '../stores/store.js';
+import { FolderError } from '../errors/errors.js';
 import { counted } from '../reporting/plural.js';
 
 export interface MirrorContext {
@@ -38,7 +39,14 @@ export async function mirrorDeletions(ctx: MirrorContext, pairs: readonly Folder
     let present: Set<number>;
     try {
       if (src.status.uidValidity !== state.srcUidValidity) continue;
-      present = new Set((await src.scan({})).map((m) => m.uid));
+      try {
+        present = new Set((await src.scan({})).map((m) => m.uid));
+      } catch (err) {
+        if (!(err instanceof FolderError)) throw err;
+        // A list the server would not give whole proves nothing gone.
+        ctx.emit({ type: 'notice', message: `${pair.source.name}: nothing removed at the destination: ${err.message}` });
+        continue;
+      }
     } finally {
       await src.close();
     }

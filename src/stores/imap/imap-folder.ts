@@ -2,7 +2,7 @@ import type { FetchMessageObject, FetchQueryObject, ImapFlow, MailboxObject, Mes
 import type { MimeLeaf } from '../../domain/mime-structure.js';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
 import { headerValue } from '../../domain/headers.js';
-import { ConnectionError, QuotaError, UsageError } from '../../errors/errors.js';
+import { ConnectionError, FolderError, QuotaError, UsageError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText, sessionEnded, sessionLost } from './imap-errors.js';
 import { multiAppend } from './multi-append.js';
@@ -87,26 +87,50 @@ export class ImapFolderHandle implements FolderHandle {
   }
 
   private async scanOnce(range: ScanRange): Promise<MessageMeta[]> {
+    const whole = listsAll(range);
+    for (let attempt = 1; ; attempt++) {
+      const metas = await this.scanAnswer(range);
+      // A server that answers a FETCH of the whole folder with fewer messages than it listed
+      // (yet OK) would have the rest taken for expunged: never copied, or removed at the
+      // destination by a mirror. Asked once more; still short, the folder waits for a later run.
+      const expected = whole ? this.stillListed() : 0;
+      if (metas.length >= expected) return metas;
+      if (attempt === SHORT_ANSWER_ATTEMPTS) {
+        throw new FolderError(`${this.label} lists ${expected} messages in ${this.box.path} but answered a FETCH of them all with ${metas.length}; the folder is left for a later run`, 'short-answer');
+      }
+    }
+  }
+
+  private async scanAnswer(range: ScanRange): Promise<MessageMeta[]> {
     const from = range.fromUid ?? 1;
     const set = range.uids ? uidSet(range.uids) : `${from}:*`;
     try {
       this.selected();
       // Each answer is made a MessageMeta as it arrives, not after all of them (imapflow's
       // fetchAll): a 70,000-message folder would otherwise hold both forms of every message at once.
-      const metas: MessageMeta[] = [];
+      const metas = new Map<number, MessageMeta>();
       for await (const m of this.client.fetch(
         set,
         // `labels` asks X-GM-LABELS only of a server that has them (imapflow adds X-GM-MSGID itself).
         { uid: true, flags: true, size: true, internalDate: true, labels: true, ...headerQuery(range) },
         { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
       )) {
-        // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
-        if (m.uid >= from) metas.push((range.header || range.headerFields) && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m));
+        // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8). A
+        // row without RFC822.SIZE is no answer but another session's flag change (RFC 9051 §7.5.2).
+        if (m.uid >= from && m.size !== undefined && !metas.has(m.uid)) {
+          metas.set(m.uid, (range.header || range.headerFields) && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m));
+        }
       }
-      return metas.sort((a, b) => a.uid - b.uid);
+      this.selected();
+      return [...metas.values()].sort((a, b) => a.uid - b.uid);
     } catch (err) {
       throw classifyImapError(err, this.label, `scanning ${this.box.path}`, this.client);
     }
+  }
+
+  /** Messages a FETCH of the whole folder must answer: those EXAMINE counted and no EXPUNGE took since. */
+  private stillListed(): number {
+    return Math.min(this.status.messages, this.selected().exists);
   }
 
   /** A plain full scan of a folder still as listed (`withBodies`), on a server without a message limit. */
@@ -116,40 +140,72 @@ export class ImapFolderHandle implements FolderHandle {
     return this.box.uidNext === listed.uidNext && this.box.exists === listed.messages;
   }
 
-  /** The full scan, with every message's bytes kept for the next fetch (`ScanRange.withBodies`). */
+  /**
+   * The full scan, with every message's bytes kept for the next fetch (`ScanRange.withBodies`). An
+   * answer short of the folder's count is no listing: a plain scan lists the folder then, and the
+   * messages the answer left out are fetched again.
+   */
   private async scanWithBodies(): Promise<MessageMeta[]> {
     const kept = new Map<number, MessageData>();
-    try {
-      this.selected();
-      for await (const m of this.client.fetch('1:*', BODY_QUERY, { uid: true })) if (m.source) kept.set(m.uid, { ...toMeta(m), raw: m.source });
-      this.selected();
-    } catch (err) {
-      throw classifyImapError(err, this.label, `fetching from ${this.box.path}`, this.client);
-    }
+    for await (const m of this.bodies(['1:*'])) kept.set(m.uid, m);
     this.prefetched = kept;
+    if (kept.size < this.stillListed()) return this.scanServer({});
     return [...kept.values()].sort((a, b) => a.uid - b.uid).map(({ raw: _raw, ...meta }) => meta);
   }
 
+  /**
+   * The messages of these UIDs that are still in the folder. A message missing from the server's
+   * answer is taken for expunged only if a second look no longer lists it; one listed but twice
+   * answered without its bytes comes back marked `damaged` (failed, copied by a later run).
+   */
   async *fetch(uids: number[]): AsyncIterable<MessageData> {
     if (uids.length === 0) return;
     const kept = this.prefetched;
     this.prefetched = undefined;
-    if (kept && uids.every((u) => kept.has(u))) {
-      for (const uid of [...new Set(uids)].sort((a, b) => a - b)) yield kept.get(uid)!;
+    const sorted = [...new Set(uids)].sort((a, b) => a - b);
+    if (kept && sorted.every((u) => kept.has(u))) {
+      for (const uid of sorted) yield kept.get(uid)!;
       return;
     }
-    const wanted = new Set(uids);
-    const sorted = [...wanted].sort((a, b) => a - b);
+    const delivered = new Set<number>();
+    for await (const m of this.bodies(this.chunked(sorted), new Set(sorted))) {
+      delivered.add(m.uid);
+      yield m;
+    }
+    const missing = sorted.filter((u) => !delivered.has(u));
+    if (missing.length === 0) return;
+    const listed = await this.scanServer({ uids: missing });
+    const again = new Set<number>();
+    for await (const m of this.bodies(this.chunked(listed.map((m) => m.uid)), new Set(missing))) {
+      again.add(m.uid);
+      yield m;
+    }
+    for (const meta of listed) {
+      if (again.has(meta.uid)) continue;
+      yield { ...meta, raw: Buffer.alloc(0), damaged: `${this.label} lists UID ${meta.uid} in ${this.box.path} but twice answered a FETCH of it without the message` };
+    }
+  }
+
+  /** UID sets naming these UIDs, at most the server's message limit in each. */
+  private chunked(sorted: number[]): string[] {
     const chunk = this.messageLimit ?? sorted.length;
+    const sets: string[] = [];
+    for (let i = 0; i < sorted.length; i += chunk) sets.push(uidSet(sorted.slice(i, i + chunk)));
+    return sets;
+  }
+
+  /** Each message the server answers with its bytes, once, in `sets` (only those in `wanted`, if given). */
+  private async *bodies(sets: string[], wanted?: ReadonlySet<number>): AsyncIterable<MessageData> {
+    const seen = new Set<number>();
     try {
-      for (let i = 0; i < sorted.length; i += chunk) {
+      for (const set of sets) {
         this.selected();
-        for await (const m of this.client.fetch(uidSet(sorted.slice(i, i + chunk)), BODY_QUERY, { uid: true })) {
-          if (!wanted.has(m.uid) || !m.source) continue;
+        for await (const m of this.client.fetch(set, BODY_QUERY, { uid: true })) {
+          if (!m.source || seen.has(m.uid) || (wanted && !wanted.has(m.uid))) continue;
+          seen.add(m.uid);
           yield { ...toMeta(m), raw: m.source };
         }
-        // A message missing from the answer is taken for expunged; that is only true if the
-        // session survived the whole FETCH.
+        // A message missing from the answer counts as such only if the session survived the FETCH.
         this.selected();
       }
     } catch (err) {
@@ -292,6 +348,14 @@ export class ImapFolderHandle implements FolderHandle {
     this.released = true;
     this.release(this.client);
   }
+}
+
+/** Times a FETCH of the whole folder is asked before a short answer fails the folder. */
+const SHORT_ANSWER_ATTEMPTS = 2;
+
+/** Whether a scan asks for every message of the folder (its answer can be counted against EXISTS). */
+function listsAll(range: ScanRange): boolean {
+  return (range.fromUid ?? 1) <= 1 && range.uids === undefined && range.changedSince === undefined;
 }
 
 function headerQuery(range: ScanRange): Pick<FetchQueryObject, 'headers'> {
