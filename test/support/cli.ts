@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The built binary, exactly as `npx mailferry` runs it. */
+/** The built binary, as `npx mailferry` runs it. */
 export const MAIN = fileURLToPath(new URL('../../dist/bin/main.js', import.meta.url));
 
 export interface CliRun {
@@ -11,9 +11,13 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Starts `mailferry ARGS` with extra environment; the caller may kill it. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+/**
+ * Starts `mailferry ARGS` with extra environment; the caller may kill it. It runs on the test's own
+ * node, unless `asInstalled`: then the file is executed, so its `#!` line sets the allocator and
+ * heap as it does when a shell or npx runs the command (what a test of memory must measure).
+ */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, asInstalled = false): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(asInstalled ? MAIN : process.execPath, asInstalled ? args : [MAIN, ...args], {
     env: { ...process.env, MAILFERRY_FROM_PASSWORD: undefined, MAILFERRY_TO_PASSWORD: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
