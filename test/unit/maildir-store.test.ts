@@ -178,7 +178,12 @@ describe('MaildirStore notices its own message files deleted or cut short', () =
     const inbox = await s.createFolder(['INBOX'], { subscribe: true });
     await withFolder(s, inbox.name, (h) => h.append([message(1), message(2), message(3)]));
     const cur = path.join(root, 'Maildir', 'cur');
-    const [first, second] = (await fs.readdir(cur)).sort();
+    // By content: the names' order is not the UIDs' (their microseconds are not zero-padded).
+    const fileOf = async (n: number): Promise<string> => {
+      for (const name of await fs.readdir(cur)) if ((await fs.readFile(path.join(cur, name), 'utf8')).includes(`Subject: message ${n}\r\n`)) return name;
+      throw new Error(`no file holds message ${n}`);
+    };
+    const [first, second] = [await fileOf(1), await fileOf(2)];
     await fs.truncate(path.join(cur, first!), 10);
     await fs.rm(path.join(cur, second!));
 
