@@ -54,14 +54,29 @@ export class ImapFolderHandle implements FolderHandle {
   }
 
   private async scanServer(range: ScanRange): Promise<MessageMeta[]> {
+    const whole = listsAll(range);
+    for (let attempt = 1; ; attempt++) {
+      const metas = await this.scanInChunks(range);
+      // A server that answers a FETCH of the whole folder with fewer messages than it listed
+      // (yet OK) would have the rest taken for expunged: never copied, or removed at the
+      // destination by a mirror. Asked once more; still short, the folder waits for a later run.
+      const expected = whole ? this.stillListed() : 0;
+      if (metas.length >= expected) return metas;
+      if (attempt === SHORT_ANSWER_ATTEMPTS) {
+        throw new FolderError(`${this.label} lists ${expected} messages in ${this.box.path} but answered a FETCH of them all with ${metas.length}; the folder is left for a later run`, 'short-answer');
+      }
+    }
+  }
+
+  private async scanInChunks(range: ScanRange): Promise<MessageMeta[]> {
     const limit = this.messageLimit;
-    if (!limit) return this.scanOnce(range);
+    if (!limit) return this.scanAnswer(range);
     // A server with a message limit handles only the first `limit` messages a command names, and
     // the rest would silently never be copied: name them in chunks, from a UID SEARCH (whose
     // answer is not limited) when the caller gave a range rather than UIDs.
     const uids = range.uids ?? (await this.uidsFrom(range.fromUid ?? 1));
     const out: MessageMeta[] = [];
-    for (let i = 0; i < uids.length; i += limit) out.push(...(await this.scanOnce({ ...range, uids: uids.slice(i, i + limit) })));
+    for (let i = 0; i < uids.length; i += limit) out.push(...(await this.scanAnswer({ ...range, uids: uids.slice(i, i + limit) })));
     return out;
   }
 
@@ -83,21 +98,6 @@ export class ImapFolderHandle implements FolderHandle {
       return found.filter((u) => u >= from).sort((a, b) => a - b);
     } catch (err) {
       throw classifyImapError(err, this.label, `searching ${this.box.path}`, this.client);
-    }
-  }
-
-  private async scanOnce(range: ScanRange): Promise<MessageMeta[]> {
-    const whole = listsAll(range);
-    for (let attempt = 1; ; attempt++) {
-      const metas = await this.scanAnswer(range);
-      // A server that answers a FETCH of the whole folder with fewer messages than it listed
-      // (yet OK) would have the rest taken for expunged: never copied, or removed at the
-      // destination by a mirror. Asked once more; still short, the folder waits for a later run.
-      const expected = whole ? this.stillListed() : 0;
-      if (metas.length >= expected) return metas;
-      if (attempt === SHORT_ANSWER_ATTEMPTS) {
-        throw new FolderError(`${this.label} lists ${expected} messages in ${this.box.path} but answered a FETCH of them all with ${metas.length}; the folder is left for a later run`, 'short-answer');
-      }
     }
   }
 
