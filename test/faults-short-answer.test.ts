@@ -75,23 +75,23 @@ interface Summary {
 
 const summary = (run: CliRun): Summary => JSON.parse(run.stdout) as Summary;
 
+/** With one short answer injected, the first run copies everything by itself: none taken for expunged, none left for the rerun. */
+async function expectCopiedByFirstRun(dest: string, injection: Injection): Promise<void> {
+  const { first, rerun, log } = await migrateThrough(dest, [injection]);
+  expect(log).toHaveLength(1);
+  expect(first.code, first.stderr).toBe(0);
+  expect(summary(first).totals.skipped['source-expunged'] ?? 0).toBe(0);
+  expect(summary(rerun).totals.copied).toBe(0);
+  await expectEqual(dest);
+}
+
 describe('a FETCH answered OK with fewer messages than the folder holds', () => {
   it('a small folder whose first scan comes back empty is listed again, and every message is copied in the same run', async () => {
-    const { first, rerun, log } = await migrateThrough('a1', [answeredEmpty(SCAN_WITH_BODIES, 1)]);
-    expect(log).toHaveLength(1);
-    expect(first.code, first.stderr).toBe(0);
-    expect(summary(first).totals.skipped['source-expunged'] ?? 0).toBe(0);
-    expect(summary(rerun).totals.copied).toBe(0);
-    await expectEqual('a1');
+    await expectCopiedByFirstRun('a1', answeredEmpty(SCAN_WITH_BODIES, 1));
   });
 
   it('a batch answered without its messages is fetched again, and nothing is taken for expunged', async () => {
-    const { first, rerun, log } = await migrateThrough('a2', [answeredEmpty(BATCH, 1)]);
-    expect(log).toHaveLength(1);
-    expect(first.code, first.stderr).toBe(0);
-    expect(summary(first).totals.skipped['source-expunged'] ?? 0).toBe(0);
-    expect(summary(rerun).totals.copied).toBe(0);
-    await expectEqual('a2');
+    await expectCopiedByFirstRun('a2', answeredEmpty(BATCH, 1));
   });
 
   it('messages the server keeps answering without are failed, named, and copied by the next run', async () => {
@@ -105,11 +105,7 @@ describe('a FETCH answered OK with fewer messages than the folder holds', () => 
   });
 
   it('a folder listing that comes back empty once is asked again', async () => {
-    const { first, rerun, log } = await migrateThrough('a4', [answeredEmpty(LISTING, 1)]);
-    expect(log).toHaveLength(1);
-    expect(first.code, first.stderr).toBe(0);
-    expect(summary(rerun).totals.copied).toBe(0);
-    await expectEqual('a4');
+    await expectCopiedByFirstRun('a4', answeredEmpty(LISTING, 1));
   });
 
   it('a folder whose listing keeps coming back empty fails with a line saying so, and the next run copies it', async () => {
