@@ -108,13 +108,26 @@ describe('a FETCH answered OK with fewer messages than the folder holds', () => 
     await expectCopiedByFirstRun('a4', answeredEmpty(LISTING, 1));
   });
 
-  it('a folder whose listing keeps coming back empty fails with a line saying so, and the next run copies it', async () => {
-    const { first, rerun } = await migrateThrough('a5', [answeredEmpty(LISTING)]);
+  it('a message the server leaves out of every listing: the rest of its folder is copied, the folder is reported not complete, and the next run copies the one left', async () => {
+    // The third message of every folder listed without its bytes (the bodies' rows carry a literal).
+    const proxy = await startFaultProxy({ host: server.host, port: server.port }, { dropLines: /^\* \d+ FETCH \(UID 3 [^{]*\)$/ });
+    let first: CliRun;
+    try {
+      first = await runCli(migrateArgs('a5', proxy.port), env);
+    } finally {
+      await proxy.close();
+    }
     expect(first.code, first.stderr).toBe(1);
-    expect(first.stderr).toMatch(/lists \d+ messages in INBOX but answered a FETCH of them all with 0; the folder is left for a later run/);
+    expect(first.stderr).toMatch(/^error: INBOX: .* lists \d+ messages in INBOX but answered a FETCH of them all with \d+; the folder is not complete, a later run copies the rest$/m);
     expect(first.stderr).not.toMatch(/\n\s+at \S+ \(/);
+    const inbox = source.get('INBOX')!;
+    expect(summary(first).totals.copied).toBe([...source.values()].reduce((a, f) => a + f.length, 0) - 1);
+    const copied = (await snapshotAccount(addr('a5'))).get('INBOX') ?? [];
+    expect(copied).toHaveLength(inbox.length - 1);
+
+    const rerun = await runCli(migrateArgs('a5', server.port), env);
     expect(rerun.code, rerun.stderr).toBe(0);
-    expect(summary(rerun).totals.copied).toBeGreaterThan(0);
+    expect(summary(rerun).totals.copied).toBe(1);
     await expectEqual('a5');
   });
 
@@ -129,6 +142,6 @@ describe('a FETCH answered OK with fewer messages than the folder holds', () => 
       await proxy.close();
     }
     await expectEqual('a6');
-    expect(rerun.stderr).toMatch(/INBOX: nothing removed at the destination: .* lists \d+ messages in INBOX but answered a FETCH of them all with 0/);
+    expect(rerun.stderr).toMatch(/INBOX: nothing removed at the destination: .* lists \d+ messages in INBOX but answered a FETCH of them all with 0; the folder is not complete/);
   });
 });

@@ -209,6 +209,11 @@ class FolderRun {
     await this.copyRanges(copy, index, saved);
     await this.saveOversized();
     this.countSkips();
+    // Copied as far as the source listed it: the pass is not through, so the next one looks again.
+    if (this.src.incomplete) {
+      this.report.error = this.src.incomplete;
+      return;
+    }
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.
     saved.srcUidNext = this.src.status.uidNext;
     saved.srcModseq = this.src.status.highestModseq;

@@ -4,7 +4,6 @@ import type { FolderPair } from '../engine/folder-sync.js';
 import { sha256 } from '../engine/hash.js';
 import type { FolderReport } from '../engine/report.js';
 import type { Store } from '../stores/store.js';
-import { FolderError } from '../errors/errors.js';
 import { counted } from '../reporting/plural.js';
 
 export interface MirrorContext {
@@ -39,12 +38,10 @@ export async function mirrorDeletions(ctx: MirrorContext, pairs: readonly Folder
     let present: Set<number>;
     try {
       if (src.status.uidValidity !== state.srcUidValidity) continue;
-      try {
-        present = new Set((await src.scan({})).map((m) => m.uid));
-      } catch (err) {
-        if (!(err instanceof FolderError)) throw err;
-        // A list the server would not give whole proves nothing gone.
-        ctx.emit({ type: 'notice', message: `${pair.source.name}: nothing removed at the destination: ${err.message}` });
+      present = new Set((await src.scan({})).map((m) => m.uid));
+      // A list the server would not give whole proves nothing gone.
+      if (src.incomplete) {
+        ctx.emit({ type: 'notice', message: `${pair.source.name}: nothing removed at the destination: ${src.incomplete}` });
         continue;
       }
     } finally {

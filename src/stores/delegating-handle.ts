@@ -12,6 +12,9 @@ export abstract class DelegatingHandle implements FolderHandle {
   get permanentFlags(): ReadonlySet<string> | undefined {
     return this.inner.permanentFlags;
   }
+  get incomplete(): string | undefined {
+    return this.inner.incomplete;
+  }
   search(criteria: string): Promise<number[]> {
     if (!this.inner.search) return Promise.reject(new UsageError('--search: this source cannot search its messages'));
     return this.inner.search(criteria);

@@ -77,6 +77,12 @@ export interface FolderHandle {
    */
   readonly lostCopies?: ReadonlySet<number>;
   /**
+   * Why the folder is not complete as read: set by a scan of the whole folder (opened for reading)
+   * that the server answered, twice, with fewer messages than the folder holds. What it listed
+   * may be copied; nothing may be concluded from a message's absence.
+   */
+  readonly incomplete?: string;
+  /**
    * UIDs of the messages that match a selection (`MessageFilter.search`, in the store's own
    * language: IMAP SEARCH criteria). Read-only. Throws `UsageError` when the store refuses the
    * criteria. Stores without it refuse a selection before a run starts.

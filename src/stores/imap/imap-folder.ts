@@ -17,6 +17,7 @@ const BODY_QUERY = { uid: true, flags: true, size: true, internalDate: true, lab
 export class ImapFolderHandle implements FolderHandle {
   readonly status: FolderStatus;
   readonly permanentFlags?: ReadonlySet<string>;
+  incomplete?: string;
   private released = false;
   /** Messages brought along by the last scan (`ScanRange.withBodies`), for the next fetch. */
   private prefetched?: Map<number, MessageData>;
@@ -30,6 +31,8 @@ export class ImapFolderHandle implements FolderHandle {
     private readonly messageLimit?: number,
     /** Full scans shared between openings of a folder in the same state (read-only handles only). */
     private readonly scans?: ScanMemo,
+    /** Opened to be read from (a source): a short listing then leaves the folder `incomplete` rather than failing it. */
+    private readonly reading = false,
   ) {
     this.status = {
       uidValidity: Number(box.uidValidity),
@@ -49,7 +52,7 @@ export class ImapFolderHandle implements FolderHandle {
     if (this.bringsBodies(range)) return this.scanWithBodies();
     if (state === undefined) return this.scanServer(range);
     const metas = await this.scanServer(range);
-    this.scans!.keep(this.box.path, state, metas);
+    if (!this.incomplete) this.scans!.keep(this.box.path, state, metas);
     return metas;
   }
 
@@ -59,11 +62,16 @@ export class ImapFolderHandle implements FolderHandle {
       const metas = await this.scanInChunks(range);
       // A server that answers a FETCH of the whole folder with fewer messages than it listed
       // (yet OK) would have the rest taken for expunged: never copied, or removed at the
-      // destination by a mirror. Asked once more; still short, the folder waits for a later run.
+      // destination by a mirror. Asked once more; still short, a source folder is copied as far
+      // as it was listed and marked incomplete, and a destination folder (whose missing rows
+      // would have their messages copied twice) is not used.
       const expected = whole ? this.stillListed() : 0;
       if (metas.length >= expected) return metas;
       if (attempt === SHORT_ANSWER_ATTEMPTS) {
-        throw new FolderError(`${this.label} lists ${expected} messages in ${this.box.path} but answered a FETCH of them all with ${metas.length}; the folder is left for a later run`, 'short-answer');
+        const short = `${this.label} lists ${expected} messages in ${this.box.path} but answered a FETCH of them all with ${metas.length}`;
+        if (!this.reading) throw new FolderError(`${short}; the folder is left for a later run`, 'short-answer');
+        this.incomplete = `${short}; the folder is not complete, a later run copies the rest`;
+        return metas;
       }
     }
   }

@@ -159,7 +159,7 @@ export class ImapStore implements Store {
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
       if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
       await ensureUidNext(client, box);
-      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client), readOnly ? this.scans : undefined);
+      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client), readOnly ? this.scans : undefined, mode === 'read');
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
