@@ -211,7 +211,7 @@ class FolderRun {
     this.countSkips();
     // Copied as far as the source listed it: the pass is not through, so the next one looks again.
     if (this.src.incomplete) {
-      this.report.error = this.src.incomplete;
+      this.report.error = `${this.src.incomplete}; the folder is not complete, a later run copies the rest`;
       return;
     }
     // Only now is the folder known to be complete up to the UIDNEXT seen at SELECT.

@@ -1,4 +1,5 @@
 import { headerValue } from '../domain/headers.js';
+import { FolderError } from '../errors/errors.js';
 import type { MessageMeta } from '../domain/types.js';
 import type { FolderHandle } from '../stores/store.js';
 import { batches } from './batches.js';
@@ -54,6 +55,8 @@ const READ_BATCH_BYTES = 16 << 20;
  */
 export async function readFolder(handle: FolderHandle, quick: boolean): Promise<MessageRef[]> {
   const metas = await handle.scan({ messageIds: quick });
+  // What a short listing leaves out would read as missing or extra: the folder cannot be compared.
+  if (handle.incomplete) throw new FolderError(`${handle.incomplete}; the folder cannot be compared`, 'short-answer');
   if (quick) return metas.map((m) => ref(m));
   const refs: MessageRef[] = [];
   for (const chunk of batches(metas, 500, READ_BATCH_BYTES)) {

@@ -77,9 +77,10 @@ export interface FolderHandle {
    */
   readonly lostCopies?: ReadonlySet<number>;
   /**
-   * Why the folder is not complete as read: set by a scan of the whole folder (opened for reading)
-   * that the server answered, twice, with fewer messages than the folder holds. What it listed
-   * may be copied; nothing may be concluded from a message's absence.
+   * Why the folder is not complete as read (one line naming the server, the folder and the
+   * counts): set by a scan of the whole folder, opened for reading, that the server answered twice
+   * with fewer messages than the folder holds. What it listed may be copied; nothing may be
+   * concluded from a message's absence.
    */
   readonly incomplete?: string;
   /**

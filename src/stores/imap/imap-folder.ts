@@ -70,7 +70,7 @@ export class ImapFolderHandle implements FolderHandle {
       if (attempt === SHORT_ANSWER_ATTEMPTS) {
         const short = `${this.label} lists ${expected} messages in ${this.box.path} but answered a FETCH of them all with ${metas.length}`;
         if (!this.reading) throw new FolderError(`${short}; the folder is left for a later run`, 'short-answer');
-        this.incomplete = `${short}; the folder is not complete, a later run copies the rest`;
+        this.incomplete = short;
         return metas;
       }
     }
@@ -358,7 +358,7 @@ export class ImapFolderHandle implements FolderHandle {
   }
 }
 
-/** Times a FETCH of the whole folder is asked before a short answer fails the folder. */
+/** Times a FETCH of the whole folder is asked before a short answer is taken for all the server will list. */
 const SHORT_ANSWER_ATTEMPTS = 2;
 
 /** Whether a scan asks for every message of the folder (its answer can be counted against EXISTS). */
