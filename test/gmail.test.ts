@@ -37,7 +37,7 @@ function gmailPlace(m: CorpusMessage, i: number): { labels: string[]; location: 
 beforeAll(async () => {
   [gmail, dovecot] = await Promise.all([
     startGmailServer({ users: ['alice', 'g2', 'g3'].map((name) => ({ name, password: PASSWORD })) }),
-    startDovecot({ users: ['f1', 'k1', 't1', 'c1'].map((name) => ({ name, password: PASSWORD })) }),
+    startDovecot({ users: ['f1', 'k1', 't1', 'c1', 'e1'].map((name) => ({ name, password: PASSWORD })) }),
   ]);
   let i = 0;
   for (const m of generateCorpus({ seed: 61, messages: 160, folders: 12, maxSize: 400_000 })) {
@@ -168,5 +168,24 @@ describe('Gmail as the source', () => {
     const next = await migrate([...fromGmail(), ...toDovecot('c1'), ...capped, '--daily-limit-down', String(total * 10)], 'c1');
     expect(next.code).toBe(0);
     await expectDovecotHolds('c1', 'folders');
+  });
+
+  it('a message Gmail twice answers without its bytes is failed in each of its label folders, never copied empty, and the next run copies it', async () => {
+    // Every FETCH of bytes answered OK with nothing: each message is looked for, fetched again, then failed.
+    gmail.inject({ match: /UID FETCH .*BODY\.PEEK\[\]/, times: 1_000_000, reply: (tag) => `${tag} OK Success\r\n` });
+    const first = await migrate([...fromGmail(), ...toDovecot('e1')], 'e1');
+    gmail.clearInjections();
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stderr).toMatch(/ UID \d+: damaged-source: .* twice answered a FETCH of it without the message$/m);
+    // Not one sent without its bytes (Dovecot refuses an empty APPEND, which would read `rejected`).
+    const failures = (JSON.parse(first.stdout) as { folders: Array<{ failures: Array<{ reason: string }> }> }).folders.flatMap((f) => f.failures);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(new Set(failures.map((f) => f.reason))).toEqual(new Set(['damaged-source']));
+    const copied = await snapshotAccount({ host: dovecot.host, port: dovecot.port, user: 'e1', password: PASSWORD });
+    expect([...copied.values()].flat(), 'messages were copied without their bytes').toEqual([]);
+
+    const rerun = await migrate([...fromGmail(), ...toDovecot('e1')], 'e1');
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await expectDovecotHolds('e1', 'folders');
   });
 });

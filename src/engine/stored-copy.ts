@@ -41,6 +41,8 @@ export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: n
   }
   if (whole.length === 0) return out;
   for await (const m of dst.fetch(whole.sort((a, b) => a - b))) {
+    // Not read back whole: nothing is known of how it was stored, as when it was not answered.
+    if (m.damaged !== undefined) continue;
     const hash = sha256(m.raw);
     if (hash !== byUid.get(m.uid)?.sha256) out.set(m.uid, { size: m.raw.length, sha256: hash });
   }

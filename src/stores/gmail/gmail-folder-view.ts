@@ -51,7 +51,9 @@ export class GmailFolderView extends DelegatingHandle {
         // Only the metadata is remembered: the bytes live in the spool, or nowhere.
         const { raw: _raw, ...meta } = m;
         this.seen.set(m.uid, meta);
-        if (m.emailId !== undefined && (claimed.delete(m.emailId) || this.spool.claim(m.emailId))) {
+        // One the server did not give whole stays out of the spool: each view that wants it
+        // fetches it itself (and meets the same failure), none takes an empty copy.
+        if (m.damaged === undefined && m.emailId !== undefined && (claimed.delete(m.emailId) || this.spool.claim(m.emailId))) {
           await this.spool.put(m.emailId, m.raw, viewCount(m, this.mode) - 1);
         }
         if (this.shows(m)) out.push(presentMessage(m, this.mode, this.role));

@@ -112,6 +112,11 @@ export class GmailServer {
     this.armed.push({ spec: injection, seen: 0, fired: 0 });
   }
 
+  /** Disarms every injection not used up yet. */
+  clearInjections(): void {
+    for (const a of this.armed) a.spec = { ...a.spec, times: a.fired };
+  }
+
   /** How often each injection fired, in the order they were injected. */
   injections(): Array<{ match: RegExp; fired: number }> {
     return this.armed.map((a) => ({ match: a.spec.match, fired: a.fired }));
