@@ -16,7 +16,7 @@ import { diffSnapshots, snapshotAccount, type Snapshot } from './support/oracle.
  */
 
 const PASSWORD = 'pw-ShortAnswer-4';
-const USERS = ['src', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
+const USERS = ['src', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'r1', 'r2'];
 const work = mkdtempSync(path.join(tmpdir(), 'mf-short-answer-'));
 const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, XDG_STATE_HOME: path.join(work, 'state') };
 let server: DovecotServer;
@@ -44,6 +44,14 @@ const BATCH = /^\S+ UID FETCH (?!1:\*)\S+ \(.*BODY\.PEEK\[\]/;
 const BODIES = /^\S+ UID FETCH \S+ \(.*BODY\.PEEK\[\]/;
 /** The FETCH of a whole folder's metadata (flags, sizes, dates). */
 const LISTING = /^\S+ UID FETCH 1:\* \((?!.*BODY\.PEEK)/;
+
+/** A FETCH of the bytes of several messages (a UID range or list). */
+const SEVERAL = /^\S+ UID FETCH (?!1:\*)\S*[:,]\S* \(.*BODY\.PEEK\[\]/;
+/** A FETCH of the bytes of UID 3 alone. */
+const UID_3_ALONE = /^\S+ UID FETCH 3 \(.*BODY\.PEEK\[\]/;
+
+/** The refusal a server gives for a message it cannot read, in its place. */
+const refused = (match: RegExp, nth?: number): Injection => ({ match, ...(nth ? { nth } : {}), reply: (tag) => `${tag} NO [SERVERBUG] Internal error occurred. Refer to server log for more information.\r\n` });
 
 /** OK with no message at all, in the server's place. */
 const answeredEmpty = (match: RegExp, nth?: number): Injection => ({ match, ...(nth ? { nth } : {}), reply: (tag) => `${tag} OK Fetch completed.\r\n` });
@@ -157,5 +165,22 @@ describe('a FETCH answered OK with fewer messages than the folder holds', () => 
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(/^INBOX -> INBOX: .*: ERROR .* lists \d+ messages in INBOX but answered a FETCH of them all with \d+; the folder cannot be compared$/m);
     expect(run.stdout).not.toMatch(/missing|extra/);
+  });
+});
+
+describe('a FETCH of messages\' bytes refused (NO)', () => {
+  it('a batch refused once is asked again message by message, and everything is copied in the same run', async () => {
+    await expectCopiedByFirstRun('r1', refused(BATCH, 1));
+  });
+
+  it('a message the server always refuses is failed with the server\'s words, the rest of its batch is copied, and the next run copies it', async () => {
+    const { first, rerun } = await migrateThrough('r2', [refused(SEVERAL), refused(UID_3_ALONE)]);
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stderr).toMatch(/^warning: INBOX UID 3: damaged-source: .* refused to give UID 3 of INBOX: Internal error occurred\. Refer to server log for more information\.$/m);
+    expect(summary(first).totals.failed).toBe(1);
+    expect(summary(first).totals.copied).toBe([...source.values()].reduce((a, f) => a + f.length, 0) - 1);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(summary(rerun).totals.copied).toBe(1);
+    await expectEqual('r2');
   });
 });

@@ -150,12 +150,12 @@ export class ImapFolderHandle implements FolderHandle {
 
   /**
    * The full scan, with every message's bytes kept for the next fetch (`ScanRange.withBodies`). An
-   * answer short of the folder's count is no listing: a plain scan lists the folder then, and the
-   * messages the answer left out are fetched again.
+   * answer short of the folder's count (or refused) is no listing: a plain scan lists the folder
+   * then, and the messages the answer left out are fetched again.
    */
   private async scanWithBodies(): Promise<MessageMeta[]> {
     const kept = new Map<number, MessageData>();
-    for await (const m of this.bodies(['1:*'])) kept.set(m.uid, m);
+    for await (const m of this.bodies(['1:*'], undefined, new Map())) kept.set(m.uid, m);
     this.prefetched = kept;
     if (kept.size < this.stillListed()) return this.scanServer({});
     return [...kept.values()].sort((a, b) => a.uid - b.uid).map(({ raw: _raw, ...meta }) => meta);
@@ -163,8 +163,9 @@ export class ImapFolderHandle implements FolderHandle {
 
   /**
    * The messages of these UIDs that are still in the folder. A message missing from the server's
-   * answer is taken for expunged only if a second look no longer lists it; one listed but twice
-   * answered without its bytes comes back marked `damaged` (failed, copied by a later run).
+   * answer is taken for expunged only if a second look no longer lists it; one still listed is
+   * asked again (alone, if the server refused the FETCH that named it), and one the server again
+   * will not give comes back marked `damaged` with why (failed, copied by a later run).
    */
   async *fetch(uids: number[]): AsyncIterable<MessageData> {
     if (uids.length === 0) return;
@@ -176,21 +177,30 @@ export class ImapFolderHandle implements FolderHandle {
       return;
     }
     const delivered = new Set<number>();
-    for await (const m of this.bodies(this.chunked(sorted), new Set(sorted))) {
+    const refused = new Map<string, string>();
+    for await (const m of this.bodies(this.chunked(sorted), new Set(sorted), refused)) {
       delivered.add(m.uid);
       yield m;
     }
     const missing = sorted.filter((u) => !delivered.has(u));
     if (missing.length === 0) return;
     const listed = await this.scanServer({ uids: missing });
+    // A refused FETCH may be one message the server cannot give: each is asked alone, so the
+    // others of its batch are still copied.
+    const sets = refused.size > 0 ? listed.map((m) => String(m.uid)) : this.chunked(listed.map((m) => m.uid));
     const again = new Set<number>();
-    for await (const m of this.bodies(this.chunked(listed.map((m) => m.uid)), new Set(missing))) {
+    const refusedAgain = new Map<string, string>();
+    for await (const m of this.bodies(sets, new Set(missing), refusedAgain)) {
       again.add(m.uid);
       yield m;
     }
     for (const meta of listed) {
       if (again.has(meta.uid)) continue;
-      yield { ...meta, raw: Buffer.alloc(0), damaged: `${this.label} lists UID ${meta.uid} in ${this.box.path} but twice answered a FETCH of it without the message` };
+      const refusal = refusedAgain.get(String(meta.uid));
+      const why = refusal !== undefined
+        ? `${this.label} refused to give UID ${meta.uid} of ${this.box.path}: ${refusal}`
+        : `${this.label} lists UID ${meta.uid} in ${this.box.path} but twice answered a FETCH of it without the message`;
+      yield { ...meta, raw: Buffer.alloc(0), damaged: why };
     }
   }
 
@@ -202,11 +212,16 @@ export class ImapFolderHandle implements FolderHandle {
     return sets;
   }
 
-  /** Each message the server answers with its bytes, once, in `sets` (only those in `wanted`, if given). */
-  private async *bodies(sets: string[], wanted?: ReadonlySet<number>): AsyncIterable<MessageData> {
+  /**
+   * Each message the server answers with its bytes, once, in `sets` (only those in `wanted`, if
+   * given). A FETCH the server refuses (a plain NO or BAD; not a throttle, an unavailable backend
+   * or a full account) is noted in `refused` by its UID set, with the server's words, and the next
+   * set is asked.
+   */
+  private async *bodies(sets: string[], wanted: ReadonlySet<number> | undefined, refused: Map<string, string>): AsyncIterable<MessageData> {
     const seen = new Set<number>();
-    try {
-      for (const set of sets) {
+    for (const set of sets) {
+      try {
         this.selected();
         for await (const m of this.client.fetch(set, BODY_QUERY, { uid: true })) {
           if (!m.source || seen.has(m.uid) || (wanted && !wanted.has(m.uid))) continue;
@@ -215,9 +230,11 @@ export class ImapFolderHandle implements FolderHandle {
         }
         // A message missing from the answer counts as such only if the session survived the FETCH.
         this.selected();
+      } catch (err) {
+        const failure = classifyImapError(err, this.label, `fetching from ${this.box.path}`, this.client);
+        if (!(failure instanceof FolderError) || !isServerRefusal(err)) throw failure;
+        refused.set(set, refusalText(err));
       }
-    } catch (err) {
-      throw classifyImapError(err, this.label, `fetching from ${this.box.path}`, this.client);
     }
   }
 
