@@ -8,6 +8,7 @@ import { seedAccount } from '../src/sandbox/seed.js';
 import { decodeMutf7 } from '../src/stores/local/mutf7.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 import { runCli } from './support/cli.js';
+import { startFaultProxy } from './support/imap-fault-proxy.js';
 
 const PASSWORD = 'pw-Setup-1';
 let server: DovecotServer;
@@ -124,5 +125,21 @@ describe('round trips a run does without', () => {
     expect(commandLines(log, 'src').filter((l) => /UID FETCH 1:\* \(UID FLAGS INTERNALDATE RFC822\.SIZE/.test(l))).toHaveLength(withMail);
 
     await expectCopiedExactly('dst2');
+  });
+
+  it('ends its connections after saying LOGOUT, without waiting a round trip for the answer', async () => {
+    // A server that never answers LOGOUT: imapflow alone would wait 10 s for it, per connection pool.
+    const proxy = await startFaultProxy({ host: server.host, port: server.port }, { injections: [{ match: /^\S+ LOGOUT\r\n/, reply: () => '' }] });
+    try {
+      const started = Date.now();
+      const run = await runCli(['backup', '--from', `imap://src@${server.host}:${proxy.port}`, '--to', join(work, 'logout-backup'), '--connections', '2', '--json'], env);
+      const elapsed = Date.now() - started;
+      expect(run.code, run.stderr).toBe(0);
+      const loggedOut = proxy.log.filter((l) => / LOGOUT with $/.test(l)).length;
+      expect(loggedOut).toBe(proxy.connections());
+      expect(elapsed).toBeLessThan(8_000);
+    } finally {
+      await proxy.close();
+    }
   });
 });

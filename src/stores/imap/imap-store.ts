@@ -9,6 +9,7 @@ import { openClient, type ImapAccount } from './imap-connection.js';
 import { ImapFolderHandle } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
 import { ensureUidNext } from './uid-next.js';
+import { logOut } from './log-out.js';
 import { storageQuota } from './imap-quota.js';
 import { ScanMemo } from './scan-memo.js';
 
@@ -191,7 +192,7 @@ export class ImapStore implements Store {
     this.closed = true;
     const clients = this.idle.splice(0);
     this.open -= clients.length;
-    await Promise.all(clients.map((c) => c.logout().catch(() => c.close())));
+    await Promise.all(clients.map(logOut));
   }
 
   private async withClient<T>(doing: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
