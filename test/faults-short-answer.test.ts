@@ -16,7 +16,7 @@ import { diffSnapshots, snapshotAccount, type Snapshot } from './support/oracle.
  */
 
 const PASSWORD = 'pw-ShortAnswer-4';
-const USERS = ['src', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'r1', 'r2'];
+const USERS = ['src', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'r1', 'r2', 'r3'];
 const work = mkdtempSync(path.join(tmpdir(), 'mf-short-answer-'));
 const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, XDG_STATE_HOME: path.join(work, 'state') };
 let server: DovecotServer;
@@ -169,6 +169,10 @@ describe('a FETCH answered OK with fewer messages than the folder holds', () => 
 });
 
 describe('a FETCH of messages\' bytes refused (NO)', () => {
+  it("a small folder's first FETCH, sent with its EXAMINE, refused once: the folder is read again and everything is copied in the same run", async () => {
+    await expectCopiedByFirstRun('r3', refused(SCAN_WITH_BODIES, 1));
+  });
+
   it('a batch refused once is asked again message by message, and everything is copied in the same run', async () => {
     await expectCopiedByFirstRun('r1', refused(BATCH, 1));
   });

@@ -108,8 +108,9 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
     if (pair.createDest) pair.dest = await pair.createDest();
     return ctx.dest.openFolder(pair.dest.name, 'write');
   };
-  const openSrc = ctx.source.openFolder(pair.source.name, 'read');
-  const scanned = scanSource ? openSrc.then((h) => h.scan(firstScan(ctx, pair))) : undefined;
+  const first = scanSource ? firstScan(ctx, pair) : undefined;
+  const openSrc = ctx.source.openFolder(pair.source.name, 'read', first);
+  const scanned = first ? openSrc.then((h) => h.scan(first)) : undefined;
   // Observed by whoever awaits it; this only keeps a failure meanwhile from crashing the process.
   scanned?.catch(() => undefined);
   const [src, dst] = await Promise.allSettled([openSrc, openDest()]);
@@ -129,7 +130,7 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
 function firstScan(ctx: SyncContext, pair: FolderPair): ScanRange {
   const s = pair.source.status;
   if (s?.size === undefined || s.size > SMALL_FOLDER_BYTES || s.messages > ctx.options.batchMessages) return {};
-  return { withBodies: { uidNext: s.uidNext, messages: s.messages } };
+  return { withBodies: { uidNext: s.uidNext, messages: s.messages, size: s.size } };
 }
 
 /** A no-change rerun must cost no SELECT: the listings' STATUS answers whether to look inside. */

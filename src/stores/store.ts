@@ -53,7 +53,7 @@ export interface ScanRange {
    * them (one round trip fewer per small folder). The bytes are held from the scan to that fetch.
    * Others ignore it.
    */
-  withBodies?: Pick<FolderStatus, 'uidNext' | 'messages'>;
+  withBodies?: Pick<FolderStatus, 'uidNext' | 'messages'> & { size: number };
 }
 
 /**
@@ -180,7 +180,11 @@ export interface Store {
    */
   warm?(connections: number): void;
   /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */
-  openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle>;
+  /**
+   * `next`: the scan the caller will ask for as soon as the folder is open, where it knows it; a
+   * store may send it with the opening (the same answers, a round trip sooner). Others ignore it.
+   */
+  openFolder(name: string, mode: 'read' | 'write', next?: ScanRange): Promise<FolderHandle>;
   /** Ends every connection. Idempotent. */
   close(): Promise<void>;
 }

@@ -28,3 +28,41 @@ export class CommandSkipper {
     return undefined;
   }
 }
+
+/**
+ * Cuts what a client sends into its commands, literals included, so that commands it pipelined
+ * into one chunk (a FETCH written behind an EXAMINE) are each seen, matched and answered on their
+ * own. Nothing is held back: the pieces of a chunk are the chunk, cut where a command ends; each
+ * says whether a command starts with it (not the rest of one, a literal's bytes).
+ */
+export class CommandSplitter {
+  private literalLeft = 0;
+  private line = '';
+
+  split(buf: Buffer): Array<{ bytes: Buffer; starts: boolean }> {
+    const pieces: Array<{ bytes: Buffer; starts: boolean }> = [];
+    let starts = this.literalLeft === 0 && this.line === '';
+    let start = 0;
+    let i = 0;
+    while (i < buf.length) {
+      if (this.literalLeft > 0) {
+        const n = Math.min(this.literalLeft, buf.length - i);
+        this.literalLeft -= n;
+        i += n;
+        continue;
+      }
+      this.line += String.fromCharCode(buf[i++]!);
+      if (!this.line.endsWith('\r\n')) continue;
+      const literal = /\{(\d+)\+?\}\r\n$/.exec(this.line);
+      this.line = '';
+      if (literal) this.literalLeft = Number(literal[1]);
+      else {
+        pieces.push({ bytes: buf.subarray(start, i), starts });
+        start = i;
+        starts = true;
+      }
+    }
+    if (start < buf.length) pieces.push({ bytes: buf.subarray(start), starts });
+    return pieces;
+  }
+}

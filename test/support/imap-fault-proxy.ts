@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { CommandSkipper } from './command-skipper.js';
+import { CommandSkipper, CommandSplitter } from './command-skipper.js';
 import { CommandTracker, cutWatcher, randomCut, type Cut, type CutCounters, type RandomCuts } from './fault-cuts.js';
 
 export type { Cut } from './fault-cuts.js';
@@ -152,6 +152,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         return;
       }
       client.write(Buffer.from(text, 'latin1'));
+      answered(text);
       if (byeTag && new RegExp(`^${byeTag} (OK|NO|BAD)`, 'm').test(text)) {
         log.push(`bye after the reply to ${byeTag} on connection ${n}`);
         byeTag = undefined;
@@ -159,8 +160,12 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       }
     });
     let skipping: CommandSkipper | undefined;
+    const splitter = new CommandSplitter();
     client.on('data', (chunk: Buffer) => {
       if (cuts.pass('up', chunk)) return;
+      for (const piece of splitter.split(chunk)) fromClient(piece.bytes, piece.starts);
+    });
+    const fromClient = (chunk: Buffer, startsCommand: boolean): void => {
       // The rest of a command answered in the server's place (its literals) never reaches the server.
       const buf = skipping ? skipping.feed(chunk) : chunk;
       if (!buf) return;
@@ -183,16 +188,41 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         const tag = text.split(' ')[0]!;
         const reply = inj.reply(tag);
         log.push(`answered ${text.split('\r\n')[0]} with ${reply.trim()}`);
-        // A BYE ends the session, as a server's does.
-        client.write(reply, reply.startsWith('* BYE') ? hangUp : undefined);
+        // After the answers to what the client sent before it, as a server answers in order.
+        answerInTurn(reply);
         const skipper = new CommandSkipper();
         const rest = skipper.feed(buf);
         if (rest === undefined) skipping = skipper;
         else if (rest.length > 0) upstream.write(rest);
         return;
       }
+      const forwarded = startsCommand ? /^([A-Za-z0-9.]+) /.exec(text)?.[1] : undefined;
+      if (forwarded) awaited.push(forwarded);
       upstream.write(buf);
-    });
+    };
+    // Tags of commands forwarded to the server and not yet answered, in order; replies given in the
+    // server's place that must follow their answers.
+    const awaited: string[] = [];
+    let queued: Array<{ after: string; reply: string }> = [];
+    const answerInTurn = (reply: string): void => {
+      const after = awaited[awaited.length - 1];
+      if (after === undefined) client.write(reply, reply.startsWith('* BYE') ? hangUp : undefined);
+      else queued.push({ after, reply });
+    };
+    /** The server's tagged answers in what it sent: those commands are no longer awaited, and replies queued behind them go. */
+    let downTail = '';
+    const answered = (text: string): void => {
+      // A tagged answer may come split over two reads.
+      const lines = downTail + text;
+      downTail = lines.slice(lines.lastIndexOf('\r\n') + 2).slice(-256);
+      for (const m of lines.matchAll(/(?:^|\r\n)([A-Za-z0-9.]+) (?:OK|NO|BAD)\b/g)) {
+        const at = awaited.indexOf(m[1]!);
+        if (at >= 0) awaited.splice(0, at + 1);
+      }
+      const ready = queued.filter((q) => !awaited.includes(q.after));
+      queued = queued.filter((q) => awaited.includes(q.after));
+      for (const q of ready) client.write(q.reply, q.reply.startsWith('* BYE') ? hangUp : undefined);
+    };
     for (const s of [client, upstream]) {
       s.on('error', hangUp);
       s.on('close', () => {

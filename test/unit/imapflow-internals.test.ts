@@ -199,6 +199,31 @@ describe('imapflow internals mailferry depends on', () => {
     });
   });
 
+  it('a command queued with `pipelined` goes on the wire behind the one not yet answered, and is not written again in its turn', () => {
+    const { client, written } = connected();
+    const flow = client as unknown as {
+      exec(command: string, attributes: unknown[], options?: object): Promise<unknown>;
+      trySend(): Promise<void>;
+      currentRequest: { tag: string; sent?: boolean } | false;
+      capabilities: Map<string, unknown>;
+      requestTagMap: Map<string, unknown>;
+    };
+    flow.capabilities = new Map([['IMAP4rev1', true]]);
+    void flow.exec('EXAMINE', [{ type: 'ATOM', value: 'INBOX' }]).catch(() => undefined);
+    void flow.exec('UID FETCH', [{ type: 'SEQUENCE', value: '1:*' }, [{ type: 'ATOM', value: 'UID' }]], { pipelined: true }).catch(() => undefined);
+    void flow.exec('NOOP', []).catch(() => undefined);
+    expect(Buffer.concat(written).toString(), 'the FETCH waited for the EXAMINE to be answered; the NOOP, not pipelined, must wait').toBe('1 EXAMINE INBOX\r\n2 UID FETCH 1:* (UID)\r\n');
+    // The EXAMINE answered: the FETCH becomes imapflow's current command, already sent.
+    flow.currentRequest = false;
+    void flow.trySend();
+    expect(flow.currentRequest && flow.currentRequest.tag).toBe('2');
+    expect(flow.currentRequest && flow.currentRequest.sent).toBe(true);
+    expect(Buffer.concat(written).toString(), 'the FETCH was written twice').toBe('1 EXAMINE INBOX\r\n2 UID FETCH 1:* (UID)\r\n');
+    flow.currentRequest = false;
+    void flow.trySend();
+    expect(Buffer.concat(written).toString()).toBe('1 EXAMINE INBOX\r\n2 UID FETCH 1:* (UID)\r\n3 NOOP\r\n');
+  });
+
   it('ImapFlow still has the private members mailferry uses', () => {
     const client = new ImapFlow({ host: 'localhost', port: 1, logger: false }) as unknown as Record<string, unknown>;
     expect(typeof client.exec, 'ImapFlow#exec (raw commands: CREATE, MULTIAPPEND) is gone').toBe('function');

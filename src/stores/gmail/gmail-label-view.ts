@@ -1,5 +1,5 @@
 import type { FolderInfo } from '../../domain/types.js';
-import type { CreateFolderOptions, FolderHandle, Store, StoreCaps } from '../store.js';
+import type { CreateFolderOptions, FolderHandle, ScanRange, Store, StoreCaps } from '../store.js';
 import { GmailFolderView, type SeenMessages } from './gmail-folder-view.js';
 import { presentFolders, type FolderRole, type GmailLabelMode, type GmailLabelOption } from './gmail-labels.js';
 import { MessageSpool } from './message-spool.js';
@@ -49,8 +49,9 @@ export class GmailLabelView implements Store {
     return this.inner.createFolder(components, options);
   }
 
-  async openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle> {
-    const handle = await this.inner.openFolder(name, mode);
+  async openFolder(name: string, mode: 'read' | 'write', next?: ScanRange): Promise<FolderHandle> {
+    // A folder view hands its scans to the folder as they are.
+    const handle = await this.inner.openFolder(name, mode, next);
     const role = this.roles.get(name);
     if (!this.mode || !role || mode === 'write') return handle;
     let seen = this.seen.get(name);

@@ -9,6 +9,7 @@ import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
 import { uidSearch } from './uid-search.js';
 import { ScanMemo } from './scan-memo.js';
+import type { EarlyAnswer } from './early-bodies.js';
 
 /** A message with its bytes. BODY.PEEK[]: imapflow's `source` never sets \Seen. */
 const BODY_QUERY = { uid: true, flags: true, size: true, internalDate: true, labels: true, source: true } as const;
@@ -33,6 +34,8 @@ export class ImapFolderHandle implements FolderHandle {
     private readonly scans?: ScanMemo,
     /** Opened to be read from (a source): a short listing then leaves the folder `incomplete` rather than failing it. */
     private readonly reading = false,
+    /** The answer to a FETCH of the whole folder with its bytes, sent with the EXAMINE (early-bodies.ts). */
+    private early?: Promise<EarlyAnswer>,
   ) {
     this.status = {
       uidValidity: Number(box.uidValidity),
@@ -44,12 +47,15 @@ export class ImapFolderHandle implements FolderHandle {
   }
 
   async scan(range: ScanRange): Promise<MessageMeta[]> {
+    const early = this.early;
+    // Asked for this first scan only; unused, it is dropped (the connection answers it in its turn).
+    this.early = undefined;
     if (range.uids?.length === 0) return [];
     if (this.selected().exists === 0) return [];
     const state = this.scans && ScanMemo.isFull(range) ? ScanMemo.stateOf(this.box) : undefined;
     const kept = state !== undefined ? this.scans!.take(this.box.path, state) : undefined;
     if (kept) return kept;
-    if (this.bringsBodies(range)) return this.scanWithBodies();
+    if (this.bringsBodies(range)) return this.scanWithBodies(early);
     if (state === undefined) return this.scanServer(range);
     const metas = await this.scanServer(range);
     if (!this.incomplete) this.scans!.keep(this.box.path, state, metas);
@@ -153,9 +159,16 @@ export class ImapFolderHandle implements FolderHandle {
    * answer short of the folder's count (or refused) is no listing: a plain scan lists the folder
    * then, and the messages the answer left out are fetched again.
    */
-  private async scanWithBodies(): Promise<MessageMeta[]> {
+  private async scanWithBodies(early?: Promise<EarlyAnswer>): Promise<MessageMeta[]> {
     const kept = new Map<number, MessageData>();
-    for await (const m of this.bodies(['1:*'], undefined, new Map())) kept.set(m.uid, m);
+    const answer = await early;
+    if (answer && 'failed' in answer) throw classifyImapError(answer.failed, this.label, `fetching from ${this.box.path}`, this.client);
+    if (answer && 'messages' in answer) {
+      this.selected();
+      for (const m of answer.messages) if (m.source && !kept.has(m.uid)) kept.set(m.uid, { ...toMeta(m), raw: m.source });
+    } else {
+      for await (const m of this.bodies(['1:*'], undefined, new Map())) kept.set(m.uid, m);
+    }
     this.prefetched = kept;
     if (kept.size < this.stillListed()) return this.scanServer({});
     return [...kept.values()].sort((a, b) => a.uid - b.uid).map(({ raw: _raw, ...meta }) => meta);

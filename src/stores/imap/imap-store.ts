@@ -2,7 +2,7 @@ import type { ImapFlow, ListResponse } from 'imapflow';
 import { encodePath, getStatusCode, normalizePath } from 'imapflow/lib/tools.js';
 import { specialUseByName } from '../../config/profile-special-use.js';
 import { asSpecialUse, type FolderInfo, type FolderStatus } from '../../domain/types.js';
-import type { CreateFolderOptions, FolderHandle, StorageQuota, Store, StoreCaps } from '../store.js';
+import type { CreateFolderOptions, FolderHandle, ScanRange, StorageQuota, Store, StoreCaps } from '../store.js';
 import { InterruptedError } from '../../errors/errors.js';
 import { classifyImapError, sessionEnded, sessionLost } from './imap-errors.js';
 import { openClient, type ImapAccount } from './imap-connection.js';
@@ -10,6 +10,7 @@ import { ImapFolderHandle } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
 import { ensureUidNext } from './uid-next.js';
 import { logOut } from './log-out.js';
+import { bodiesBehindOpening, type EarlyBodies } from './early-bodies.js';
 import { storageQuota } from './imap-quota.js';
 import { ScanMemo } from './scan-memo.js';
 
@@ -21,6 +22,9 @@ export interface ServerInfo {
 
 /** Messages whose metadata the scan memo holds at most, all folders together (a few MB). */
 const SCANS_KEPT = 20_000;
+
+/** What a small folder's FETCH sent with its EXAMINE may bring beyond twice the listed size before nothing of it is kept. */
+const EARLY_SLACK_BYTES = 1 << 20;
 
 /** imapflow asks for SIZE only where the server offers STATUS=SIZE (RFC 8438). */
 const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true, size: true } as const;
@@ -149,21 +153,28 @@ export class ImapStore implements Store {
     });
   }
 
-  async openFolder(name: string, mode: 'read' | 'write'): Promise<FolderHandle> {
+  async openFolder(name: string, mode: 'read' | 'write', next?: ScanRange): Promise<FolderHandle> {
     const client = await this.acquire();
+    let early: EarlyBodies | undefined;
     try {
       const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
       this.primeFolderCache(client, name);
       // Putting \Seen back needs a read-write SELECT; every other read is an EXAMINE.
       const readOnly = mode === 'read' && !restoreSeenAfterFetch;
+      const limit = this.messageLimit(client);
+      if (readOnly && next?.withBodies && limit === undefined && !this.scans.has(normalizePath(client, name))) {
+        // Room for a few messages delivered since the listing; past it the folder is read as usual.
+        early = bodiesBehindOpening(client, 2 * next.withBodies.size + EARLY_SLACK_BYTES);
+      }
       const box = await client.mailboxOpen(name, { readOnly });
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
       if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
       await ensureUidNext(client, box);
-      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), this.messageLimit(client), readOnly ? this.scans : undefined, mode === 'read');
+      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), limit, readOnly ? this.scans : undefined, mode === 'read', early?.rows);
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
+      early?.cancel();
       this.release(client);
       throw this.classify(err, `opening ${name}`, client);
     }

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import type { ImapFlow as ImapFlowClass } from 'imapflow';
 // Fewer round trips while logging in (ID once, SASL-IR), for every client made here.
 import './imapflow-login.js';
+// Commands that may go on the wire behind one not yet answered (a small folder's FETCH behind its EXAMINE).
+import './imapflow-pipeline.js';
 
 /**
  * imapflow, with non-synchronizing literals for our APPENDs, and message bytes written without

@@ -37,6 +37,11 @@ export class ScanMemo {
     this.held += metas.length;
   }
 
+  /** Whether a scan of the folder is kept (in whatever state). */
+  has(folder: string): boolean {
+    return this.kept.has(folder);
+  }
+
   /** The folder's kept scan if it was taken in this state; either way it is kept no longer. */
   take(folder: string, state: string): MessageMeta[] | undefined {
     const k = this.kept.get(folder);
