@@ -114,20 +114,24 @@ describe('round trips a run does without', () => {
     for (const f of small) expect(fetchesAfter.get(f.source), f.source).toBe(1);
   });
 
-  it("sends a small folder's FETCH right behind its EXAMINE, before the EXAMINE is answered (pipelined: one round trip for both)", () => {
+  it("sends each folder's first scan right behind its EXAMINE, before the EXAMINE is answered (pipelined: one round trip for both)", () => {
+    const summary = JSON.parse(readFileSync(join(work, 'listed.json'), 'utf8')) as { folders: Array<{ found: number }> };
     const lines = commandLines(join(work, 'listed.jsonl'), 'src');
     // Per connection: the tag of the EXAMINE sent last and not yet answered.
     const examining = new Map<string, string>();
     let pipelined = 0;
+    let waited = 0;
     for (const line of lines) {
-      const m = /^(\S+) debug: ([A-Za-z0-9.]+) (EXAMINE|UID FETCH 1:\* \(.*BODY\.PEEK\[\]|OK \[READ-ONLY\])/.exec(line);
+      const m = /^(\S+) debug: ([A-Za-z0-9.]+) (EXAMINE|UID FETCH 1:\* |OK \[READ-ONLY\])/.exec(line);
       if (!m) continue;
       const [, conn, tag, what] = m;
       if (what === 'EXAMINE') examining.set(conn!, tag!);
       else if (what!.startsWith('OK')) examining.delete(conn!);
       else if (examining.has(conn!)) pipelined++;
+      else waited++;
     }
-    expect(pipelined, 'no FETCH of a small folder went out before its EXAMINE was answered').toBeGreaterThanOrEqual(3);
+    expect(waited, 'a first scan waited for its EXAMINE to be answered').toBe(0);
+    expect(pipelined).toBeGreaterThanOrEqual(summary.folders.filter((f) => f.found > 0).length);
   });
 
   it('scans each source folder once, though a filtered plan and the copy both read it, and copies exactly', async () => {

@@ -9,7 +9,7 @@ import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
 import { uidSearch } from './uid-search.js';
 import { ScanMemo } from './scan-memo.js';
-import type { EarlyAnswer } from './early-bodies.js';
+import type { EarlyAnswer } from './early-scan.js';
 
 /** A message with its bytes. BODY.PEEK[]: imapflow's `source` never sets \Seen. */
 const BODY_QUERY = { uid: true, flags: true, size: true, internalDate: true, labels: true, source: true } as const;
@@ -34,8 +34,8 @@ export class ImapFolderHandle implements FolderHandle {
     private readonly scans?: ScanMemo,
     /** Opened to be read from (a source): a short listing then leaves the folder `incomplete` rather than failing it. */
     private readonly reading = false,
-    /** The answer to a FETCH of the whole folder with its bytes, sent with the EXAMINE (early-bodies.ts). */
-    private early?: Promise<EarlyAnswer>,
+    /** The answer to the first full scan, sent with the EXAMINE (early-scan.ts). */
+    private early?: FirstScan,
   ) {
     this.status = {
       uidValidity: Number(box.uidValidity),
@@ -55,17 +55,22 @@ export class ImapFolderHandle implements FolderHandle {
     const state = this.scans && ScanMemo.isFull(range) ? ScanMemo.stateOf(this.box) : undefined;
     const kept = state !== undefined ? this.scans!.take(this.box.path, state) : undefined;
     if (kept) return kept;
-    if (this.bringsBodies(range)) return this.scanWithBodies(early);
-    if (state === undefined) return this.scanServer(range);
-    const metas = await this.scanServer(range);
+    if (this.bringsBodies(range)) return this.scanWithBodies(early?.bodies ? early.answer : undefined);
+    const answered = early && !early.bodies && isPlainFull(range) ? early.answer : undefined;
+    if (state === undefined) return this.scanServer(range, answered);
+    const metas = await this.scanServer(range, answered);
     if (!this.incomplete) this.scans!.keep(this.box.path, state, metas);
     return metas;
   }
 
-  private async scanServer(range: ScanRange): Promise<MessageMeta[]> {
+  /** `early`: the answer to the same scan, sent with the EXAMINE, for the first attempt. */
+  private async scanServer(range: ScanRange, early?: Promise<EarlyAnswer<MessageMeta>>): Promise<MessageMeta[]> {
     const whole = listsAll(range);
     for (let attempt = 1; ; attempt++) {
-      const metas = await this.scanInChunks(range);
+      const answer = attempt === 1 ? await early : undefined;
+      if (answer && 'failed' in answer) throw classifyImapError(answer.failed, this.label, `scanning ${this.box.path}`, this.client);
+      if (answer && 'messages' in answer) this.selected();
+      const metas = answer && 'messages' in answer ? answer.messages : await this.scanInChunks(range);
       // A server that answers a FETCH of the whole folder with fewer messages than it listed
       // (yet OK) would have the rest taken for expunged: never copied, or removed at the
       // destination by a mirror. Asked once more; still short, a source folder is copied as far
@@ -159,13 +164,13 @@ export class ImapFolderHandle implements FolderHandle {
    * answer short of the folder's count (or refused) is no listing: a plain scan lists the folder
    * then, and the messages the answer left out are fetched again.
    */
-  private async scanWithBodies(early?: Promise<EarlyAnswer>): Promise<MessageMeta[]> {
+  private async scanWithBodies(early?: Promise<EarlyAnswer<MessageData>>): Promise<MessageMeta[]> {
     const kept = new Map<number, MessageData>();
     const answer = await early;
     if (answer && 'failed' in answer) throw classifyImapError(answer.failed, this.label, `fetching from ${this.box.path}`, this.client);
     if (answer && 'messages' in answer) {
       this.selected();
-      for (const m of answer.messages) if (m.source && !kept.has(m.uid)) kept.set(m.uid, { ...toMeta(m), raw: m.source });
+      for (const m of answer.messages) kept.set(m.uid, m);
     } else {
       for await (const m of this.bodies(['1:*'], undefined, new Map())) kept.set(m.uid, m);
     }
@@ -417,6 +422,24 @@ function mimeLeaves(node: MessageStructureObject): MimeLeaf[] {
       size: node.size ?? 0,
     },
   ];
+}
+
+/** A first full scan sent with the folder's EXAMINE: with the messages' bytes, or their metadata only. */
+export type FirstScan = { bodies: true; answer: Promise<EarlyAnswer<MessageData>> } | { bodies: false; answer: Promise<EarlyAnswer<MessageMeta>> };
+
+/** A scan of every message's metadata and nothing more: what a first scan sent with EXAMINE answers. */
+export function isPlainFull(range: ScanRange): boolean {
+  return ScanMemo.isFull(range) && !range.withBodies;
+}
+
+/** A message row of a scan's answer (a row without RFC822.SIZE is another session's flag change, RFC 9051 §7.5.2). */
+export function metaOf(m: FetchMessageObject): MessageMeta | undefined {
+  return m.size !== undefined ? toMeta(m) : undefined;
+}
+
+/** A message row of a FETCH of bytes, with them. */
+export function dataOf(m: FetchMessageObject): MessageData | undefined {
+  return m.source ? { ...toMeta(m), raw: m.source } : undefined;
 }
 
 function toMeta(m: FetchMessageObject): MessageMeta {

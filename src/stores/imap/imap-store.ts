@@ -6,11 +6,11 @@ import type { CreateFolderOptions, FolderHandle, ScanRange, StorageQuota, Store,
 import { InterruptedError } from '../../errors/errors.js';
 import { classifyImapError, sessionEnded, sessionLost } from './imap-errors.js';
 import { openClient, type ImapAccount } from './imap-connection.js';
-import { ImapFolderHandle } from './imap-folder.js';
+import { dataOf, ImapFolderHandle, isPlainFull, metaOf, type FirstScan } from './imap-folder.js';
 import { FlagDroppingHandle, SeenRestoringHandle } from './quirk-handles.js';
 import { ensureUidNext } from './uid-next.js';
 import { logOut } from './log-out.js';
-import { bodiesBehindOpening, type EarlyBodies } from './early-bodies.js';
+import { scanBehindOpening } from './early-scan.js';
 import { storageQuota } from './imap-quota.js';
 import { ScanMemo } from './scan-memo.js';
 
@@ -23,7 +23,7 @@ export interface ServerInfo {
 /** Messages whose metadata the scan memo holds at most, all folders together (a few MB). */
 const SCANS_KEPT = 20_000;
 
-/** What a small folder's FETCH sent with its EXAMINE may bring beyond twice the listed size before nothing of it is kept. */
+/** What a small folder's FETCH of bytes sent with its EXAMINE may bring beyond twice the listed size before nothing of it is kept. */
 const EARLY_SLACK_BYTES = 1 << 20;
 
 /** imapflow asks for SIZE only where the server offers STATUS=SIZE (RFC 8438). */
@@ -155,22 +155,30 @@ export class ImapStore implements Store {
 
   async openFolder(name: string, mode: 'read' | 'write', next?: ScanRange): Promise<FolderHandle> {
     const client = await this.acquire();
-    let early: EarlyBodies | undefined;
+    let early: { cancel(): void } | undefined;
+    let first: FirstScan | undefined;
     try {
       const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
       this.primeFolderCache(client, name);
       // Putting \Seen back needs a read-write SELECT; every other read is an EXAMINE.
       const readOnly = mode === 'read' && !restoreSeenAfterFetch;
       const limit = this.messageLimit(client);
-      if (readOnly && next?.withBodies && limit === undefined && !this.scans.has(normalizePath(client, name))) {
-        // Room for a few messages delivered since the listing; past it the folder is read as usual.
-        early = bodiesBehindOpening(client, 2 * next.withBodies.size + EARLY_SLACK_BYTES);
+      // A scan the memo already answers is not asked again; a server with a message limit is scanned in chunks.
+      if (readOnly && next && limit === undefined && !this.scans.has(normalizePath(client, name))) {
+        if (next.withBodies) {
+          // Room for a few messages delivered since the listing; past it the folder is read as usual.
+          const scan = scanBehindOpening(client, { bodies: { keepBytes: 2 * next.withBodies.size + EARLY_SLACK_BYTES }, keep: dataOf });
+          if (scan) [early, first] = [scan, { bodies: true, answer: scan.answer }];
+        } else if (isPlainFull(next)) {
+          const scan = scanBehindOpening(client, { keep: metaOf });
+          if (scan) [early, first] = [scan, { bodies: false, answer: scan.answer }];
+        }
       }
       const box = await client.mailboxOpen(name, { readOnly });
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
       if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
       await ensureUidNext(client, box);
-      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), limit, readOnly ? this.scans : undefined, mode === 'read', early?.rows);
+      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), limit, readOnly ? this.scans : undefined, mode === 'read', first);
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
