@@ -32,13 +32,24 @@ export interface SnapshotDiff {
 }
 
 const CONNECTIONS = 4;
+
+/** A snapshot made from another (a filtered copy) keeps the other's LIST answer for diffSnapshots' notes. */
+export function withListingOf(source: Snapshot, derived: Snapshot): Snapshot {
+  const listing = listings.get(source);
+  if (listing) listings.set(derived, listing);
+  return derived;
+}
+
+/** Each snapshot's LIST answer (folder, its flags), to tell a folder missing from it from one listed unselectable. */
+const listings = new WeakMap<Snapshot, Map<string, string[]>>();
 const MAX_DETAILS = 200;
 
 export async function snapshotAccount(addr: AccountAddress, opts: { folders?: string[] } = {}): Promise<Snapshot> {
   const first = await connectPlain(addr);
   const clients = [first];
   try {
-    const listed = (await first.list()).filter(isSelectable).map((entry) => ({ key: slashPath(entry), path: entry.path }));
+    const all = await first.list();
+    const listed = all.filter(isSelectable).map((entry) => ({ key: slashPath(entry), path: entry.path }));
     const wanted = opts.folders && new Set(opts.folders);
     const queue = listed.filter((f) => !wanted || wanted.has(f.key));
     const snapshot: Snapshot = new Map();
@@ -48,7 +59,9 @@ export async function snapshotAccount(addr: AccountAddress, opts: { folders?: st
         snapshot.set(folder.key, await snapshotFolder(client, folder.path));
       }
     }));
-    return new Map([...snapshot].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const sorted: Snapshot = new Map([...snapshot].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    listings.set(sorted, new Map(all.map((entry) => [slashPath(entry), [...entry.flags].sort()])));
+    return sorted;
   } finally {
     await Promise.all(clients.map((c) => c.logout().catch(() => c.close())));
   }
@@ -126,6 +139,11 @@ export function diffSnapshots(
   };
   const folders = new Set([...mapped.keys(), ...[...actual.keys()].filter((f) => !ignored.has(f))]);
   for (const folder of [...folders].sort()) {
+    const listing = listings.get(actual);
+    if ((mapped.get(folder)?.length ?? 0) > 0 && !actual.has(folder) && listing) {
+      const flags = listing.get(folder);
+      note(flags ? `${folder}: listed as not selectable [${flags.join(' ')}]` : `${folder}: not in the listing`);
+    }
     diffFolder(folder, mapped.get(folder) ?? [], actual.get(folder) ?? [], diff, note);
   }
   diff.equal = diff.missing + diff.extra + diff.duplicates + diff.flagMismatch + diff.dateMismatch === 0;
