@@ -5,27 +5,13 @@
  * undefined while the command goes on.
  */
 export class CommandSkipper {
-  private literalLeft = 0;
-  private line = '';
+  private readonly splitter = new CommandSplitter();
 
   feed(buf: Buffer): Buffer | undefined {
-    let i = 0;
-    while (i < buf.length) {
-      if (this.literalLeft > 0) {
-        const n = Math.min(this.literalLeft, buf.length - i);
-        this.literalLeft -= n;
-        i += n;
-        continue;
-      }
-      const c = buf[i++]!;
-      this.line += String.fromCharCode(c);
-      if (!this.line.endsWith('\r\n')) continue;
-      const literal = /\{(\d+)\+?\}\r\n$/.exec(this.line);
-      this.line = '';
-      if (!literal) return buf.subarray(i);
-      this.literalLeft = Number(literal[1]);
-    }
-    return undefined;
+    const pieces = this.splitter.split(buf);
+    // More than one piece: the first ended the command. One: it did if nothing of it is left.
+    if (pieces.length > 1) return buf.subarray(pieces[0]!.bytes.length);
+    return this.splitter.atCommandStart ? buf.subarray(buf.length) : undefined;
   }
 }
 
@@ -38,13 +24,21 @@ export class CommandSkipper {
 export class CommandSplitter {
   private literalLeft = 0;
   private line = '';
+  /** Inside a command: also between a literal's last byte and the rest of its command. */
+  private within = false;
+
+  /** Whether what came so far ended with a whole command. */
+  get atCommandStart(): boolean {
+    return !this.within;
+  }
 
   split(buf: Buffer): Array<{ bytes: Buffer; starts: boolean }> {
     const pieces: Array<{ bytes: Buffer; starts: boolean }> = [];
-    let starts = this.literalLeft === 0 && this.line === '';
+    let starts = this.atCommandStart;
     let start = 0;
     let i = 0;
     while (i < buf.length) {
+      this.within = true;
       if (this.literalLeft > 0) {
         const n = Math.min(this.literalLeft, buf.length - i);
         this.literalLeft -= n;
@@ -57,6 +51,7 @@ export class CommandSplitter {
       this.line = '';
       if (literal) this.literalLeft = Number(literal[1]);
       else {
+        this.within = false;
         pieces.push({ bytes: buf.subarray(start, i), starts });
         start = i;
         starts = true;
