@@ -43,6 +43,8 @@ export class ImapStore implements Store {
   /** The personal namespace (prefix and delimiter) as the server gave it at connect(). */
   private namespace?: ImapFlow['namespace'];
   private closed = false;
+  /** Connections being opened ahead of time (`warm`). */
+  private readonly opening = new Set<Promise<void>>();
   /** What LIST (or our CREATE) said about each folder, handed to imapflow before a SELECT (see openFolder). */
   private readonly listed = new Map<string, Partial<ListResponse>>();
   /** Every connection open, in use or idle: an interrupt ends them all. */
@@ -209,6 +211,9 @@ export class ImapStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A short run can end while connections opened ahead are still logging in: they end first
+    // (closed as they come, unused), not after the run's log is closed.
+    await Promise.allSettled([...this.opening]);
     const clients = this.idle.splice(0);
     this.open -= clients.length;
     await Promise.all(clients.map(logOut));
@@ -236,7 +241,7 @@ export class ImapStore implements Store {
       this.open++;
       // A failure is not this call's to report: the slot is freed, and the worker that needs a
       // connection opens one itself and meets the error there.
-      openClient(this.account).then(
+      const opening = openClient(this.account).then(
         (client) => {
           this.track(client);
           this.release(client);
@@ -247,6 +252,8 @@ export class ImapStore implements Store {
           this.wake();
         },
       );
+      this.opening.add(opening);
+      void opening.finally(() => this.opening.delete(opening));
     }
   }
 
