@@ -26,6 +26,9 @@ const SCANS_KEPT = 20_000;
 /** What a small folder's FETCH of bytes sent with its EXAMINE may bring beyond twice the listed size before nothing of it is kept. */
 const EARLY_SLACK_BYTES = 1 << 20;
 
+/** How long closing waits for connections still being opened ahead of time. */
+const OPENING_GRACE_MS = 2_000;
+
 /** imapflow asks for SIZE only where the server offers STATUS=SIZE (RFC 8438). */
 const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true, size: true } as const;
 
@@ -212,8 +215,9 @@ export class ImapStore implements Store {
   async close(): Promise<void> {
     this.closed = true;
     // A short run can end while connections opened ahead are still logging in: they end first
-    // (closed as they come, unused), not after the run's log is closed.
-    await Promise.allSettled([...this.opening]);
+    // (closed as they come, unused), not after the run's log is closed; a login that hangs is not
+    // waited for longer than the process waits for its sockets once the run is done (main.ts).
+    await settledWithin([...this.opening], OPENING_GRACE_MS);
     const clients = this.idle.splice(0);
     this.open -= clients.length;
     await Promise.all(clients.map(logOut));
@@ -357,4 +361,13 @@ function toStatus(s: { uidValidity?: bigint; uidNext?: number; messages?: number
     highestModseq: s.highestModseq !== undefined ? s.highestModseq.toString() : undefined,
     ...(s.size !== undefined ? { size: s.size } : {}),
   };
+}
+
+/** Resolves once every promise is settled, or after `ms`, whichever comes first. */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(promises), late]);
+  clearTimeout(timer);
 }
