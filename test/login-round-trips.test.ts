@@ -58,7 +58,7 @@ const steps = (login: string[]): string[] =>
   });
 
 beforeAll(async () => {
-  server = await startDovecot({ users: ['src', 'dst'].map((name) => ({ name, password: CANARY })) });
+  server = await startDovecot({ users: ['src', 'dst', 'dst2'].map((name) => ({ name, password: CANARY })) });
   noSaslIr = await startFaultProxy({ host: server.host, port: server.port }, { hideCapabilities: ['SASL-IR'] });
   const opts = { seed: 17, messages: 12, folders: 3 };
   await seedAccount({ host: server.host, port: server.port, user: 'src', password: CANARY }, generateCorpus(opts), { folders: corpusFolders(opts) });
@@ -106,5 +106,23 @@ describe('logging in to a server without SASL-IR', () => {
     const { lines, output } = await migrateLogged('no-sasl-ir', noSaslIr.port);
     for (const login of logins(lines)) expect(steps(login)).toEqual(['ID', 'AUTHENTICATE PLAIN', '+']);
     expect(leaks(lines.join('\n') + output)).toBe(false);
+  });
+});
+
+describe('a connection opened ahead of time and still logging in when the run ends', () => {
+  it('logs in fully before the run ends (its log has the whole login), instead of being cut off with the log closed', async () => {
+    // The source's second login is answered 1.5 s late; the copy itself needs one connection only.
+    const slow = await startFaultProxy({ host: server.host, port: server.port }, { stall: { match: /^\S+ AUTHENTICATE /, nth: 2, afterBytes: 0, seconds: 1.5 } });
+    try {
+      const log = join(work, 'ahead.jsonl');
+      const url = (user: string, port: number) => `imap://${user}@${server.host}:${port}`;
+      const run = await runCli(['migrate', '--from', url('src', slow.port), '--to', url('dst2', server.port), '--state', join(work, 'ahead.sqlite'), '--connections', '2', '--debug', '--log-file', log], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(slow.log).toContain('stall on connection 2');
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { message?: string }).message ?? '');
+      expect(logins(lines.filter((l) => l.startsWith(`imap ${url('src', slow.port)} `))).length).toBe(2);
+    } finally {
+      await slow.close();
+    }
   });
 });
