@@ -60,7 +60,11 @@ export const pipeliningApplied = typeof originalTrySend === 'function' && typeof
 if (pipeliningApplied) {
   proto.trySend = function (this: Client): Promise<void> {
     const dispatched = originalTrySend.call(this);
-    sendEarly(this);
+    try {
+      sendEarly(this);
+    } catch {
+      // A connection gone: what was not written goes in its turn, where imapflow reports it.
+    }
     return dispatched;
   };
 
