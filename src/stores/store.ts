@@ -179,8 +179,8 @@ export interface Store {
    * connections have no such method.
    */
   warm?(connections: number): void;
-  /** Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags. */
   /**
+   * Opens a folder by its `FolderInfo.name`. `write` is needed for append and setFlags.
    * `next`: the scan the caller will ask for as soon as the folder is open, where it knows it; a
    * store may send it with the opening (the same answers, a round trip sooner). Others ignore it.
    */

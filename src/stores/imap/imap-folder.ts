@@ -9,7 +9,7 @@ import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
 import { uidSearch } from './uid-search.js';
 import { ScanMemo } from './scan-memo.js';
-import type { EarlyAnswer } from './early-scan.js';
+import type { EarlyAnswer, EarlyScan } from './early-scan.js';
 
 /** A message with its bytes. BODY.PEEK[]: imapflow's `source` never sets \Seen. */
 const BODY_QUERY = { uid: true, flags: true, size: true, internalDate: true, labels: true, source: true } as const;
@@ -67,10 +67,7 @@ export class ImapFolderHandle implements FolderHandle {
   private async scanServer(range: ScanRange, early?: Promise<EarlyAnswer<MessageMeta>>): Promise<MessageMeta[]> {
     const whole = listsAll(range);
     for (let attempt = 1; ; attempt++) {
-      const answer = attempt === 1 ? await early : undefined;
-      if (answer && 'failed' in answer) throw classifyImapError(answer.failed, this.label, `scanning ${this.box.path}`, this.client);
-      if (answer && 'messages' in answer) this.selected();
-      const metas = answer && 'messages' in answer ? answer.messages : await this.scanInChunks(range);
+      const metas = (attempt === 1 ? await this.earlyMessages(early, 'scanning') : undefined) ?? (await this.scanInChunks(range));
       // A server that answers a FETCH of the whole folder with fewer messages than it listed
       // (yet OK) would have the rest taken for expunged: never copied, or removed at the
       // destination by a mirror. Asked once more; still short, a source folder is copied as far
@@ -134,10 +131,10 @@ export class ImapFolderHandle implements FolderHandle {
         { uid: true, flags: true, size: true, internalDate: true, labels: true, ...headerQuery(range) },
         { uid: true, ...(range.changedSince !== undefined ? { changedSince: BigInt(range.changedSince) } : {}) },
       )) {
-        // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8). A
-        // row without RFC822.SIZE is no answer but another session's flag change (RFC 9051 §7.5.2).
-        if (m.uid >= from && m.size !== undefined && !metas.has(m.uid)) {
-          metas.set(m.uid, (range.header || range.headerFields) && m.headers ? { ...toMeta(m), header: m.headers } : toMeta(m));
+        // `n:*` also returns the highest message when every UID is below n (RFC 3501 §6.4.8).
+        const meta = metaOf(m);
+        if (m.uid >= from && meta && !metas.has(m.uid)) {
+          metas.set(m.uid, (range.header || range.headerFields) && m.headers ? { ...meta, header: m.headers } : meta);
         }
       }
       this.selected();
@@ -145,6 +142,19 @@ export class ImapFolderHandle implements FolderHandle {
     } catch (err) {
       throw classifyImapError(err, this.label, `scanning ${this.box.path}`, this.client);
     }
+  }
+
+  /**
+   * The messages of a scan sent with the EXAMINE, as the same FETCH sent now would give them;
+   * undefined where there is none to use (not sent, refused, over its bound).
+   */
+  private async earlyMessages<T>(early: Promise<EarlyAnswer<T>> | undefined, doing: string): Promise<T[] | undefined> {
+    const answer = await early;
+    if (answer && 'failed' in answer) throw classifyImapError(answer.failed, this.label, `${doing} ${this.box.path}`, this.client);
+    if (!answer || !('messages' in answer)) return undefined;
+    // A message missing from the answer counts as such only if the session survived the FETCH.
+    this.selected();
+    return answer.messages;
   }
 
   /** Messages a FETCH of the whole folder must answer: those EXAMINE counted and no EXPUNGE took since. */
@@ -166,14 +176,8 @@ export class ImapFolderHandle implements FolderHandle {
    */
   private async scanWithBodies(early?: Promise<EarlyAnswer<MessageData>>): Promise<MessageMeta[]> {
     const kept = new Map<number, MessageData>();
-    const answer = await early;
-    if (answer && 'failed' in answer) throw classifyImapError(answer.failed, this.label, `fetching from ${this.box.path}`, this.client);
-    if (answer && 'messages' in answer) {
-      this.selected();
-      for (const m of answer.messages) kept.set(m.uid, m);
-    } else {
-      for await (const m of this.bodies(['1:*'], undefined, new Map())) kept.set(m.uid, m);
-    }
+    const answered = await this.earlyMessages(early, 'fetching from');
+    for await (const m of answered ?? this.bodies(['1:*'], undefined, new Map())) kept.set(m.uid, m);
     this.prefetched = kept;
     if (kept.size < this.stillListed()) return this.scanServer({});
     return [...kept.values()].sort((a, b) => a.uid - b.uid).map(({ raw: _raw, ...meta }) => meta);
@@ -242,9 +246,10 @@ export class ImapFolderHandle implements FolderHandle {
       try {
         this.selected();
         for await (const m of this.client.fetch(set, BODY_QUERY, { uid: true })) {
-          if (!m.source || seen.has(m.uid) || (wanted && !wanted.has(m.uid))) continue;
+          const data = dataOf(m);
+          if (!data || seen.has(m.uid) || (wanted && !wanted.has(m.uid))) continue;
           seen.add(m.uid);
-          yield { ...toMeta(m), raw: m.source };
+          yield data;
         }
         // A message missing from the answer counts as such only if the session survived the FETCH.
         this.selected();
@@ -425,7 +430,7 @@ function mimeLeaves(node: MessageStructureObject): MimeLeaf[] {
 }
 
 /** A first full scan sent with the folder's EXAMINE: with the messages' bytes, or their metadata only. */
-export type FirstScan = { bodies: true; answer: Promise<EarlyAnswer<MessageData>> } | { bodies: false; answer: Promise<EarlyAnswer<MessageMeta>> };
+export type FirstScan = ({ bodies: true } & EarlyScan<MessageData>) | ({ bodies: false } & EarlyScan<MessageMeta>);
 
 /** A scan of every message's metadata and nothing more: what a first scan sent with EXAMINE answers. */
 export function isPlainFull(range: ScanRange): boolean {

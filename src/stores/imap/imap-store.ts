@@ -160,7 +160,6 @@ export class ImapStore implements Store {
 
   async openFolder(name: string, mode: 'read' | 'write', next?: ScanRange): Promise<FolderHandle> {
     const client = await this.acquire();
-    let early: { cancel(): void } | undefined;
     let first: FirstScan | undefined;
     try {
       const { dropFlags, restoreSeenAfterFetch } = this.account.provider;
@@ -169,16 +168,7 @@ export class ImapStore implements Store {
       const readOnly = mode === 'read' && !restoreSeenAfterFetch;
       const limit = this.messageLimit(client);
       // A scan the memo already answers is not asked again; a server with a message limit is scanned in chunks.
-      if (readOnly && next && limit === undefined && !this.scans.has(normalizePath(client, name))) {
-        if (next.withBodies) {
-          // Room for a few messages delivered since the listing; past it the folder is read as usual.
-          const scan = scanBehindOpening(client, { bodies: { keepBytes: 2 * next.withBodies.size + EARLY_SLACK_BYTES }, keep: dataOf });
-          if (scan) [early, first] = [scan, { bodies: true, answer: scan.answer }];
-        } else if (isPlainFull(next)) {
-          const scan = scanBehindOpening(client, { keep: metaOf });
-          if (scan) [early, first] = [scan, { bodies: false, answer: scan.answer }];
-        }
-      }
+      if (readOnly && next && limit === undefined && !this.scans.has(normalizePath(client, name))) first = firstScanBehind(client, next);
       const box = await client.mailboxOpen(name, { readOnly });
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
       if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
@@ -187,7 +177,7 @@ export class ImapStore implements Store {
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {
-      early?.cancel();
+      first?.cancel();
       this.release(client);
       throw this.classify(err, `opening ${name}`, client);
     }
@@ -361,6 +351,18 @@ function toStatus(s: { uidValidity?: bigint; uidNext?: number; messages?: number
     highestModseq: s.highestModseq !== undefined ? s.highestModseq.toString() : undefined,
     ...(s.size !== undefined ? { size: s.size } : {}),
   };
+}
+
+/** The scan a first copy starts with, sent right behind the folder's EXAMINE (early-scan.ts), where it is one. */
+function firstScanBehind(client: ImapFlow, next: ScanRange): FirstScan | undefined {
+  if (next.withBodies) {
+    // Room for a few messages delivered since the listing; past it the folder is read as usual.
+    const scan = scanBehindOpening(client, { bodies: { keepBytes: 2 * next.withBodies.size + EARLY_SLACK_BYTES }, keep: dataOf });
+    return scan && { bodies: true, ...scan };
+  }
+  if (!isPlainFull(next)) return undefined;
+  const scan = scanBehindOpening(client, { keep: metaOf });
+  return scan && { bodies: false, ...scan };
 }
 
 /** Resolves once every promise is settled, or after `ms`, whichever comes first. */
