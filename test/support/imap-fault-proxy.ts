@@ -186,10 +186,10 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         seen.set(inj, count);
         if (inj.nth !== undefined && count !== inj.nth) continue;
         const tag = text.split(' ')[0]!;
-        const reply = inj.reply(tag);
-        log.push(`answered ${text.split('\r\n')[0]} with ${reply.trim()}`);
+        const answer = inj.reply(tag);
+        log.push(`answered ${text.split('\r\n')[0]} with ${answer.trim()}`);
         // After the answers to what the client sent before it, as a server answers in order.
-        answerInTurn(reply);
+        answerInTurn(answer);
         const skipper = new CommandSkipper();
         const rest = skipper.feed(buf);
         if (rest === undefined) skipping = skipper;
@@ -204,10 +204,12 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
     // server's place that must follow their answers.
     const awaited: string[] = [];
     let queued: Array<{ after: string; reply: string }> = [];
-    const answerInTurn = (reply: string): void => {
+    // A BYE ends the session, as a server's does.
+    const reply = (text: string): void => void client.write(text, text.startsWith('* BYE') ? hangUp : undefined);
+    const answerInTurn = (text: string): void => {
       const after = awaited[awaited.length - 1];
-      if (after === undefined) client.write(reply, reply.startsWith('* BYE') ? hangUp : undefined);
-      else queued.push({ after, reply });
+      if (after === undefined) reply(text);
+      else queued.push({ after, reply: text });
     };
     /** The server's tagged answers in what it sent: those commands are no longer awaited, and replies queued behind them go. */
     let downTail = '';
@@ -221,7 +223,7 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       }
       const ready = queued.filter((q) => !awaited.includes(q.after));
       queued = queued.filter((q) => awaited.includes(q.after));
-      for (const q of ready) client.write(q.reply, q.reply.startsWith('* BYE') ? hangUp : undefined);
+      for (const q of ready) reply(q.reply);
     };
     for (const s of [client, upstream]) {
       s.on('error', hangUp);
