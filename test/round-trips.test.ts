@@ -134,6 +134,34 @@ describe('round trips a run does without', () => {
     expect(pipelined).toBeGreaterThanOrEqual(summary.folders.filter((f) => f.found > 0).length);
   });
 
+  it('creates the missing destination folders on one connection, pipelined: each level of the hierarchy in one round trip, a parent before its children', () => {
+    const summary = JSON.parse(readFileSync(join(work, 'listed.json'), 'utf8')) as { folders: Array<{ source: string }> };
+    const depth = Math.max(...summary.folders.map((f) => f.source.split('/').length));
+    const connections = new Set<string>();
+    const outstanding = new Set<string>();
+    const created: string[] = [];
+    let rounds = 0;
+    for (const line of commandLines(join(work, 'listed.jsonl'), 'dst3')) {
+      const m = /^(\S+) debug: ([A-Za-z0-9.]+) (CREATE (.*)|OK |NO |BAD )/.exec(line);
+      if (!m) continue;
+      const [, conn, tag, what, name] = m;
+      if (what!.startsWith('CREATE')) {
+        connections.add(conn!);
+        // A CREATE sent while none is waiting for its answer starts a round trip.
+        if (outstanding.size === 0) rounds++;
+        outstanding.add(`${conn} ${tag}`);
+        const folder = decodeMutf7(name!.replace(/^"|"$/g, '')) ?? name!;
+        const parent = folder.split('/').slice(0, -1).join('/');
+        expect(!parent || !summary.folders.some((f) => f.source === parent) || created.includes(parent), `${folder} was created before its parent`).toBe(true);
+        created.push(folder);
+      } else outstanding.delete(`${conn} ${tag}`);
+    }
+    expect(created.length).toBeGreaterThanOrEqual(5);
+    expect(depth).toBeGreaterThanOrEqual(2);
+    expect(connections.size, 'CREATEs went out on more than one connection').toBe(1);
+    expect(rounds, `${created.length} CREATEs, a hierarchy ${depth} deep`).toBeLessThanOrEqual(depth);
+  });
+
   it('scans each source folder once, though a filtered plan and the copy both read it, and copies exactly', async () => {
     // A size filter (one that lets every message through) makes the plan look at each message.
     const { log, stdout } = await migrateLogged('dst2', 2, 'scan', ['--max-size', '1000000000']);

@@ -13,6 +13,7 @@ import { logOut } from './log-out.js';
 import { scanBehindOpening } from './early-scan.js';
 import { storageQuota } from './imap-quota.js';
 import { ScanMemo } from './scan-memo.js';
+import { SharedConnection } from './shared-connection.js';
 
 export interface ServerInfo {
   capabilities: string[];
@@ -54,6 +55,8 @@ export class ImapStore implements Store {
   private readonly live = new Set<ImapFlow>();
   /** A first run's plan scans each folder it then copies: the second scan is answered from the first. */
   private readonly scans = new ScanMemo(SCANS_KEPT);
+  /** The connection the CREATEs of concurrent createFolder calls share, pipelined. */
+  private readonly creating = new SharedConnection(() => this.acquire(), (c) => this.release(c));
   /** Resolves once a login of this account went through: connections opened ahead wait for it. */
   private readonly loggedIn: Promise<void>;
   private markLoggedIn!: () => void;
@@ -138,23 +141,30 @@ export class ImapStore implements Store {
   }
 
   async createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
-    return this.withClient(`creating folder ${this.folderName(components)}`, async (client) => {
-      // imapflow's normalizePath joins the components with the server's delimiter and adds the
-      // namespace prefix. The CREATE is sent raw: imapflow's mailboxCreate always SUBSCRIBEs (and
-      // we would UNSUBSCRIBE again), one or two round trips per folder for nothing. No STATUS
-      // either: a folder just created has none worth a round trip, and the engine SELECTs it anyway.
-      const path = normalizePath(client, components);
-      const created = await createMailbox(client, path);
-      if (created && options.subscribe) await client.mailboxSubscribe(path);
-      const delimiter = client.namespace?.delimiter ?? '/';
-      this.listed.set(path, { path, delimiter, flags: new Set(), listed: true, subscribed: options.subscribe });
-      return {
-        name: path,
-        components: this.components(path, delimiter),
-        delimiter,
-        specialUse: options.specialUse,
-        subscribed: options.subscribe,
-      };
+    const doing = `creating folder ${this.folderName(components)}`;
+    return this.creating.use(async (client) => {
+      try {
+        // imapflow's normalizePath joins the components with the server's delimiter and adds the
+        // namespace prefix. The CREATE is sent raw, pipelined behind the other folders' (the
+        // engine sends a parent's before its children's, once the parent's is answered):
+        // imapflow's mailboxCreate always SUBSCRIBEs (and we would UNSUBSCRIBE again), one or two
+        // round trips per folder for nothing. No STATUS either: a folder just created has none
+        // worth a round trip, and the engine SELECTs it anyway.
+        const path = normalizePath(client, components);
+        const created = await createMailbox(client, path);
+        if (created && options.subscribe) await subscribeMailbox(client, path);
+        const delimiter = client.namespace?.delimiter ?? '/';
+        this.listed.set(path, { path, delimiter, flags: new Set(), listed: true, subscribed: options.subscribe });
+        return {
+          name: path,
+          components: this.components(path, delimiter),
+          delimiter,
+          specialUse: options.specialUse,
+          subscribed: options.subscribe,
+        };
+      } catch (err) {
+        throw this.classify(err, doing, client);
+      }
     });
   }
 
@@ -317,19 +327,24 @@ export class ImapStore implements Store {
 
 /** imapflow's internal command runner (as multi-append.ts uses it). */
 interface RawCommandRunner {
-  exec(command: string, attributes: unknown[]): Promise<{ next(): void }>;
+  exec(command: string, attributes: unknown[], options?: { pipelined?: boolean }): Promise<{ next(): void }>;
 }
 
 /** CREATE; false when the folder already exists (RFC 5530 ALREADYEXISTS), as imapflow's mailboxCreate has it. */
 async function createMailbox(client: ImapFlow, path: string): Promise<boolean> {
   try {
-    const res = await (client as unknown as RawCommandRunner).exec('CREATE', [{ type: 'ATOM', value: encodePath(client, path) }]);
+    const res = await (client as unknown as RawCommandRunner).exec('CREATE', [{ type: 'ATOM', value: encodePath(client, path) }], { pipelined: true });
     res.next();
     return true;
   } catch (err) {
     if (getStatusCode((err as { response?: Parameters<typeof getStatusCode>[0] }).response) === 'ALREADYEXISTS') return false;
     throw err;
   }
+}
+
+async function subscribeMailbox(client: ImapFlow, path: string): Promise<void> {
+  const res = await (client as unknown as RawCommandRunner).exec('SUBSCRIBE', [{ type: 'ATOM', value: encodePath(client, path) }], { pipelined: true });
+  res.next();
 }
 
 /**
