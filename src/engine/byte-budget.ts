@@ -17,11 +17,11 @@ import { LinkPace } from './link-pace.js';
  * Requests of each kind are served in order. An ordinary batch larger than half the window goes
  * when nothing is held, so it is never starved by small ones.
  *
- * On a slow link (`LinkPace`, fed by `fetched`) the window widens to `slowLinkLimit`: there a
- * batch spends seconds between its FETCH and its APPEND's answer, and a window of two batches
- * left the link idle one way while the workers waited for memory (the bench's 4 MB/s migration:
- * 21–22 s with 48 MB against 24–25 s with 16). On a fast link it stays narrow, where more bytes
- * in flight only buy garbage to collect. What is oversize stays `limit` either way; beside one,
+ * On a slow or far link (`LinkPace`, fed by `fetched` and `opened`) the window widens to
+ * `slowLinkLimit`: there a batch spends seconds, or several round trips, between its FETCH and its
+ * APPEND's answer, and a window of two batches left the link idle one way while the workers
+ * waited for memory (the bench's 4 MB/s migration: 21–22 s with 48 MB against 24–25 s with 16).
+ * On a fast, near link it stays narrow, where more bytes in flight only buy garbage to collect. What is oversize stays `limit` either way; beside one,
  * the batches share half the current window, so on a slow link a 20 MB message crawling down
  * leaves 24 MB for the others to keep the link busy both ways (the same migration: 22.3–22.8 s
  * against 23.9–25.2 s with `limit / 2` beside it, at the same peak RSS). The bound is the
@@ -87,6 +87,12 @@ export class ByteBudget {
   /** One FETCH of `bytes` that took `ms`: how the window learns the link is slow, or fast again. */
   fetched(bytes: number, ms: number): void {
     this.pace.fetched(bytes, ms);
+    this.admit();
+  }
+
+  /** One source folder opened in `ms`: how the window learns the link is far, or near again. */
+  opened(ms: number): void {
+    this.pace.opened(ms);
     this.admit();
   }
 

@@ -109,7 +109,9 @@ async function openBoth(ctx: SyncContext, pair: FolderPair, scanSource = false):
     return ctx.dest.openFolder(pair.dest.name, 'write');
   };
   const first = scanSource ? firstScan(ctx, pair) : undefined;
+  const began = performance.now();
   const openSrc = ctx.source.openFolder(pair.source.name, 'read', first);
+  void openSrc.then(() => ctx.memory?.opened(performance.now() - began), () => undefined);
   const scanned = first ? openSrc.then((h) => h.scan(first)) : undefined;
   // Observed by whoever awaits it; this only keeps a failure meanwhile from crashing the process.
   scanned?.catch(() => undefined);

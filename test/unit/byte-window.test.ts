@@ -160,4 +160,31 @@ describe('the pace of a run\'s FETCHes (LinkPace)', () => {
     for (let i = 0; i < 3; i++) pace.fetched(1 * MB, 0.2);
     expect(pace.slow, 'a small folder\'s messages, brought by its scan, made the link look fast').toBe(true);
   });
+
+  it('is far once each of the last three folder opens took 60 ms or more, and near again after one quick open', () => {
+    const pace = new LinkPace();
+    pace.opened(100);
+    pace.opened(100);
+    expect(pace.slow, 'two opens are too few to judge the link by').toBe(false);
+    pace.opened(100);
+    expect(pace.slow, 'three opens of 100 ms: a far link').toBe(true);
+    pace.opened(3);
+    expect(pace.slow, 'one open of 3 ms among the last three: a near link on a busy moment').toBe(false);
+    for (let i = 0; i < 3; i++) pace.opened(45);
+    expect(pace.slow, 'opens of 45 ms (a 40 ms link) keep the narrow window').toBe(false);
+    for (let i = 0; i < 3; i++) pace.fetched(8 * MB, 50);
+    for (let i = 0; i < 3; i++) pace.opened(110);
+    expect(pace.slow, 'fast FETCHes over a far link').toBe(true);
+  });
+});
+
+describe('the byte window on a far link', () => {
+  it('widens once the source\'s folders open a round trip of 60 ms or more away, admitting what waited', async () => {
+    const window = new ByteBudget(16 * MB, 48 * MB);
+    await window.take(8 * MB);
+    await window.take(8 * MB);
+    const third = window.take(8 * MB);
+    for (let i = 0; i < 3; i++) window.opened(100);
+    expect(await settled(third), 'a batch waited for the narrow window on a far link').toBe(true);
+  });
 });
