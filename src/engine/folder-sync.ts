@@ -17,6 +17,7 @@ import type { ByteBudget } from './byte-budget.js';
 import type { ErrorBudget } from './error-budget.js';
 import { flagsForDest, sameFlags } from './flags.js';
 import { storedDifferences, type StoredDifference } from './stored-copy.js';
+import type { StoredCopyTrust } from './stored-copy-trust.js';
 
 export interface SyncOptions {
   filter: MessageFilter;
@@ -60,6 +61,8 @@ export interface SyncContext {
   memory?: ByteBudget;
   /** `--errors-max`: failed messages after which the run stops. */
   errors?: ErrorBudget;
+  /** What the destination was seen to store, so what it stores as sent is not read back all run long. */
+  storedCopies?: StoredCopyTrust;
 }
 
 /**
@@ -551,7 +554,7 @@ class FolderRun {
       throw err;
     }
     const stored = this.ctx.dest.caps.altersOnAppend
-      ? await storedDifferences(dst, toAppend.map((h, i) => ({ uid: outcomes[i]?.ok ? outcomes[i].uid : undefined, raw: h.meta.raw, sha256: h.sha256 })))
+      ? await storedDifferences(dst, toAppend.map((h, i) => ({ uid: outcomes[i]?.ok ? outcomes[i].uid : undefined, raw: h.meta.raw, sha256: h.sha256 })), this.ctx.storedCopies)
       : new Map<number, StoredDifference>();
     let bytes = 0;
     const refused: MessageData[] = [];

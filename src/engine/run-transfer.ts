@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { ConnectionError, FolderError, InterruptedError, ThrottleError } from '../errors/errors.js';
 import { PauseGate } from './pause-gate.js';
 import { ByteBudget } from './byte-budget.js';
+import { StoredCopyTrust } from './stored-copy-trust.js';
 import { syncFolder, type FolderPair, type SyncContext } from './folder-sync.js';
 import { emptyReport, type FolderReport } from './report.js';
 import { Lanes } from './lanes.js';
@@ -24,7 +25,7 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
   const connections = Math.max(1, options.connections);
   const queue = new PQueue({ concurrency: connections });
   const lanes = new Lanes(queue, connections, pairs.reduce((a, p) => a + (p.source.status?.messages ?? 0), 0) / connections);
-  const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate(), memory: ctx.memory ?? new ByteBudget(MEMORY_BUDGET_BYTES, SLOW_LINK_MEMORY_BUDGET_BYTES) };
+  const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate(), memory: ctx.memory ?? new ByteBudget(MEMORY_BUDGET_BYTES, SLOW_LINK_MEMORY_BUDGET_BYTES), storedCopies: ctx.storedCopies ?? new StoredCopyTrust() };
   const reports: FolderReport[] = [];
   let fatal: unknown;
   const ordered = [...pairs].sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));

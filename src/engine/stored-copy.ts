@@ -2,6 +2,7 @@ import { isAscii } from 'node:buffer';
 import type { FolderHandle } from '../stores/store.js';
 import { sha256 } from './hash.js';
 import { headerOf } from './server-alteration.js';
+import { kindOf, type MessageKind, type StoredCopyTrust } from './stored-copy-trust.js';
 
 /** A message the destination stored with other bytes than it was sent. */
 export interface StoredDifference {
@@ -14,12 +15,18 @@ export interface StoredDifference {
  * as cheaply as the known alterations (server-alteration.ts) allow: one FETCH of their
  * RFC822.SIZE, with the headers when one has an 8-bit header byte (Cyrus rewrites it in place); the
  * whole message where the size differs, a NUL was sent (Dovecot's 0x80 keeps the size) or the
- * header came back different. Returns, by destination UID, the stored copy's size and hash where
- * they differ from what was sent, so a rerun recognises the copy as the message's.
+ * header came back different. With `trust`, only the messages of a kind the run has not yet seen
+ * stored as sent often enough are looked at (stored-copy-trust.ts), and what is seen adds to it.
+ * Returns, by destination UID, the stored copy's size and hash where they differ from what was
+ * sent, so a rerun recognises the copy as the message's.
  */
-export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: number; raw: Buffer; sha256: string }>): Promise<Map<number, StoredDifference>> {
-  const byUid = new Map<number, { raw: Buffer; sha256: string }>();
-  for (const s of sent) if (s.uid !== undefined) byUid.set(s.uid, s);
+export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: number; raw: Buffer; sha256: string }>, trust?: StoredCopyTrust): Promise<Map<number, StoredDifference>> {
+  const byUid = new Map<number, { raw: Buffer; sha256: string; kind: MessageKind }>();
+  for (const s of sent) {
+    if (s.uid === undefined) continue;
+    const kind = kindOf(s.raw);
+    if (!trust || trust.mustLook(kind)) byUid.set(s.uid, { ...s, kind });
+  }
   const out = new Map<number, StoredDifference>();
   if (byUid.size === 0) return out;
   const whole: number[] = [];
@@ -27,24 +34,34 @@ export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: n
   // Which headers need a look is known from what was sent: when any does, every header comes with
   // the sizes, one FETCH where a second for those headers alone would cost another round trip.
   const eightBit = new Set([...byUid].filter(([, s]) => !isAscii(headerOf(s.raw))).map(([uid]) => uid));
+  const answered = new Set<number>();
   for (const m of await dst.scan({ uids: [...byUid.keys()].sort((a, b) => a - b), ...(eightBit.size > 0 ? { header: true } : {}) })) {
+    answered.add(m.uid);
     const raw = byUid.get(m.uid)!.raw;
     if (m.size !== raw.length || raw.includes(0)) whole.push(m.uid);
     else if (!eightBit.has(m.uid)) continue;
     else if (m.header === undefined) headers.push(m.uid);
     else if (!m.header.equals(headerOf(raw))) whole.push(m.uid);
   }
+  // Messages whose stored bytes are not known: not answered, or not read back where they had to be.
+  const unknown = new Set([...byUid.keys()].filter((uid) => !answered.has(uid)));
   if (headers.length > 0) {
+    for (const uid of headers) unknown.add(uid);
     for (const m of await dst.scan({ uids: headers, header: true })) {
+      unknown.delete(m.uid);
       if (!m.header?.equals(headerOf(byUid.get(m.uid)!.raw))) whole.push(m.uid);
     }
   }
-  if (whole.length === 0) return out;
-  for await (const m of dst.fetch(whole.sort((a, b) => a - b))) {
-    // Not read back whole: nothing is known of how it was stored, as when it was not answered.
-    if (m.damaged !== undefined) continue;
-    const hash = sha256(m.raw);
-    if (hash !== byUid.get(m.uid)?.sha256) out.set(m.uid, { size: m.raw.length, sha256: hash });
+  if (whole.length > 0) {
+    for (const uid of whole) unknown.add(uid);
+    for await (const m of dst.fetch(whole.sort((a, b) => a - b))) {
+      // Not read back whole: nothing is known of how it was stored, as when it was not answered.
+      if (m.damaged !== undefined) continue;
+      unknown.delete(m.uid);
+      const hash = sha256(m.raw);
+      if (hash !== byUid.get(m.uid)?.sha256) out.set(m.uid, { size: m.raw.length, sha256: hash });
+    }
   }
+  for (const [uid, s] of byUid) if (!unknown.has(uid)) trust?.looked(s.kind, !out.has(uid));
   return out;
 }
