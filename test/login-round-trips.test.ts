@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 describe('logging in to a server that offers SASL-IR', () => {
-  it('is ID, then one AUTHENTICATE PLAIN carrying its payload (no "+" continuation), and no second ID', async () => {
+  it('is ID, then one AUTHENTICATE PLAIN carrying its payload (no "+" continuation) sent before ID is answered (one round trip for both), and no second ID', async () => {
     const { lines, output } = await migrateLogged('sasl-ir', server.port);
     expect(leaks(lines.join('\n')), 'the password (or a payload carrying it) is in the --debug log').toBe(false);
     expect(leaks(output)).toBe(false);
@@ -79,6 +79,27 @@ describe('logging in to a server that offers SASL-IR', () => {
     for (const login of all) {
       expect(steps(login)).toEqual(['ID', 'AUTHENTICATE PLAIN']);
       expect(login.find((l) => / AUTHENTICATE PLAIN/.test(l))).toMatch(/^\S+ AUTHENTICATE PLAIN "\(\* value hidden \*\)"$/);
+      const idTag = /^(\S+) ID /.exec(login.find((l) => /^\S+ ID /.test(l))!)![1];
+      const answered = login.findIndex((l) => l.startsWith(`${idTag} OK`));
+      expect(answered, 'ID was answered').toBeGreaterThan(0);
+      expect(login.findIndex((l) => / AUTHENTICATE PLAIN/.test(l)), 'AUTHENTICATE waited for the answer to ID').toBeLessThan(answered);
+    }
+  });
+
+  it('then asks NAMESPACE and ENABLE in one round trip: ENABLE is sent before NAMESPACE is answered (a server without COMPRESS)', () => {
+    const byConnection = new Map<string, string[]>();
+    for (const line of readFileSync(join(work, 'sasl-ir.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { message?: string }).message ?? '')) {
+      const m = /^imap \S+ (\S+) debug: (.*)$/.exec(line);
+      if (m) byConnection.set(m[1]!, [...(byConnection.get(m[1]!) ?? []), m[2]!]);
+    }
+    expect(byConnection.size).toBeGreaterThanOrEqual(2);
+    for (const said of byConnection.values()) {
+      const nsTag = /^(\S+) NAMESPACE$/.exec(said.find((l) => /^\S+ NAMESPACE$/.test(l))!)![1];
+      const enable = said.findIndex((l) => /^\S+ ENABLE CONDSTORE\b/.test(l));
+      expect(enable, 'ENABLE was sent').toBeGreaterThan(0);
+      expect(enable, 'ENABLE waited for the answer to NAMESPACE').toBeLessThan(said.findIndex((l) => l.startsWith(`${nsTag} OK`)));
+      expect(said.filter((l) => /^\S+ ENABLE /.test(l)), 'ENABLE was sent twice').toHaveLength(1);
+      expect(said.some((l) => /^\* ENABLED CONDSTORE/.test(l)), 'the server enabled CONDSTORE').toBe(true);
     }
   });
 

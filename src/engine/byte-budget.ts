@@ -17,11 +17,14 @@ import { LinkPace } from './link-pace.js';
  * Requests of each kind are served in order. An ordinary batch larger than half the window goes
  * when nothing is held, so it is never starved by small ones.
  *
- * On a slow or far link (`LinkPace`, fed by `fetched` and `opened`) the window widens to
- * `slowLinkLimit`: there a batch spends seconds, or several round trips, between its FETCH and its
- * APPEND's answer, and a window of two batches left the link idle one way while the workers
- * waited for memory (the bench's 4 MB/s migration: 21–22 s with 48 MB against 24–25 s with 16).
- * On a fast, near link it stays narrow, where more bytes in flight only buy garbage to collect. What is oversize stays `limit` either way; beside one,
+ * On a slow link (`LinkPace`, fed by `fetched`) the window widens to `slowLinkLimit`: there a
+ * batch spends seconds between its FETCH and its APPEND's answer, and a window of two batches left
+ * the link idle one way while the workers waited for memory (the bench's 4 MB/s migration: 21–22 s
+ * with 48 MB against 24–25 s with 16). On a far one (fed by `opened`) it widens to
+ * `farLinkLimit`, where round trips, not bytes, hold a batch (1k subset over TLS at 100 ms:
+ * 3.71–4.15 s with 32 MB, 3.96–4.23 s with 24, 4.60–4.74 s with 16; 48 MB was no faster and
+ * peaked at up to 181 MB). On a fast, near link it stays narrow, where more bytes in flight only
+ * buy garbage to collect. What is oversize stays `limit` either way; beside one,
  * the batches share half the current window, so on a slow link a 20 MB message crawling down
  * leaves 24 MB for the others to keep the link busy both ways (the same migration: 22.3–22.8 s
  * against 23.9–25.2 s with `limit / 2` beside it, at the same peak RSS). The bound is the
@@ -39,11 +42,13 @@ export class ByteBudget {
   constructor(
     private readonly limit: number,
     private readonly slowLinkLimit = limit,
+    private readonly farLinkLimit = limit,
   ) {}
 
-  /** What ordinary batches may hold now: `limit`, or `slowLinkLimit` on a slow link. */
+  /** What ordinary batches may hold now: `limit`, `slowLinkLimit` on a slow link, `farLinkLimit` on a far one. */
   private get window(): number {
-    return this.pace.slow ? this.slowLinkLimit : this.limit;
+    if (this.pace.slow) return this.slowLinkLimit;
+    return this.pace.far ? this.farLinkLimit : this.limit;
   }
 
   /** Bytes held now (for tests and tracing). */

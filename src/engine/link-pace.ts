@@ -1,13 +1,12 @@
 /**
  * Whether the run's link holds its batches back, so that more bytes in flight keep it busy: its
- * FETCHes come in slowly (the median rate of its last few sizeable FETCHes, bytes over the time
- * each took, is below `SLOW_BYTES_PER_SECOND`), or it is far (each of the last few folder opens
- * took at least `FAR_MS`: a round trip). Small FETCHes are left out of the rate: their time is
- * round trips, not bytes. On loopback a batch comes in at 50–150 MB/s a connection and a folder
- * opens in a few ms; over a 4 MB/s uplink shared by four connections a batch comes in at about
- * 1 MB/s; at 100 ms a batch spends four round trips between its FETCH and its APPEND's answer,
- * and a narrow window left the workers waiting for memory (1k subset over TLS: 5.3–5.9 s with
- * 16 MB, 4.9–5.0 s with 48).
+ * FETCHes come in slowly (`slow`: the median rate of its last few sizeable FETCHes, bytes over the
+ * time each took, is below `SLOW_BYTES_PER_SECOND`), or it is far (`far`: each of the last few
+ * folder opens took at least `FAR_MS`, a round trip). Small FETCHes are left out of the rate:
+ * their time is round trips, not bytes. On loopback a batch comes in at 50–150 MB/s a connection
+ * and a folder opens in a few ms; over a 4 MB/s uplink shared by four connections a batch comes
+ * in at about 1 MB/s; at 100 ms a batch spends round trips between its FETCH and its APPEND's
+ * answer, and a narrow window left the workers waiting for memory.
  */
 export class LinkPace {
   private readonly rates: number[] = [];
@@ -29,18 +28,15 @@ export class LinkPace {
     if (this.opens.length > RECENT) this.opens.shift();
   }
 
+  /** FETCHes come in slowly: a capped link. */
   get slow(): boolean {
-    return this.slowRate || this.far;
-  }
-
-  private get slowRate(): boolean {
     if (this.rates.length < RECENT) return false;
     const sorted = [...this.rates].sort((a, b) => a - b);
     return sorted[Math.floor(RECENT / 2)]! < SLOW_BYTES_PER_SECOND;
   }
 
   /** Every one of the last opens was slow: one quick open (a quiet moment on loopback) says the link is near. */
-  private get far(): boolean {
+  get far(): boolean {
     return this.opens.length === RECENT && Math.min(...this.opens) >= FAR_MS;
   }
 }

@@ -25,7 +25,7 @@ export async function runTransfer(ctx: SyncContext, pairs: FolderPair[], options
   const connections = Math.max(1, options.connections);
   const queue = new PQueue({ concurrency: connections });
   const lanes = new Lanes(queue, connections, pairs.reduce((a, p) => a + (p.source.status?.messages ?? 0), 0) / connections);
-  const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate(), memory: ctx.memory ?? new ByteBudget(MEMORY_BUDGET_BYTES, SLOW_LINK_MEMORY_BUDGET_BYTES), storedCopies: ctx.storedCopies ?? new StoredCopyTrust() };
+  const laneCtx: SyncContext = { ...ctx, lanes, gate: new PauseGate(), memory: ctx.memory ?? new ByteBudget(MEMORY_BUDGET_BYTES, SLOW_LINK_MEMORY_BUDGET_BYTES, FAR_LINK_MEMORY_BUDGET_BYTES), storedCopies: ctx.storedCopies ?? new StoredCopyTrust() };
   const reports: FolderReport[] = [];
   let fatal: unknown;
   const ordered = [...pairs].sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));
@@ -90,3 +90,5 @@ const MAX_BACKOFF_MS = 60_000;
 const MEMORY_BUDGET_BYTES = 16 << 20;
 /** On a slow link (see ByteBudget): the bench's 4 MB/s migration peaked at 140–145 MB RSS with it. */
 const SLOW_LINK_MEMORY_BUDGET_BYTES = 48 << 20;
+/** On a far link (see ByteBudget): round trips hold the batches there, and 48 MB bought nothing over 32 but memory. */
+const FAR_LINK_MEMORY_BUDGET_BYTES = 32 << 20;

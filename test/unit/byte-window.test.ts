@@ -165,26 +165,32 @@ describe('the pace of a run\'s FETCHes (LinkPace)', () => {
     const pace = new LinkPace();
     pace.opened(100);
     pace.opened(100);
-    expect(pace.slow, 'two opens are too few to judge the link by').toBe(false);
+    expect(pace.far, 'two opens are too few to judge the link by').toBe(false);
     pace.opened(100);
-    expect(pace.slow, 'three opens of 100 ms: a far link').toBe(true);
+    expect(pace.far, 'three opens of 100 ms: a far link').toBe(true);
+    expect(pace.slow, 'far is not slow').toBe(false);
     pace.opened(3);
-    expect(pace.slow, 'one open of 3 ms among the last three: a near link on a busy moment').toBe(false);
+    expect(pace.far, 'one open of 3 ms among the last three: a near link on a busy moment').toBe(false);
     for (let i = 0; i < 3; i++) pace.opened(45);
-    expect(pace.slow, 'opens of 45 ms (a 40 ms link) keep the narrow window').toBe(false);
+    expect(pace.far, 'opens of 45 ms (a 40 ms link)').toBe(false);
     for (let i = 0; i < 3; i++) pace.fetched(8 * MB, 50);
     for (let i = 0; i < 3; i++) pace.opened(110);
-    expect(pace.slow, 'fast FETCHes over a far link').toBe(true);
+    expect(pace.far, 'fast FETCHes over a far link').toBe(true);
   });
 });
 
 describe('the byte window on a far link', () => {
-  it('widens once the source\'s folders open a round trip of 60 ms or more away, admitting what waited', async () => {
-    const window = new ByteBudget(16 * MB, 48 * MB);
+  it('widens to the far-link window once the source\'s folders open a round trip of 60 ms or more away, admitting what waited, and to the slow-link window where FETCHes also come in slowly', async () => {
+    const window = new ByteBudget(16 * MB, 48 * MB, 32 * MB);
     await window.take(8 * MB);
     await window.take(8 * MB);
     const third = window.take(8 * MB);
     for (let i = 0; i < 3; i++) window.opened(100);
     expect(await settled(third), 'a batch waited for the narrow window on a far link').toBe(true);
+    await window.take(8 * MB);
+    const fifth = window.take(8 * MB);
+    expect(await settled(fifth), 'the far-link window held more than 32 MB').toBe(false);
+    for (let i = 0; i < 3; i++) window.fetched(2 * MB, 2000);
+    expect(await settled(fifth), 'far and slow: the slow-link window').toBe(true);
   });
 });

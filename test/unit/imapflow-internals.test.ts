@@ -87,7 +87,7 @@ describe('imapflow internals mailferry depends on', () => {
     expect(handler.compiler({ attributes: [again[8]] }), 'a second BODY[] is not compiled again').toBe(handler.compiler({ attributes: [items[8]] }));
   });
 
-  it('ImapFlow looks its commands up in imap-commands.js, where imapflow-login.ts wraps ID and AUTHENTICATE', () => {
+  it('ImapFlow looks its commands up in imap-commands.js, where imapflow-login.ts wraps ID, AUTHENTICATE, NAMESPACE and ENABLE', () => {
     const commands = require('imapflow/lib/imap-commands.js') as unknown;
     expect(commands, 'imapflow/lib/imap-commands.js no longer exports the command map imapflow-login.ts wraps').toBeInstanceOf(Map);
     const client = new ImapFlow({ host: 'localhost', port: 1, logger: false }) as unknown as { commands?: unknown };
@@ -96,6 +96,13 @@ describe('imapflow internals mailferry depends on', () => {
     expect(flow, "ImapFlow#startSession no longer sends ID through run('ID'): the wrap could not keep it to once").toMatch(/this\.run\('ID', this\.clientInfo\)/);
     expect(flow, "ImapFlow#authenticate no longer logs in through run('AUTHENTICATE', user, { password, loginMethod, authzid })").toMatch(
       /this\.run\('AUTHENTICATE', this\.options\.auth\.user, \{\s*password: this\.options\.auth\.pass,\s*loginMethod,\s*authzid: this\.options\.auth\.authzid\s*\}\)/,
+    );
+    // The AUTHENTICATE sent behind ID chooses as authenticate() does; the ENABLE sent behind
+    // NAMESPACE is autoEnable()'s, whose list and order (NAMESPACE, COMPRESS, ENABLE) it repeats.
+    expect(flow, 'ImapFlow#authenticate no longer sends a user name with a slash or backslash through LOGIN').toMatch(/if \(!loginMethod && \/\\\\\|\\\/\/\.test\(this\.options\.auth\.user\)\) \{\s*\/\/[^\n]*\n\s*loginMethod = 'LOGIN';/);
+    expect(flow, 'ImapFlow#startSession no longer sends NAMESPACE, COMPRESS, ENABLE in that order').toMatch(/run\('NAMESPACE'\)[\s\S]*?await this\.compress\(\);[\s\S]*?await this\.autoEnable\(\);/);
+    expect(flow, 'ImapFlow#autoEnable no longer asks for CONDSTORE, UTF8=ACCEPT, QRESYNC (an option) and IMAP4rev2').toMatch(
+      /let enableList = \['CONDSTORE', 'UTF8=ACCEPT'\]\.concat\(this\.options\.qresync \? 'QRESYNC' : \[\]\)\.concat\(this\.skipRev2 \? \[\] : 'IMAP4rev2'\);/,
     );
   });
 

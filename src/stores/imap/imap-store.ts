@@ -55,8 +55,8 @@ export class ImapStore implements Store {
   private readonly live = new Set<ImapFlow>();
   /** A first run's plan scans each folder it then copies: the second scan is answered from the first. */
   private readonly scans = new ScanMemo(SCANS_KEPT);
-  /** The connection the CREATEs of concurrent createFolder calls share, pipelined. */
-  private readonly creating = new SharedConnection(() => this.acquire(), (c) => this.release(c));
+  /** The connection a first run's CREATEs and its quota question share, pipelined. */
+  private readonly shared = new SharedConnection(() => this.acquire(), (c) => this.release(c));
   /** Resolves once a login of this account went through: connections opened ahead wait for it. */
   private readonly loggedIn: Promise<void>;
   private markLoggedIn!: () => void;
@@ -133,7 +133,8 @@ export class ImapStore implements Store {
 
   /** The quota root of INBOX (GETQUOTAROOT), where the server has QUOTA. */
   async quota(): Promise<StorageQuota | undefined> {
-    return this.withClient('reading its quota', async (client) => storageQuota(await client.getQuota('INBOX')));
+    // Asked while a first run creates its folders: the GETQUOTAROOT goes first, the CREATEs behind it.
+    return this.withShared('reading its quota', async (client) => storageQuota(await client.getQuota('INBOX')));
   }
 
   folderName(components: string[]): string {
@@ -141,30 +142,25 @@ export class ImapStore implements Store {
   }
 
   async createFolder(components: string[], options: CreateFolderOptions): Promise<FolderInfo> {
-    const doing = `creating folder ${this.folderName(components)}`;
-    return this.creating.use(async (client) => {
-      try {
-        // imapflow's normalizePath joins the components with the server's delimiter and adds the
-        // namespace prefix. The CREATE is sent raw, pipelined behind the other folders' (the
-        // engine sends a parent's before its children's, once the parent's is answered):
-        // imapflow's mailboxCreate always SUBSCRIBEs (and we would UNSUBSCRIBE again), one or two
-        // round trips per folder for nothing. No STATUS either: a folder just created has none
-        // worth a round trip, and the engine SELECTs it anyway.
-        const path = normalizePath(client, components);
-        const created = await createMailbox(client, path);
-        if (created && options.subscribe) await subscribeMailbox(client, path);
-        const delimiter = client.namespace?.delimiter ?? '/';
-        this.listed.set(path, { path, delimiter, flags: new Set(), listed: true, subscribed: options.subscribe });
-        return {
-          name: path,
-          components: this.components(path, delimiter),
-          delimiter,
-          specialUse: options.specialUse,
-          subscribed: options.subscribe,
-        };
-      } catch (err) {
-        throw this.classify(err, doing, client);
-      }
+    return this.withShared(`creating folder ${this.folderName(components)}`, async (client) => {
+      // imapflow's normalizePath joins the components with the server's delimiter and adds the
+      // namespace prefix. The CREATE is sent raw, pipelined behind the other folders' (the engine
+      // sends a parent's before its children's, once the parent's is answered): imapflow's
+      // mailboxCreate always SUBSCRIBEs (and we would UNSUBSCRIBE again), one or two round trips
+      // per folder for nothing. No STATUS either: a folder just created has none worth a round
+      // trip, and the engine SELECTs it anyway.
+      const path = normalizePath(client, components);
+      const created = await createMailbox(client, path);
+      if (created && options.subscribe) await subscribeMailbox(client, path);
+      const delimiter = client.namespace?.delimiter ?? '/';
+      this.listed.set(path, { path, delimiter, flags: new Set(), listed: true, subscribed: options.subscribe });
+      return {
+        name: path,
+        components: this.components(path, delimiter),
+        delimiter,
+        specialUse: options.specialUse,
+        subscribed: options.subscribe,
+      };
     });
   }
 
@@ -221,6 +217,17 @@ export class ImapStore implements Store {
     const clients = this.idle.splice(0);
     this.open -= clients.length;
     await Promise.all(clients.map(logOut));
+  }
+
+  /** As withClient, on the connection that commands sent pipelined share (SharedConnection). */
+  private async withShared<T>(doing: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+    return this.shared.use(async (client) => {
+      try {
+        return await fn(client);
+      } catch (err) {
+        throw this.classify(err, doing, client);
+      }
+    });
   }
 
   private async withClient<T>(doing: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 
 /**
- * imapflow's login, two round trips shorter (each 0.1 s of every run at 100 ms RTT).
+ * imapflow's login and session set-up, four round trips shorter (each 0.1 s of every run at
+ * 100 ms RTT).
  *
  * - ID once per connection. imapflow sends ID before logging in (kept: some providers, e.g.
  *   NetEase, refuse mail access to a client that has not identified itself) and again after, when
@@ -12,8 +13,14 @@ import { createRequire } from 'node:module';
  *   server advertises both SASL-IR and AUTH=PLAIN; imapflow waits for an empty "+" first. The
  *   payload is marked `sensitive`, as imapflow marks its OAuth initial responses, so its log shows
  *   a placeholder. Any other login (no SASL-IR, AUTH=LOGIN, the LOGIN command, OAuth) is imapflow's.
+ * - That AUTHENTICATE goes on the wire right behind the ID, before ID is answered (pipelined,
+ *   imapflow-pipeline.ts): the server still reads the ID first, and nothing of the login depends
+ *   on ID's answer. One round trip for both.
+ * - After the login imapflow asks NAMESPACE, then (where the server offers it) COMPRESS, then
+ *   ENABLE. Without COMPRESS, the ENABLE goes right behind the NAMESPACE, with the list imapflow
+ *   would send: one round trip for both. COMPRESS switches the stream, so with it nothing changes.
  *
- * Both wrap handlers in imapflow's command map, which every client of its CommonJS build (the one
+ * Each wraps a handler in imapflow's command map, which every client of its CommonJS build (the one
  * imapflow-client.ts loads) looks commands up in at each call. If a future imapflow moves them,
  * nothing is wrapped and logging in keeps imapflow's round trips; test/unit/imapflow-internals.test.ts
  * checks that the wraps apply.
@@ -40,10 +47,21 @@ interface Tools {
 /** The members of an imapflow client (the `connection` its commands get) used here. */
 interface Connection {
   state: number;
+  /** imapflow's decision, made before NAMESPACE, to leave IMAP4rev2 off. */
+  skipRev2?: boolean;
   states: { NOT_AUTHENTICATED: number };
   capabilities: Map<string, unknown>;
   authCapabilities: Map<string, boolean>;
-  exec(command: string, attributes: unknown[], options?: { onPlusTag?: () => Promise<void> }): Promise<{ next(): void }>;
+  /** Set by imapflow before its login: a CAPABILITY round trip follows the login unless a response brought the list. */
+  expectCapabilityUpdate: boolean;
+  options?: {
+    auth?: { user?: string; pass?: string; accessToken?: string; loginMethod?: string; authzid?: string };
+    verifyOnly?: boolean;
+    disableCompression?: boolean;
+    disableAutoEnable?: boolean;
+    qresync?: boolean;
+  };
+  exec(command: string, attributes: unknown[], options?: { onPlusTag?: () => Promise<void>; pipelined?: boolean }): Promise<{ next(): void; response?: { attributes?: Array<{ section?: Array<{ value?: unknown } | null> }> } }>;
   write(chunk: string): void;
 }
 
@@ -90,31 +108,76 @@ function idOnce(original: Handler): Handler {
   return async (connection, ...args) => {
     const earlier = identified.get(connection);
     if (earlier !== undefined) return earlier;
-    const answer = await original(connection, ...args);
+    // imapflow's ID handler writes the command before it first waits.
+    const asked = original(connection, ...args);
+    if (connection.capabilities.has('ID')) loginBehind(connection);
+    const answer = await asked;
     // No name (no ID capability yet, refused, or an empty answer): imapflow may ask again after login.
     if (typeof (answer as { name?: unknown } | undefined)?.name === 'string') identified.set(connection, answer);
     return answer;
   };
 }
 
+/** An AUTHENTICATE written behind the ID, for imapflow's login to take up (`loginBehind`). */
+interface EarlyLogin {
+  username: string;
+  password: string;
+  /** Whether its OK carried the capability list. */
+  answer: Promise<boolean>;
+}
+
+const earlyLogins = new WeakMap<Connection, EarlyLogin>();
+
+/**
+ * Writes the AUTHENTICATE PLAIN imapflow's login will send, right behind the ID: the credentials
+ * and the choice of mechanism as imapflow's `authenticate()` makes them, where that choice is
+ * AUTHENTICATE PLAIN with its initial response.
+ */
+function loginBehind(connection: Connection): void {
+  const auth = connection.options?.auth;
+  if (!auth?.user || !auth.pass || auth.accessToken || earlyLogins.has(connection)) return;
+  let loginMethod = (auth.loginMethod ?? '').toString().trim().toUpperCase();
+  // imapflow's rule: a user name with a slash or backslash (an Exchange alias) logs in with LOGIN.
+  if (!loginMethod && /\\|\//.test(auth.user)) loginMethod = 'LOGIN';
+  const credentials: Credentials = { password: auth.pass, loginMethod, authzid: auth.authzid };
+  if (loginMethod === 'LOGIN' || !takesInitialResponse(connection, credentials)) return;
+  const answer = sendInitialResponse(connection, auth.user, credentials, true);
+  // Taken up, and its failure reported, by imapflow's login; this only keeps it from going unobserved.
+  answer.catch(() => undefined);
+  earlyLogins.set(connection, { username: auth.user, password: auth.pass, answer });
+}
+
+/** Resolves to whether the server's OK carried its capabilities (RFC 9051 7.1), which imapflow takes in as it comes. */
+async function sendInitialResponse(connection: Connection, username: string, credentials: Credentials & { password: string }, pipelined: boolean): Promise<boolean> {
+  const { password, authzid } = credentials;
+  const payload = Buffer.from([authzid ?? '', username, password].join('\x00')).toString('base64');
+  const response = await connection.exec('AUTHENTICATE', [{ type: 'ATOM', value: 'PLAIN' }, { type: 'ATOM', value: payload, sensitive: true }], {
+    // PLAIN has nothing more to say: a challenge anyway is cancelled (RFC 9051 6.2.2), so the
+    // server ends the command with BAD instead of waiting.
+    onPlusTag: async () => connection.write('*'),
+    pipelined,
+  });
+  response.next();
+  const code = response.response?.attributes?.[0]?.section?.[0];
+  return typeof code?.value === 'string' && code.value.toUpperCase() === 'CAPABILITY';
+}
+
 function withInitialResponse(original: Handler, t: Tools): Handler {
   return async (connection, ...args) => {
     const [username, credentials] = args as [string, Credentials];
+    const early = earlyLogins.get(connection);
+    earlyLogins.delete(connection);
     if (!takesInitialResponse(connection, credentials)) return original(connection, ...args);
-    const { password, authzid } = credentials;
-    const payload = Buffer.from([authzid ?? '', username, password].join('\x00')).toString('base64');
     try {
-      const response = await connection.exec('AUTHENTICATE', [{ type: 'ATOM', value: 'PLAIN' }, { type: 'ATOM', value: payload, sensitive: true }], {
-        // PLAIN has nothing more to say: a challenge anyway is cancelled (RFC 9051 6.2.2), so the
-        // server ends the command with BAD instead of waiting.
-        onPlusTag: async () => connection.write('*'),
-      });
-      response.next();
+      if (early && early.username === username && early.password === credentials.password) {
+        // Its OK carried the capabilities, maybe taken in before imapflow began to expect them.
+        if (await early.answer) connection.expectCapabilityUpdate = false;
+      } else await sendInitialResponse(connection, username, credentials, false);
     } catch (err) {
       throw await asAuthError(err, t);
     }
     connection.authCapabilities.set('AUTH=PLAIN', true);
-    return authzid || username;
+    return credentials.authzid || username;
   };
 }
 
@@ -135,6 +198,50 @@ async function asAuthError(err: unknown, t: Tools): Promise<unknown> {
   return err;
 }
 
+/** An ENABLE written behind the NAMESPACE, for imapflow's `autoEnable()` to take up. */
+const earlyEnables = new WeakMap<Connection, { list: string[]; answer: Promise<unknown> }>();
+
+function enableBehind(original: Handler, enable: Handler): Handler {
+  return async (connection, ...args) => {
+    // imapflow's NAMESPACE handler writes the command (or its LIST fallback) before it first waits.
+    const asked = original(connection, ...args);
+    enableEarly(connection, enable);
+    return asked;
+  };
+}
+
+/** Writes the ENABLE imapflow's `autoEnable()` will send next, where no COMPRESS comes first. */
+function enableEarly(connection: Connection, enable: Handler): void {
+  const o = connection.options ?? {};
+  if (o.verifyOnly || o.disableAutoEnable || earlyEnables.has(connection)) return;
+  if (!o.disableCompression && connection.capabilities.has('COMPRESS=DEFLATE')) return;
+  // imapflow's list (autoEnable); its ENABLE handler sends only what the server advertises.
+  const list = ['CONDSTORE', 'UTF8=ACCEPT', ...(o.qresync ? ['QRESYNC'] : []), ...(connection.skipRev2 ? [] : ['IMAP4rev2'])];
+  const exec = connection.exec;
+  // The handler calls exec before it first waits: that one call is marked pipelined.
+  connection.exec = (command, attributes, options) => exec.call(connection, command, attributes, { ...options, pipelined: true });
+  let answer: Promise<unknown>;
+  try {
+    answer = enable(connection, list);
+  } finally {
+    connection.exec = exec;
+  }
+  // Taken up by imapflow's ENABLE; this only keeps a failure meanwhile from going unobserved.
+  answer.catch(() => undefined);
+  earlyEnables.set(connection, { list, answer });
+}
+
+/** imapflow's ENABLE, or the answer to the same one sent behind NAMESPACE. */
+function takingEarlyEnable(original: Handler): Handler {
+  return async (connection, ...args) => {
+    const early = earlyEnables.get(connection);
+    earlyEnables.delete(connection);
+    const list = args[0];
+    if (early && Array.isArray(list) && list.join(' ') === early.list.join(' ')) return early.answer;
+    return original(connection, ...args);
+  };
+}
+
 function wrap(name: string, how: (original: Handler) => Handler): void {
   if (!(commands instanceof Map)) return;
   const original = commands.get(name) as unknown;
@@ -148,3 +255,8 @@ if (typeof tools.getStatusCode === 'function' && typeof tools.getErrorText === '
 }
 wrap('AUTHENTICATE', watched);
 wrap('LOGIN', watched);
+const enable = commands instanceof Map ? (commands.get('ENABLE') as unknown) : undefined;
+if (typeof enable === 'function') {
+  wrap('NAMESPACE', (original) => enableBehind(original, enable as Handler));
+  wrap('ENABLE', takingEarlyEnable);
+}

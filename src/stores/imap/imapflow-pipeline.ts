@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
  *
  * Only a command without literals goes early, and only behind a command that has nothing left to
  * send (no literal waiting for a "+") and does not change the stream or the session's state
- * beyond a mailbox (LOGIN, AUTHENTICATE, STARTTLS, COMPRESS, IDLE, LOGOUT, APPEND). What a
+ * beyond a mailbox (LOGIN, AUTHENTICATE, STARTTLS, COMPRESS, IDLE, LOGOUT, APPEND, ENABLE); ID
+ * changes nothing, so a login may follow it at once (imapflow-login.ts). What a
  * pipelined command means must not depend on how the one before it is answered in ways the caller
  * did not foresee: after a failed SELECT no mailbox is selected, and a FETCH behind it is refused.
  *
@@ -48,7 +49,7 @@ interface Client {
 }
 
 /** Commands nothing may be pipelined behind: they change the stream or the session, or send literals. */
-const BARRIERS = new Set(['LOGIN', 'AUTHENTICATE', 'STARTTLS', 'COMPRESS', 'IDLE', 'LOGOUT', 'APPEND', 'ID', 'ENABLE']);
+const BARRIERS = new Set(['LOGIN', 'AUTHENTICATE', 'STARTTLS', 'COMPRESS', 'IDLE', 'LOGOUT', 'APPEND', 'ENABLE']);
 
 const proto = ImapFlow.prototype as Client;
 const originalTrySend = proto.trySend;

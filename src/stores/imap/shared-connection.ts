@@ -5,7 +5,8 @@ import type { ImapFlow } from 'imapflow';
  * first user takes it from the pool, later ones join while any is under way, and the last to
  * finish gives it back. A first run's CREATEs go this way, each level of the hierarchy in one
  * round trip, where one connection per CREATE took one round trip each and four server processes
- * of the same user wrote its mailbox list at once.
+ * of the same user wrote its mailbox list at once; the quota question asked meanwhile goes along
+ * instead of holding a connection of its own for a round trip before the CREATEs.
  */
 export class SharedConnection {
   private lease?: { client: Promise<ImapFlow>; users: number };
