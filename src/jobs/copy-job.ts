@@ -147,9 +147,10 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         bytes: 0,
         sources: pairs.map((p) => ({ source: p.source.name, messages: p.source.status?.messages ?? 0 })),
       });
-      // The transfer starts once they are settled: queued behind the plan's commands, the last of
-      // them could otherwise reach the server after the first folder's APPENDs on few connections.
-      await createdEarly;
+      // The transfer does not wait for them: a folder's worker waits for its own folder's CREATE
+      // (createDest), and the others' folders, INBOX first of all, need none. A store sends the
+      // CREATEs on a connection it holds until they are done (imap-store.ts), so with one
+      // connection they all still go before the first APPEND.
       const reports = await runTransfer(
         {
           source: req.source,
@@ -171,6 +172,8 @@ export async function runCopyJob(req: CopyJobRequest): Promise<JobResult> {
         ...base, reconnects: base.reconnects + (planned?.reconnects ?? 0), folders: reports, seconds: (Date.now() - started) / 1000, checkpoint: checkpoint.location, ...(runPlan ? { plan: runPlan } : {}),
       });
     } finally {
+      // Nothing is left under way: a failed transfer may have left folders it never reached.
+      await createdEarly;
       checkpoint.close();
     }
   } finally {

@@ -2,11 +2,14 @@ import type { ImapFlow } from 'imapflow';
 
 /**
  * One pooled connection shared by commands that are sent pipelined (imapflow-pipeline.ts): the
- * first user takes it from the pool, later ones join while any is under way, and the last to
- * finish gives it back. A first run's CREATEs go this way, each level of the hierarchy in one
- * round trip, where one connection per CREATE took one round trip each and four server processes
- * of the same user wrote its mailbox list at once; the quota question asked meanwhile goes along
- * instead of holding a connection of its own for a round trip before the CREATEs.
+ * first user takes it from the pool, later ones join while any is under way, and it goes back
+ * once the last has finished and no other joined by then (the same turn of the event loop, where
+ * a child folder's CREATE follows its parent's answer). A first run's CREATEs go this way, each
+ * level of the hierarchy in one round trip, where one connection per CREATE took one round trip
+ * each and four server processes of the same user wrote its mailbox list at once; the quota
+ * question asked meanwhile goes along instead of holding a connection of its own for a round trip
+ * before the CREATEs. Workers opening folders meanwhile get the other connections, and with one
+ * connection wait for the CREATEs to be done.
  */
 export class SharedConnection {
   private lease?: { client: Promise<ImapFlow>; users: number };
@@ -19,15 +22,18 @@ export class SharedConnection {
   async use<T>(fn: (client: ImapFlow) => Promise<T>): Promise<T> {
     const lease = (this.lease ??= { client: this.acquire(), users: 0 });
     lease.users++;
-    let client: ImapFlow | undefined;
     try {
-      client = await lease.client;
-      return await fn(client);
+      return await fn(await lease.client);
     } finally {
-      if (--lease.users === 0) {
-        if (this.lease === lease) this.lease = undefined;
-        if (client) this.release(client);
-      }
+      lease.users--;
+      if (lease.users === 0) setImmediate(() => this.giveBack(lease));
     }
+  }
+
+  private giveBack(lease: { client: Promise<ImapFlow>; users: number }): void {
+    if (lease.users > 0 || this.lease !== lease) return;
+    this.lease = undefined;
+    // A lease whose connection never opened has nothing to give back.
+    lease.client.then(this.release, () => undefined);
   }
 }
