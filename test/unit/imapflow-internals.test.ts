@@ -190,6 +190,20 @@ describe('imapflow internals mailferry depends on', () => {
       expect((viaToken.execs[0]![1] as Array<{ value: string }>)[0]!.value).toBe('XOAUTH2');
     });
 
+    it("sent behind the ID, is what imapflow's login takes up: by AUTHENTICATE, or by LOGIN once the logged-in capabilities (no AUTH=) came in first", async () => {
+      const commands = require('imapflow/lib/imap-commands.js') as Map<string, (c: unknown, ...args: unknown[]) => Promise<unknown>>;
+      for (const via of ['AUTHENTICATE', 'LOGIN'] as const) {
+        const { connection, execs } = loggingIn(['ID', 'AUTH=PLAIN', 'SASL-IR']);
+        Object.assign(connection, { options: { auth: { user: 'src', pass: 'pw' } } });
+        await commands.get('ID')!(connection, { name: 'mailferry' });
+        expect(execs.map((e) => e[0]), 'AUTHENTICATE went out behind the ID').toEqual(['ID', 'AUTHENTICATE']);
+        if (via === 'LOGIN') connection.capabilities = new Map([['IMAP4rev1', true]]);
+        const result = via === 'AUTHENTICATE' ? await commands.get(via)!(connection, 'src', { password: 'pw', loginMethod: '' }) : await commands.get(via)!(connection, 'src', 'pw');
+        expect(result).toBe('src');
+        expect(execs, `imapflow's ${via} logged in a second time`).toHaveLength(2);
+      }
+    });
+
     it('a refusal is an authentication failure, as imapflow reports it', async () => {
       const refusal = Object.assign(new Error('Command failed'), {
         responseStatus: 'NO',

@@ -110,7 +110,7 @@ function idOnce(original: Handler): Handler {
     if (earlier !== undefined) return earlier;
     // imapflow's ID handler writes the command before it first waits.
     const asked = original(connection, ...args);
-    if (connection.capabilities.has('ID')) loginBehind(connection);
+    if (loginsTakenUp && connection.capabilities.has('ID')) loginBehind(connection);
     const answer = await asked;
     // No name (no ID capability yet, refused, or an empty answer): imapflow may ask again after login.
     if (typeof (answer as { name?: unknown } | undefined)?.name === 'string') identified.set(connection, answer);
@@ -122,6 +122,7 @@ function idOnce(original: Handler): Handler {
 interface EarlyLogin {
   username: string;
   password: string;
+  authzid?: string;
   /** Whether its OK carried the capability list. */
   answer: Promise<boolean>;
 }
@@ -144,7 +145,7 @@ function loginBehind(connection: Connection): void {
   const answer = sendInitialResponse(connection, auth.user, credentials, true);
   // Taken up, and its failure reported, by imapflow's login; this only keeps it from going unobserved.
   answer.catch(() => undefined);
-  earlyLogins.set(connection, { username: auth.user, password: auth.pass, answer });
+  earlyLogins.set(connection, { username: auth.user, password: auth.pass, authzid: auth.authzid, answer });
 }
 
 /** Resolves to whether the server's OK carried its capabilities (RFC 9051 7.1), which imapflow takes in as it comes. */
@@ -165,19 +166,38 @@ async function sendInitialResponse(connection: Connection, username: string, cre
 function withInitialResponse(original: Handler, t: Tools): Handler {
   return async (connection, ...args) => {
     const [username, credentials] = args as [string, Credentials];
-    const early = earlyLogins.get(connection);
-    earlyLogins.delete(connection);
     if (!takesInitialResponse(connection, credentials)) return original(connection, ...args);
     try {
-      if (early && early.username === username && early.password === credentials.password) {
-        // Its OK carried the capabilities, maybe taken in before imapflow began to expect them.
-        if (await early.answer) connection.expectCapabilityUpdate = false;
-      } else await sendInitialResponse(connection, username, credentials, false);
+      await sendInitialResponse(connection, username, credentials, false);
     } catch (err) {
       throw await asAuthError(err, t);
     }
     connection.authCapabilities.set('AUTH=PLAIN', true);
     return credentials.authzid || username;
+  };
+}
+
+/**
+ * imapflow's login, or the answer to the AUTHENTICATE sent behind the ID for the same credentials.
+ * It wraps LOGIN too: imapflow chooses between them by the capabilities it has when it logs in,
+ * and the early AUTHENTICATE's answer may already have replaced them with the logged-in list
+ * (which names no AUTH= mechanism).
+ */
+function takingEarlyLogin(original: Handler, t: Tools): Handler {
+  return async (connection, ...args) => {
+    const early = earlyLogins.get(connection);
+    earlyLogins.delete(connection);
+    const [username, second] = args as [string, Credentials | string | undefined];
+    const password = typeof second === 'string' ? second : second?.password;
+    if (!early || early.username !== username || early.password !== password) return original(connection, ...args);
+    try {
+      // Its OK carried the capabilities, maybe taken in before imapflow began to expect them.
+      if (await early.answer) connection.expectCapabilityUpdate = false;
+    } catch (err) {
+      throw await asAuthError(err, t);
+    }
+    connection.authCapabilities.set('AUTH=PLAIN', true);
+    return early.authzid || username;
   };
 }
 
@@ -242,17 +262,20 @@ function takingEarlyEnable(original: Handler): Handler {
   };
 }
 
-function wrap(name: string, how: (original: Handler) => Handler): void {
-  if (!(commands instanceof Map)) return;
+/** Wraps imapflow's handler of `name`; false where there is none to wrap. */
+function wrap(name: string, how: (original: Handler) => Handler): boolean {
+  if (!(commands instanceof Map)) return false;
   const original = commands.get(name) as unknown;
-  if (typeof original === 'function') commands.set(name, how(original as Handler));
+  if (typeof original !== 'function') return false;
+  commands.set(name, how(original as Handler));
+  return true;
 }
 
+const t = typeof tools.getStatusCode === 'function' && typeof tools.getErrorText === 'function' && typeof tools.isServerRefusal === 'function' ? (tools as Tools) : undefined;
 wrap('ID', idOnce);
-if (typeof tools.getStatusCode === 'function' && typeof tools.getErrorText === 'function' && typeof tools.isServerRefusal === 'function') {
-  const t = tools as Tools;
-  wrap('AUTHENTICATE', (original) => withInitialResponse(original, t));
-}
+if (t) wrap('AUTHENTICATE', (original) => withInitialResponse(original, t));
+/** Whether a login sent behind the ID is taken up where imapflow logs in. */
+const loginsTakenUp = t !== undefined && wrap('AUTHENTICATE', (original) => takingEarlyLogin(original, t)) && wrap('LOGIN', (original) => takingEarlyLogin(original, t));
 wrap('AUTHENTICATE', watched);
 wrap('LOGIN', watched);
 const enable = commands instanceof Map ? (commands.get('ENABLE') as unknown) : undefined;
