@@ -34,17 +34,16 @@ export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: n
   // Which headers need a look is known from what was sent: when any does, every header comes with
   // the sizes, one FETCH where a second for those headers alone would cost another round trip.
   const eightBit = new Set([...byUid].filter(([, s]) => !isAscii(headerOf(s.raw))).map(([uid]) => uid));
-  const answered = new Set<number>();
+  // Messages whose stored bytes are not known: not answered, or not read back where they had to be.
+  const unknown = new Set(byUid.keys());
   for (const m of await dst.scan({ uids: [...byUid.keys()].sort((a, b) => a - b), ...(eightBit.size > 0 ? { header: true } : {}) })) {
-    answered.add(m.uid);
+    unknown.delete(m.uid);
     const raw = byUid.get(m.uid)!.raw;
     if (m.size !== raw.length || raw.includes(0)) whole.push(m.uid);
     else if (!eightBit.has(m.uid)) continue;
     else if (m.header === undefined) headers.push(m.uid);
     else if (!m.header.equals(headerOf(raw))) whole.push(m.uid);
   }
-  // Messages whose stored bytes are not known: not answered, or not read back where they had to be.
-  const unknown = new Set([...byUid.keys()].filter((uid) => !answered.has(uid)));
   if (headers.length > 0) {
     for (const uid of headers) unknown.add(uid);
     for (const m of await dst.scan({ uids: headers, header: true })) {

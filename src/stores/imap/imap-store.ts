@@ -151,7 +151,7 @@ export class ImapStore implements Store {
       // trip, and the engine SELECTs it anyway.
       const path = normalizePath(client, components);
       const created = await createMailbox(client, path);
-      if (created && options.subscribe) await subscribeMailbox(client, path);
+      if (created && options.subscribe) await mailboxCommand(client, 'SUBSCRIBE', path);
       const delimiter = client.namespace?.delimiter ?? '/';
       this.listed.set(path, { path, delimiter, flags: new Set(), listed: true, subscribed: options.subscribe });
       return {
@@ -340,8 +340,7 @@ interface RawCommandRunner {
 /** CREATE; false when the folder already exists (RFC 5530 ALREADYEXISTS), as imapflow's mailboxCreate has it. */
 async function createMailbox(client: ImapFlow, path: string): Promise<boolean> {
   try {
-    const res = await (client as unknown as RawCommandRunner).exec('CREATE', [{ type: 'ATOM', value: encodePath(client, path) }], { pipelined: true });
-    res.next();
+    await mailboxCommand(client, 'CREATE', path);
     return true;
   } catch (err) {
     if (getStatusCode((err as { response?: Parameters<typeof getStatusCode>[0] }).response) === 'ALREADYEXISTS') return false;
@@ -349,8 +348,9 @@ async function createMailbox(client: ImapFlow, path: string): Promise<boolean> {
   }
 }
 
-async function subscribeMailbox(client: ImapFlow, path: string): Promise<void> {
-  const res = await (client as unknown as RawCommandRunner).exec('SUBSCRIBE', [{ type: 'ATOM', value: encodePath(client, path) }], { pipelined: true });
+/** A command naming one mailbox, sent raw and pipelined (the shared connection's commands). */
+async function mailboxCommand(client: ImapFlow, command: 'CREATE' | 'SUBSCRIBE', path: string): Promise<void> {
+  const res = await (client as unknown as RawCommandRunner).exec(command, [{ type: 'ATOM', value: encodePath(client, path) }], { pipelined: true });
   res.next();
 }
 
