@@ -17,7 +17,7 @@ const addr = (user: string) => ({ host: server.host, port: server.port, user, pa
 const BODY_FETCH = /^\S+ UID FETCH \S+ \(.*BODY\.PEEK\[\]/;
 
 beforeAll(async () => {
-  server = await startDovecot({ users: ['src', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6'].map((name) => ({ name, password: PASSWORD })) });
+  server = await startDovecot({ users: ['src', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7'].map((name) => ({ name, password: PASSWORD })) });
   const opts = { seed: 77, messages: 400, folders: 6 };
   await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
 }, 120_000);
@@ -67,6 +67,17 @@ describe('provider throttling and disconnects pause the run, then it resumes: no
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/throttling.*pausing every connection/);
     await expectEqual('d2');
+  });
+
+  it('Gmail [THROTTLED] in answer to the first FETCH of a whole folder (a small folder\'s, sent with its EXAMINE)', async () => {
+    const { run, log } = await migrateThrough(
+      { injections: [{ match: /^\S+ UID FETCH 1:\* \(.*BODY\.PEEK\[\]/, nth: 1, reply: (tag) => `${tag} NO [THROTTLED] Account exceeded command or bandwidth limits. (Failure)\r\n` }] },
+      'd7',
+    );
+    expect(log).toHaveLength(1);
+    expect(run.code).toBe(0);
+    expect(run.stderr, 'the refusal was taken for a plain one and the FETCH asked again at once').toMatch(/throttling.*pausing every connection/);
+    await expectEqual('d7');
   });
 
   it('a BYE in the middle of a fetch', async () => {

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import { pipeliningApplied } from './imapflow-pipeline.js';
-import { isServerRefusal } from './imap-errors.js';
+import { FolderError } from '../../errors/errors.js';
+import { classifyImapError, isServerRefusal } from './imap-errors.js';
 
 /**
  * A folder's first full scan, asked for in the same round trip as the EXAMINE that opens it: the
@@ -26,7 +27,7 @@ export interface EarlyScan<T> {
 /**
  * The messages, once each, by UID; or `unusable` where the answer cannot be used (the server
  * refused the FETCH, it brought more than the bound, it was never sent); or the failure of the
- * connection it went on.
+ * connection it went on, or a refusal that says more than no (`refusedAlone`).
  */
 export type EarlyAnswer<T> = { messages: T[] } | { unusable: true } | { failed: unknown };
 
@@ -67,7 +68,7 @@ export function scanBehindOpening<T extends { uid: number }>(client: ImapFlow, o
     const answered = exec.call(this, command, attributes, execOptions);
     if (command === 'EXAMINE' || command === 'SELECT') {
       restore();
-      fetchAll(inner, options).then(settle, (err: unknown) => settle(isServerRefusal(err) ? UNUSABLE : { failed: err }));
+      fetchAll(inner, options).then(settle, (err: unknown) => settle(refusedAlone(err) ? UNUSABLE : { failed: err }));
     }
     return answered;
   };
@@ -108,6 +109,15 @@ async function fetchAll<T extends { uid: number }>(client: Internals, options: E
   });
   answer.next();
   return over ? UNUSABLE : { messages: [...kept.values()].sort((a, b) => a.uid - b.uid) };
+}
+
+/**
+ * The server refused this FETCH and nothing more: the folder is read the usual way. A refusal
+ * that says more (throttling, a backend down, a full account) fails the scan as the same FETCH
+ * sent later would, so the run pauses as told instead of asking again at once.
+ */
+function refusedAlone(err: unknown): boolean {
+  return isServerRefusal(err) && classifyImapError(err, '', 'scanning') instanceof FolderError;
 }
 
 /** What imapflow's fetch() asks for imap-folder.ts's scan (and BODY_QUERY), on a folder with mod-sequences. */
