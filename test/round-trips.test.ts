@@ -9,6 +9,7 @@ import { decodeMutf7 } from '../src/stores/local/mutf7.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 import { runCli } from './support/cli.js';
 import { startFaultProxy } from './support/imap-fault-proxy.js';
+import { ImapFlow } from 'imapflow';
 
 const PASSWORD = 'pw-Setup-1';
 let server: DovecotServer;
@@ -54,7 +55,7 @@ async function expectCopiedExactly(dest: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startDovecot({ users: ['src', 'dst', 'dst2', 'dst3'].map((name) => ({ name, password: PASSWORD })) });
+  server = await startDovecot({ users: ['src', 'dst', 'dst2', 'dst3', 'big', 'bigdst'].map((name) => ({ name, password: PASSWORD })) });
   const opts = { seed: 24, messages: 60, folders: 8 };
   await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
 }, 120_000);
@@ -173,6 +174,28 @@ describe('round trips a run does without', () => {
     expect(commandLines(log, 'src').filter((l) => /UID FETCH 1:\* \(UID FLAGS INTERNALDATE RFC822\.SIZE/.test(l))).toHaveLength(withMail);
 
     await expectCopiedExactly('dst2');
+  });
+
+  it('appends a message that goes alone without waiting for a "+" continuation where the server takes LITERAL+', async () => {
+    // 300 KB: over the 4 KB that imapflow's own APPEND would send without waiting; alone, since
+    // it is INBOX's only message.
+    const body = `${'a line of text that fills a large message\r\n'.repeat(7000)}`;
+    const raw = Buffer.from(`From: a@example.org\r\nSubject: alone\r\nMessage-ID: <alone@x>\r\n\r\n${body}`);
+    const client = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user: 'big', pass: PASSWORD }, logger: false });
+    await client.connect();
+    try {
+      await client.append('INBOX', raw, ['\\Seen'], new Date('2020-01-02T03:04:05Z'));
+    } finally {
+      await client.logout();
+    }
+    const log = join(work, 'alone.jsonl');
+    const run = await runCli(['migrate', '--from', url('big'), '--to', url('bigdst'), '--state', join(work, 'alone.sqlite'), '--debug', '--log-file', log, '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = commandLines(log, 'bigdst');
+    expect(lines.filter((l) => /debug: [A-Za-z0-9.]+ APPEND /.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /debug: \+ /.test(l)), 'the APPEND waited for a continuation').toEqual([]);
+    const diff = diffSnapshots(await snapshotAccount(addr('big')), await snapshotAccount(addr('bigdst')));
+    expect(diff.details).toEqual([]);
   });
 
   it('ends its connections after saying LOGOUT, without waiting a round trip for the answer', async () => {

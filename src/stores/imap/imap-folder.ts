@@ -318,6 +318,9 @@ export class ImapFolderHandle implements FolderHandle {
 
   private async appendOne(m: AppendRequest): Promise<AppendOutcome> {
     try {
+      // imapflow's own APPEND sends a literal over 4 KB synchronizing (a round trip for the "+"
+      // before the bytes), even where the server advertises LITERAL+; ours does not.
+      if (this.client.capabilities.has('LITERAL+')) return { ok: true, uid: (await multiAppend(this.client, this.box.path, [m]))[0] };
       const res = await this.client.append(this.box.path, m.raw, m.flags, m.internalDate);
       if (!res) throw Object.assign(new Error('not connected'), { code: 'NoConnection' });
       return { ok: true, uid: res.uid };

@@ -11,7 +11,7 @@ interface ImapResponse {
 }
 
 /**
- * MULTIAPPEND (RFC 3502): many messages in one APPEND command. With LITERAL+ (RFC 7888) imapflow
+ * APPEND of one message or, with MULTIAPPEND (RFC 3502), of many in one command. With LITERAL+ (RFC 7888) imapflow
  * sends every literal without waiting for a continuation, so a whole batch costs one round trip
  * instead of one or two per message; imapflow itself only appends one message per command.
  *
