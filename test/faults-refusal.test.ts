@@ -10,7 +10,7 @@ import { startFaultProxy, type FaultPlan, type Injection } from './support/imap-
 import { diffSnapshots, snapshotAccount, type Snapshot } from './support/oracle.js';
 
 const PASSWORD = 'pw-FaultRefusal-8';
-const USERS = ['src', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8'];
+const USERS = ['src', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9', 'd10'];
 const work = mkdtempSync(path.join(tmpdir(), 'mf-faults-refusal-'));
 const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD, XDG_STATE_HOME: path.join(work, 'state') };
 let server: DovecotServer;
@@ -135,6 +135,28 @@ describe('server refusals and drops: the documented exit code and a line, then a
     expectPlainErrors(first);
     expect(rerun?.code, rerun?.stderr).toBe(0);
     await expectEqual('d6');
+  });
+
+  // Without MULTIAPPEND (as Exchange) but with LITERAL+, a batch's messages go as single APPENDs,
+  // pipelined: those behind the refused one are already on their way.
+  it('without MULTIAPPEND, NO [LIMIT] to one of the pipelined APPENDs: that message fails (exit 1, listed), the rest are copied, a rerun copies it', async () => {
+    const { first, rerun, log } = await migrateThrough('d9', { hideCapabilities: ['MULTIAPPEND'], injections: [answer(APPEND, 3, 'NO [LIMIT] Too many keywords')] }, 1);
+    expect(log).toHaveLength(1);
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stderr).toMatch(/^\S.* UID \d+: rejected: Too many keywords$/m);
+    expect(JSON.parse(first.stdout).totals.failed).toBe(1);
+    expectPlainErrors(first);
+    expect(rerun?.code, rerun?.stderr).toBe(0);
+    await expectEqual('d9');
+  });
+
+  it('without MULTIAPPEND, NO [OVERQUOTA] to one of the pipelined APPENDs: exit 5; a rerun settles those sent behind it without copying them twice', async () => {
+    const { first, rerun, log } = await migrateThrough('d10', { hideCapabilities: ['MULTIAPPEND'], injections: [answer(APPEND, 3, 'NO [OVERQUOTA] Quota exceeded (mailbox for user is full)')] }, 1);
+    expect(log).toHaveLength(1);
+    expect(first.code, first.stderr).toBe(5);
+    expectPlainErrors(first);
+    expect(rerun?.code, rerun?.stderr).toBe(0);
+    await expectEqual('d10');
   });
 
   it('connections refused for a few seconds at the start: the run connects again by itself', async () => {

@@ -55,7 +55,7 @@ async function expectCopiedExactly(dest: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startDovecot({ users: ['src', 'dst', 'dst2', 'dst3', 'big', 'bigdst'].map((name) => ({ name, password: PASSWORD })) });
+  server = await startDovecot({ users: ['src', 'dst', 'dst2', 'dst3', 'big', 'bigdst', 'single'].map((name) => ({ name, password: PASSWORD })) });
   const opts = { seed: 24, messages: 60, folders: 8 };
   await seedAccount(addr('src'), generateCorpus(opts), { folders: corpusFolders(opts) });
 }, 120_000);
@@ -196,6 +196,40 @@ describe('round trips a run does without', () => {
     expect(lines.filter((l) => /debug: \+ /.test(l)), 'the APPEND waited for a continuation').toEqual([]);
     const diff = diffSnapshots(await snapshotAccount(addr('big')), await snapshotAccount(addr('bigdst')));
     expect(diff.details).toEqual([]);
+  });
+
+  it('appends a batch as single APPENDs sent pipelined, one round trip, where the server takes LITERAL+ but not MULTIAPPEND (as Exchange), and copies exactly', async () => {
+    const proxy = await startFaultProxy({ host: server.host, port: server.port }, { hideCapabilities: ['MULTIAPPEND'] });
+    try {
+      const log = join(work, 'single.jsonl');
+      const to = `imap://single@${server.host}:${proxy.port}`;
+      const run = await runCli(['migrate', '--from', url('src'), '--to', to, '--state', join(work, 'single.sqlite'), '--connections', '1', '--debug', '--log-file', log, '--json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      const prefix = `imap ${to} `;
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { message?: string }).message ?? '').filter((m) => m.startsWith(prefix));
+      expect(lines.some((l) => /\bMULTIAPPEND\b/.test(l)), 'the proxy showed MULTIAPPEND').toBe(false);
+      // Per APPEND sent: whether another APPEND was still waiting for its answer (pipelined) or not (a new round trip).
+      const outstanding = new Set<string>();
+      let appends = 0;
+      let rounds = 0;
+      for (const line of lines) {
+        const m = / debug: ([A-Za-z0-9.]+) (APPEND |OK |NO |BAD )/.exec(line);
+        if (!m) continue;
+        if (m[2] === 'APPEND ') {
+          appends++;
+          if (outstanding.size === 0) rounds++;
+          outstanding.add(m[1]!);
+        } else outstanding.delete(m[1]!);
+      }
+      const summary = JSON.parse(run.stdout) as { folders: Array<{ copied: number }> };
+      const batches = summary.folders.filter((f) => f.copied > 0).length;
+      expect(appends).toBe(summary.folders.reduce((a, f) => a + f.copied, 0));
+      expect(appends).toBeGreaterThan(2 * batches);
+      expect(rounds, `${appends} APPENDs in ${batches} folders of one batch each`).toBeLessThanOrEqual(batches);
+      await expectCopiedExactly('single');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('ends its connections after saying LOGOUT, without waiting a round trip for the answer', async () => {

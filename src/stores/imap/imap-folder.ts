@@ -307,23 +307,32 @@ export class ImapFolderHandle implements FolderHandle {
         // Refused as a whole, so none was stored: one by one tells which message is refused.
       }
     }
-    // One APPEND per message (no MULTIAPPEND: Gmail, Exchange, Courier): each answer is progress.
+    // One APPEND per message (no MULTIAPPEND: Exchange, Gmail, Courier; or a batch of one), each
+    // answer progress. Where the server takes LITERAL+ they go at once, pipelined: one round trip
+    // for the batch. imapflow's own APPEND (the only way without LITERAL+) waits for the answer to
+    // the one before, and for a "+" before any literal over 4 KB.
     const outcomes: AppendOutcome[] = [];
+    const literalPlus = this.client.capabilities.has('LITERAL+');
+    const sent = literalPlus ? messages.map((m) => multiAppend(this.client, this.box.path, [m], true).then(([uid]) => uid)) : [];
+    // Each is awaited in turn; one that fails after an earlier failure was thrown goes unobserved.
+    for (const p of sent) p.catch(() => undefined);
     for (const [i, m] of messages.entries()) {
-      outcomes.push(await this.appendOne(m));
+      outcomes.push(await this.appendOne(sent[i] ?? this.imapflowAppend(m)));
       answered?.(i);
     }
     return outcomes;
   }
 
-  private async appendOne(m: AppendRequest): Promise<AppendOutcome> {
+  private async imapflowAppend(m: AppendRequest): Promise<number | undefined> {
+    const res = await this.client.append(this.box.path, m.raw, m.flags, m.internalDate);
+    if (!res) throw Object.assign(new Error('not connected'), { code: 'NoConnection' });
+    return res.uid;
+  }
+
+  /** The outcome of one message's APPEND: a refusal of that message is one; anything else is thrown. */
+  private async appendOne(appended: Promise<number | undefined>): Promise<AppendOutcome> {
     try {
-      // imapflow's own APPEND sends a literal over 4 KB synchronizing (a round trip for the "+"
-      // before the bytes), even where the server advertises LITERAL+; ours does not.
-      if (this.client.capabilities.has('LITERAL+')) return { ok: true, uid: (await multiAppend(this.client, this.box.path, [m]))[0] };
-      const res = await this.client.append(this.box.path, m.raw, m.flags, m.internalDate);
-      if (!res) throw Object.assign(new Error('not connected'), { code: 'NoConnection' });
-      return { ok: true, uid: res.uid };
+      return { ok: true, uid: await appended };
     } catch (err) {
       const classified = classifyImapError(err, this.label, `appending to ${this.box.path}`, this.client);
       if (classified instanceof QuotaError || !isServerRefusal(err)) throw classified;

@@ -8,9 +8,10 @@ import { createRequire } from 'node:module';
  * answer, then the next command's. When the pipelined command becomes imapflow's current one it
  * is marked sent instead of being written again.
  *
- * Only a command without literals goes early, and only behind a command that has nothing left to
- * send (no literal waiting for a "+") and does not change the stream or the session's state
- * beyond a mailbox (LOGIN, AUTHENTICATE, STARTTLS, COMPRESS, IDLE, LOGOUT, APPEND, ENABLE); ID
+ * Only a command without literals (or whose literals are all LITERAL+ ones) goes early, and only
+ * behind a command that has nothing left to send (no literal waiting for a "+": an APPEND with
+ * LITERAL+ literals is one) and does not change the stream or the session's state beyond a mailbox
+ * (LOGIN, AUTHENTICATE, STARTTLS, COMPRESS, IDLE, LOGOUT, ENABLE, and APPEND with "+"s); ID
  * changes nothing, so a login may follow it at once (imapflow-login.ts). What a
  * pipelined command means must not depend on how the one before it is answered in ways the caller
  * did not foresee: after a failed SELECT no mailbox is selected, and a FETCH behind it is refused.
@@ -29,7 +30,7 @@ interface Request {
   tag: string;
   command: string;
   attributes?: unknown[];
-  options?: { pipelined?: boolean; onSend?: () => void };
+  options?: { pipelined?: boolean; literalPlus?: boolean; onSend?: () => void };
   sent?: boolean;
   /** Written by this module ahead of its turn. */
   early?: boolean;
@@ -50,6 +51,9 @@ interface Client {
 
 /** Commands nothing may be pipelined behind: they change the stream or the session, or send literals. */
 const BARRIERS = new Set(['LOGIN', 'AUTHENTICATE', 'STARTTLS', 'COMPRESS', 'IDLE', 'LOGOUT', 'APPEND', 'ENABLE']);
+
+/** An APPEND whose literals all went without a "+" (LITERAL+, imapflow-client.ts) has nothing left to send once sent. */
+const isBarrier = (r: Request): boolean => BARRIERS.has(r.command.toUpperCase()) && !(r.command.toUpperCase() === 'APPEND' && r.options?.literalPlus === true);
 
 const proto = ImapFlow.prototype as Client;
 const originalTrySend = proto.trySend;
@@ -87,7 +91,7 @@ if (pipeliningApplied) {
 /** Writes the pipelined commands queued right behind what is on the wire, in order. */
 function sendEarly(client: Client): void {
   const current = client.currentRequest;
-  if (!current || !current.sent || client.commandParts.length > 0 || BARRIERS.has(current.command.toUpperCase())) return;
+  if (!current || !current.sent || client.commandParts.length > 0 || isBarrier(current)) return;
   for (const request of client.requestQueue) {
     if (request.early) continue;
     if (!request.options?.pipelined) return;

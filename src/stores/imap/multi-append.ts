@@ -18,7 +18,7 @@ interface ImapResponse {
  * The command is atomic: on NO the server stored none of them, and the caller retries them one by
  * one to learn which one it refuses. Returns the new UIDs when the server sends APPENDUID.
  */
-export async function multiAppend(client: ImapFlow, path: string, messages: AppendRequest[]): Promise<Array<number | undefined>> {
+export async function multiAppend(client: ImapFlow, path: string, messages: AppendRequest[], pipelined = false): Promise<Array<number | undefined>> {
   const binary = client.capabilities.has('BINARY');
   const attributes: unknown[] = [{ type: 'ATOM', value: encodePath(client, path) }];
   for (const m of messages) {
@@ -30,7 +30,8 @@ export async function multiAppend(client: ImapFlow, path: string, messages: Appe
   let result: { response: ImapResponse; next(): void };
   try {
     // literalPlus: see imapflow-client.ts; only where the server promised to take them.
-    result = await (client as unknown as RawCommandRunner).exec('APPEND', attributes, { literalPlus: client.capabilities.has('LITERAL+') });
+    // pipelined: written behind the command before it without waiting for its answer (imapflow-pipeline.ts).
+    result = await (client as unknown as RawCommandRunner).exec('APPEND', attributes, { literalPlus: client.capabilities.has('LITERAL+'), pipelined });
   } catch (err) {
     // imapflow's commands put the response code (OVERQUOTA, LIMIT) here; the raw runner does not.
     const e = err as { response?: unknown; serverResponseCode?: string };
