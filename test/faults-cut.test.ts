@@ -19,8 +19,12 @@ const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
 const KINDS = ['migrate', 'backup-maildir', 'backup-mbox', 'restore'] as const;
 type Kind = (typeof KINDS)[number];
 const APPEND = /^\S+ APPEND /;
-/** Cuts at the places that matter most, each where a run is fragile: logging in, mid-literal, a command done but unanswered. */
-const POINTS: Array<{ kind: Kind; cut: Cut }> = [
+/**
+ * Cuts at the places that matter most, each where a run is fragile: logging in, mid-literal, a
+ * command done but unanswered. `hide`: capabilities the proxy hides (without MULTIAPPEND, a batch
+ * goes as single APPENDs, pipelined).
+ */
+const POINTS: Array<{ kind: Kind; cut: Cut; hide?: string[] }> = [
   { kind: 'migrate', cut: { kind: 'rst', at: { inside: 'login' } } },
   { kind: 'backup-maildir', cut: { kind: 'fin', at: { inside: 'login' } } },
   { kind: 'migrate', cut: { kind: 'fin', at: { beforeReplyTo: /^\S+ LIST / } } },
@@ -31,6 +35,8 @@ const POINTS: Array<{ kind: Kind; cut: Cut }> = [
   { kind: 'restore', cut: { kind: 'rst', at: { beforeReplyTo: APPEND, nth: 2 } } },
   { kind: 'migrate', cut: { kind: 'fin', at: { beforeReplyTo: APPEND } } },
   { kind: 'backup-maildir', cut: { kind: 'rst', at: { beforeReplyTo: /^\S+ UID FETCH /, nth: 3 } } },
+  { kind: 'migrate', cut: { kind: 'fin', at: { inside: 'append-literal', nth: 10 } }, hide: ['MULTIAPPEND'] },
+  { kind: 'restore', cut: { kind: 'rst', at: { beforeReplyTo: APPEND, nth: 5 } }, hide: ['MULTIAPPEND'] },
 ];
 
 const work = mkdtempSync(path.join(tmpdir(), 'mf-faults-cut-'));
@@ -100,8 +106,8 @@ async function check(kind: Kind, i: number): Promise<{ diff: ReturnType<typeof d
 }
 
 /** Run `i` through a proxy making `cut`, then a rerun if it failed; checks what it left. */
-async function cutRun(i: number, kind: Kind, cut: Cut): Promise<Outcome> {
-  const proxy = await startFaultProxy({ host: server.host, port: server.port }, { cuts: [cut] });
+async function cutRun(i: number, kind: Kind, cut: Cut, hide?: string[]): Promise<Outcome> {
+  const proxy = await startFaultProxy({ host: server.host, port: server.port }, { cuts: [cut], ...(hide ? { hideCapabilities: hide } : {}) });
   const outcome: Outcome = { i, kind, cut: 'no cut', first: null, reconnects: 0 };
   try {
     const first = await runCli(args(kind, i, proxy.port), env);
@@ -160,11 +166,11 @@ describe('connections cut at random byte offsets (FIN and RST) during migrate, b
 });
 
 describe('connections cut at chosen points', () => {
-  it('inside the login, inside FETCH and APPEND literals, between a command and its answer: the run reconnects and finishes by itself', async () => {
+  it('inside the login, inside FETCH and APPEND literals, between a command and its answer (also among pipelined single APPENDs): the run reconnects and finishes by itself', async () => {
     const outcomes: Outcome[] = [];
     let next = 0;
     await Promise.all(Array.from({ length: PARALLEL }, async () => {
-      for (let k = next++; k < POINTS.length; k = next++) outcomes.push(await cutRun(RUNS + k, POINTS[k]!.kind, POINTS[k]!.cut));
+      for (let k = next++; k < POINTS.length; k = next++) outcomes.push(await cutRun(RUNS + k, POINTS[k]!.kind, POINTS[k]!.cut, POINTS[k]!.hide));
     }));
     outcomes.sort((a, b) => a.i - b.i);
     console.log(outcomes.map((o) => `${o.kind}: ${o.cut}; exit ${o.first}; ${o.reconnects} reconnects`).join('\n'));
