@@ -5,7 +5,7 @@ import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotServer } from '../src/sandbox/dovecot-server.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
-import { runCli } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 import { startFaultProxy } from './support/imap-fault-proxy.js';
 
 const PASSWORD = 'pw-Interop-7';
@@ -84,6 +84,28 @@ describe('migrate between servers with different hierarchy, namespace and folder
     const subscribed = await withClient(ppServer, 'b', async (c) => (await c.list()).filter((f) => f.subscribed).map((f) => f.path));
     expect(subscribed).toContain('INBOX.Work.Projects');
     expect(subscribed).not.toContain('INBOX.Hidden');
+  });
+});
+
+describe('a destination folder that appears between the listing and its CREATE', () => {
+  it('is taken as created (ALREADYEXISTS): subscribed as the source folder is, and copied', async () => {
+    await fsServer.addUser({ name: 'late', password: PASSWORD });
+    // The answer to SUBSCRIBE Work is held back: Work/Projects, created after it, is made meanwhile by another client.
+    const proxy = await startFaultProxy({ host: fsServer.host, port: fsServer.port }, { stall: { match: /^\S+ SUBSCRIBE Work\r\n/, afterBytes: 0, seconds: 1.5 } });
+    try {
+      const { done } = startCli(['migrate', '--from', plainUrl(fsServer, 'a'), '--to', `imap://late@${fsServer.host}:${proxy.port}`, '--state', join(work, 'late.sqlite'), '--json'], env);
+      while (!proxy.log.some((l) => l.startsWith('stall on connection'))) await new Promise((r) => setTimeout(r, 20));
+      await withClient(fsServer, 'late', (c) => c.mailboxCreate('Work/Projects'));
+      await withClient(fsServer, 'late', (c) => c.mailboxUnsubscribe('Work/Projects'));
+      const run = await done;
+      expect(run.code, run.stderr).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+    const subscribed = await withClient(fsServer, 'late', async (c) => (await c.list()).filter((f) => f.subscribed).map((f) => f.path));
+    expect(subscribed).toContain('Work/Projects');
+    const diff = diffSnapshots(await snapshotAccount(addr(fsServer, 'a')), await snapshotAccount(addr(fsServer, 'late')));
+    expect(diff.details).toEqual([]);
   });
 });
 

@@ -150,8 +150,11 @@ export class ImapStore implements Store {
       // per folder for nothing. No STATUS either: a folder just created has none worth a round
       // trip, and the engine SELECTs it anyway.
       const path = normalizePath(client, components);
-      const created = await createMailbox(client, path);
-      if (created && options.subscribe) await mailboxCommand(client, 'SUBSCRIBE', path);
+      await createMailbox(client, path);
+      // Also where the folder turned out to exist already (made meanwhile, or Dovecot answering
+      // ALREADYEXISTS to a folder no listing showed, seen with Maildir++ while other sessions of
+      // the user SELECT): it is to be subscribed as the source's is.
+      if (options.subscribe) await mailboxCommand(client, 'SUBSCRIBE', path);
       const delimiter = client.namespace?.delimiter ?? '/';
       this.listed.set(path, { path, delimiter, flags: new Set(), listed: true, subscribed: options.subscribe });
       return {
@@ -337,14 +340,12 @@ interface RawCommandRunner {
   exec(command: string, attributes: unknown[], options?: { pipelined?: boolean }): Promise<{ next(): void }>;
 }
 
-/** CREATE; false when the folder already exists (RFC 5530 ALREADYEXISTS), as imapflow's mailboxCreate has it. */
-async function createMailbox(client: ImapFlow, path: string): Promise<boolean> {
+/** CREATE; a folder that exists already (RFC 5530 ALREADYEXISTS) is no error, as imapflow's mailboxCreate has it. */
+async function createMailbox(client: ImapFlow, path: string): Promise<void> {
   try {
     await mailboxCommand(client, 'CREATE', path);
-    return true;
   } catch (err) {
-    if (getStatusCode((err as { response?: Parameters<typeof getStatusCode>[0] }).response) === 'ALREADYEXISTS') return false;
-    throw err;
+    if (getStatusCode((err as { response?: Parameters<typeof getStatusCode>[0] }).response) !== 'ALREADYEXISTS') throw err;
   }
 }
 
