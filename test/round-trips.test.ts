@@ -19,9 +19,9 @@ const addr = (user: string) => ({ host: server.host, port: server.port, user, pa
 const url = (user: string) => `imap://${user}@${server.host}:${server.port}`;
 const env = { MAILFERRY_FROM_PASSWORD: PASSWORD, MAILFERRY_TO_PASSWORD: PASSWORD };
 
-/** What one account's connections sent and received, in the order the --debug log has it. */
-function commandLines(logFile: string, user: string): string[] {
-  const prefix = `imap ${url(user)} `;
+/** What one account's connections sent and received, in the order the --debug log has it (`address`: where it was reached). */
+function commandLines(logFile: string, user: string, address = url(user)): string[] {
+  const prefix = `imap ${address} `;
   return readFileSync(logFile, 'utf8')
     .trim()
     .split('\n')
@@ -205,21 +205,21 @@ describe('round trips a run does without', () => {
       const to = `imap://single@${server.host}:${proxy.port}`;
       const run = await runCli(['migrate', '--from', url('src'), '--to', to, '--state', join(work, 'single.sqlite'), '--connections', '1', '--debug', '--log-file', log, '--json'], env);
       expect(run.code, run.stderr).toBe(0);
-      const prefix = `imap ${to} `;
-      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { message?: string }).message ?? '').filter((m) => m.startsWith(prefix));
+      const lines = commandLines(log, 'single', to);
       expect(lines.some((l) => /\bMULTIAPPEND\b/.test(l)), 'the proxy showed MULTIAPPEND').toBe(false);
       // Per APPEND sent: whether another APPEND was still waiting for its answer (pipelined) or not (a new round trip).
       const outstanding = new Set<string>();
       let appends = 0;
       let rounds = 0;
       for (const line of lines) {
-        const m = / debug: ([A-Za-z0-9.]+) (APPEND |OK |NO |BAD )/.exec(line);
+        const m = /^(\S+) debug: ([A-Za-z0-9.]+) (APPEND |OK |NO |BAD )/.exec(line);
         if (!m) continue;
-        if (m[2] === 'APPEND ') {
+        const [, conn, tag, what] = m;
+        if (what === 'APPEND ') {
           appends++;
           if (outstanding.size === 0) rounds++;
-          outstanding.add(m[1]!);
-        } else outstanding.delete(m[1]!);
+          outstanding.add(`${conn} ${tag}`);
+        } else outstanding.delete(`${conn} ${tag}`);
       }
       const summary = JSON.parse(run.stdout) as { folders: Array<{ copied: number }> };
       const batches = summary.folders.filter((f) => f.copied > 0).length;

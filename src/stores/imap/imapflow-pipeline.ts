@@ -53,7 +53,10 @@ interface Client {
 const BARRIERS = new Set(['LOGIN', 'AUTHENTICATE', 'STARTTLS', 'COMPRESS', 'IDLE', 'LOGOUT', 'APPEND', 'ENABLE']);
 
 /** An APPEND whose literals all went without a "+" (LITERAL+, imapflow-client.ts) has nothing left to send once sent. */
-const isBarrier = (r: Request): boolean => BARRIERS.has(r.command.toUpperCase()) && !(r.command.toUpperCase() === 'APPEND' && r.options?.literalPlus === true);
+function isBarrier(r: Request): boolean {
+  const command = r.command.toUpperCase();
+  return BARRIERS.has(command) && !(command === 'APPEND' && r.options?.literalPlus === true);
+}
 
 const proto = ImapFlow.prototype as Client;
 const originalTrySend = proto.trySend;
