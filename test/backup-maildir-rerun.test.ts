@@ -103,7 +103,7 @@ describe('a no-change rerun of a Maildir backup', () => {
     expect(after.messageFiles).toEqual([]);
   });
 
-  it('still copies what a folder changed at the source gained, and leaves nothing to look at the time after', async () => {
+  it('still copies what a folder changed at the source gained, without looking at the files it had, and leaves nothing to look at the time after', async () => {
     const client = await connectPlain(addr());
     try {
       await client.append('INBOX', Buffer.from('From: a@example.org\r\nSubject: later\r\nMessage-ID: <later-26@example.org>\r\n\r\nnew since the last run\r\n'), ['\\Seen']);
@@ -114,6 +114,9 @@ describe('a no-change rerun of a Maildir backup', () => {
     const rerun = await backup();
     expect(rerun.totals).toMatchObject({ found: 61, copied: 1, failed: 0 });
     expectSame(await snapshotAccount(addr()), await snapshotBackup(backupDir));
+    // INBOX, opened to take the new message, was still as sealed: its files are trusted as its
+    // listing trusts them (a 70,000-message folder took seconds of stats for one new message).
+    expect(rerun.messageFiles).toEqual([]);
 
     const after = await backup();
     expect(after.totals).toMatchObject({ copied: 0, failed: 0 });

@@ -5,7 +5,7 @@ import { LocalStore, type FolderProbe, type LocalFolder } from '../local/local-s
 import type { ManifestFile } from '../local/manifest.js';
 import { ensureDir, FILE_MODE, fsyncDir, isDirectory } from '../local/safe-fs.js';
 import { checkAndSeal, stillSealed } from './folder-seal.js';
-import { MaildirFolder, type Sealer } from './maildir-folder.js';
+import { MaildirFolder } from './maildir-folder.js';
 import { recordedSize } from './maildir-names.js';
 import type { SealFile } from './seal-file.js';
 import { readUidListHeader, UidList, type UidListHeader } from './uid-list.js';
@@ -58,11 +58,14 @@ export class MaildirStore extends LocalStore {
     await fsyncDir(path.dirname(dir));
   }
 
-  protected openOnDisk(dir: string, mode: 'read' | 'write'): Promise<LocalFolder> {
+  protected async openOnDisk(dir: string, mode: 'read' | 'write'): Promise<LocalFolder> {
     const seals = this.seals;
     const key = this.keyOf(dir);
-    const seal: Sealer | undefined = seals && mode === 'write' ? async (isWhole) => seals.put(key, (await checkAndSeal(dir, isWhole, 'just-written')).seal) : undefined;
-    return MaildirFolder.open(dir, mode, seal);
+    if (!seals || mode === 'read') return MaildirFolder.open(dir, mode);
+    const found = seals.get(key);
+    const header = found ? await readUidListHeader(dir) : undefined;
+    const sealed = found !== undefined && header !== undefined && (await stillSealed(dir, found, header));
+    return MaildirFolder.open(dir, mode, async (isWhole) => seals.put(key, (await checkAndSeal(dir, isWhole, 'just-written')).seal), sealed);
   }
 
   /**
