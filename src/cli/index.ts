@@ -3,6 +3,7 @@ import { UsageError } from '../errors/errors.js';
 import { exitCodeTable } from '../errors/exit-codes.js';
 import type { CliContext } from './context.js';
 import { bindOptionValues } from './option-values.js';
+import { skipHelpCache } from './skip-help-cache.js';
 import { backupCommand, backupOptions } from './commands/backup.js';
 import { migrateCommand, migrateOptions } from './commands/migrate.js';
 import { sandboxCommand, sandboxOptions } from './commands/sandbox.js';
@@ -58,7 +59,7 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
   const name = args[0] === COMPLETIONS_KEY ? undefined : args.find((a) => !a.startsWith('-'));
   if (name !== undefined && name !== 'help' && !commands.some((c) => commandName(c) === name)) throw new UsageError(`unknown command: ${name} (mailferry --help lists the commands)`);
   const table = name === 'bulk' ? BULK_TABLES[args.filter((a) => !a.startsWith('-'))[1] ?? ''] : name !== undefined && Object.hasOwn(OPTION_TABLES, name) ? OPTION_TABLES[name] : undefined;
-  await commands
+  const parser = commands
     .reduce((y, c) => y.command(c), yargs(table ? bindOptionValues(args, table) : args))
     .scriptName('mailferry')
     .usage('$0 <command> [options]\n\nMove, back up and restore email over IMAP: exactly once, resumable.')
@@ -69,12 +70,13 @@ export async function runCli(args: string[], ctx: CliContext): Promise<void> {
       throw err ?? new UsageError(msg);
     })
     .epilogue(`Exit codes:\n${exitCodeTable()}\n\nPasswords come from $MAILFERRY_FROM_PASSWORD / $MAILFERRY_TO_PASSWORD, a --*-password-file or --*-password-command, or a prompt; never from an option.`)
-    // yargs renders the whole help text on every command run (to have it at hand); wrapping it
-    // cost ~30 ms of start-up, so only a run that shows help wraps.
+    // Wrapping the help text costs ~30 ms, so only a run that shows help wraps it; the others do
+    // not render it at all (skip-help-cache.ts).
     .wrap(showsHelp(args) ? Math.min(110, process.stdout.columns || 100) : null)
     .help()
-    .version()
-    .parseAsync();
+    .version();
+  if (!showsHelp(args)) skipHelpCache(parser);
+  await parser.parseAsync();
 }
 
 const COMPLETIONS_KEY = '--get-yargs-completions';
