@@ -5,6 +5,7 @@ import { headerValue } from '../../domain/headers.js';
 import { ConnectionError, FolderError, QuotaError, UsageError } from '../../errors/errors.js';
 import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText, sessionEnded, sessionLost } from './imap-errors.js';
+import { flagList } from './flag-list.js';
 import { multiAppend } from './multi-append.js';
 import { uidSet } from './uid-set.js';
 import { uidSearch } from './uid-search.js';
@@ -467,7 +468,7 @@ function toMeta(m: FetchMessageObject): MessageMeta {
     ...(m.labels ? { labels: [...m.labels] } : {}),
     uid: m.uid,
     size: m.size ?? m.source?.length ?? 0,
-    flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent'),
+    flags: flagList(m.flags),
     internalDate: m.internalDate instanceof Date ? m.internalDate : new Date(m.internalDate ?? 0),
   };
 }
