@@ -1,14 +1,22 @@
 import type { MessageMeta } from '../domain/types.js';
 
-/** Splits messages into batches bounded by count and by bytes (a big message gets its own). */
-export function* batches(messages: MessageMeta[], maxMessages: number, maxBytes: number): Generator<MessageMeta[]> {
+/**
+ * Splits messages into batches bounded by count and by bytes (a big message gets its own), in
+ * order; a message `alone` says so of gets a batch of its own too.
+ */
+export function* batches(messages: MessageMeta[], maxMessages: number, maxBytes: number, alone: (m: MessageMeta) => boolean = () => false): Generator<MessageMeta[]> {
   let current: MessageMeta[] = [];
   let bytes = 0;
   for (const m of messages) {
-    if (current.length > 0 && (current.length >= maxMessages || bytes + m.size > maxBytes)) {
+    const own = alone(m);
+    if (current.length > 0 && (own || current.length >= maxMessages || bytes + m.size > maxBytes)) {
       yield current;
       current = [];
       bytes = 0;
+    }
+    if (own) {
+      yield [m];
+      continue;
     }
     current.push(m);
     bytes += m.size;

@@ -1,4 +1,4 @@
-import { InterruptedError, UsageError } from '../errors/errors.js';
+import { InterruptedError, StreamUnavailableError, UsageError } from '../errors/errors.js';
 import type { FolderInfo, MessageData, MessageMeta } from '../domain/types.js';
 import type { AppendOutcome, FolderHandle, ScanRange, Store } from '../stores/store.js';
 import { SEARCH_CHANGING, type Checkpoint, type FolderState, type MessageRow } from './checkpoint.js';
@@ -16,7 +16,9 @@ import type { OversizeSink } from './oversize.js';
 import type { ByteBudget } from './byte-budget.js';
 import type { ErrorBudget } from './error-budget.js';
 import { flagsForDest, sameFlags } from './flags.js';
-import { storedDifferences, type StoredDifference } from './stored-copy.js';
+import { storedDifferences, type SentCopy, type StoredDifference } from './stored-copy.js';
+import { journaledBody } from './journaled-body.js';
+import { MessageShape } from './message-shape.js';
 import type { StoredCopyTrust } from './stored-copy-trust.js';
 
 export interface SyncOptions {
@@ -430,10 +432,20 @@ class FolderRun {
    * never pass an unsettled UID; the others' rows are found settled on a rerun anyway.
    */
   private async copyRange(part: MessageMeta[], h: Handles, index: ContentIndex, saved: FolderState | undefined): Promise<void> {
-    const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes);
+    const chunks = batches(part, this.ctx.options.batchMessages, this.ctx.options.batchBytes, (m) => this.streams(m, h, index));
     const held: number[] = [];
+    // A stream's source side, until its last piece is answered: nothing else goes on its connection meanwhile.
+    let streaming: Promise<void> = Promise.resolve();
+    let unconsumed: OpenStream | undefined;
     try {
-      for await (const fetched of prefetched(chunks, async (chunk) => {
+      for await (const fetched of prefetched(chunks, async (chunk): Promise<Loaded> => {
+        await streaming;
+        const streamed = chunk.length === 1 && this.streams(chunk[0]!, h, index) ? await this.openStream(h.src, chunk[0]!, held) : undefined;
+        if (streamed) {
+          streaming = streamed.stream.sourceDone;
+          unconsumed = streamed.stream;
+          return streamed;
+        }
         const bytes = chunk.reduce((a, m) => a + m.size, 0);
         await this.ctx.gate?.wait(this.ctx.signal);
         await this.ctx.memory?.take(bytes, this.ctx.signal);
@@ -449,17 +461,97 @@ class FolderRun {
       })) {
         if (this.ctx.signal?.aborted) throw new InterruptedError();
         this.ctx.errors?.check();
-        await this.transferBatch(h.dst, fetched, index, () => {
+        const finish = (): void => {
           if (!saved) return;
           saved.doneThrough = Math.max(saved.doneThrough, fetched.requested[fetched.requested.length - 1] ?? 0);
           this.ctx.checkpoint.saveFolder(saved);
-        });
+        };
+        if ('stream' in fetched) {
+          unconsumed = undefined;
+          await this.transferStreamed(h.dst, fetched.stream, finish);
+        } else await this.transferBatch(h.dst, fetched, index, finish);
         this.ctx.memory?.give(held.shift() ?? 0);
       }
     } finally {
+      // A stream begun but never sent stops asking for its pieces.
+      await unconsumed?.rest.return?.();
       // A batch fetched ahead but never written (error, abort) still gives its bytes back.
       for (const bytes of held.splice(0)) this.ctx.memory?.give(bytes);
     }
+  }
+
+  /**
+   * Whether a message is passed from the source to the destination as it arrives instead of held
+   * whole (`transferStreamed`): a big one, where both sides can, and where nothing at the
+   * destination may already be it (a claim by content needs its bytes before the APPEND).
+   */
+  private streams(m: MessageMeta, h: Handles, index: ContentIndex): boolean {
+    if (m.size < STREAM_MIN_BYTES || index.size > 0 || !h.src.fetchStream || !h.dst.appendStream) return false;
+    // Labels are set after a buffered APPEND only.
+    return !(this.ctx.dest.caps.labels && m.labels?.length);
+  }
+
+  /**
+   * Starts a message's stream and reads its first chunk, holding `STREAM_HOLD_BYTES` of the byte
+   * window for it (noted in `held`); undefined where the message cannot be streamed, which
+   * is then fetched whole (nothing was sent yet).
+   */
+  private async openStream(src: FolderHandle, meta: MessageMeta, held: number[]): Promise<StreamLoaded | undefined> {
+    await this.ctx.gate?.wait(this.ctx.signal);
+    await this.ctx.memory?.take(STREAM_HOLD_BYTES, this.ctx.signal);
+    held.push(STREAM_HOLD_BYTES);
+    await this.ctx.traffic?.beforeFetch(1, meta.size, this.ctx.signal);
+    let ended!: () => void;
+    const sourceDone = new Promise<void>((resolve) => (ended = resolve));
+    const rest = (async function* () {
+      try {
+        yield* src.fetchStream!(meta.uid, meta.size);
+      } finally {
+        ended();
+      }
+    })();
+    try {
+      const first = await rest.next();
+      if (!first.done) return { stream: { meta, first: first.value, rest, sourceDone }, requested: [meta.uid] };
+    } catch (err) {
+      if (!(err instanceof StreamUnavailableError)) throw err;
+      this.notice(`${this.pair.source.name}: UID ${meta.uid} is fetched whole: ${err.message}`);
+    }
+    this.ctx.memory?.give(held.pop() ?? 0);
+    return undefined;
+  }
+
+  /**
+   * Copies one message while it arrives: its APPEND starts with its first chunk, and its intent
+   * is journaled, with its identity, before its last chunk is sent (journaled-body.ts). Settled
+   * as `transferBatch` settles a batch of one.
+   */
+  private async transferStreamed(dst: FolderHandle, s: OpenStream, finish: () => void): Promise<void> {
+    const { meta } = s;
+    const folder = this.pair.source.name;
+    const pending = { ...metaRow(meta), state: 'pending' as const, destFloor: this.destFloor, intentAt: Date.now() };
+    let sent: SentCopy | undefined;
+    this.ctx.traffic?.beforeAppend(meta.size);
+    const body = journaledBody(s.first, s.rest, meta.size, (sha256, shape) => {
+      sent = { sha256, shape };
+      this.ctx.checkpoint.putRows(folder, this.uidValidity, [{ ...pending, sha256 }]);
+    });
+    const outcome = await dst.appendStream!({ size: meta.size, flags: flagsForDest(meta.flags, dst.permanentFlags), internalDate: meta.internalDate, body });
+    this.ctx.traffic?.afterFetch(meta.size);
+    // An answer comes only once the whole literal went out, so the intent is in the journal.
+    if (!sent) throw new Error(`the APPEND of UID ${meta.uid} was answered before its last byte was sent`);
+    const uid = outcome.ok ? outcome.uid : undefined;
+    const stored = uid !== undefined && this.ctx.dest.caps.altersOnAppend ? await storedDifferences(dst, [{ ...sent, uid }], this.ctx.storedCopies) : new Map<number, StoredDifference>();
+    const failures: MessageFailure[] = [];
+    const result = this.outcomeRow({ ...pending, sha256: sent.sha256 }, outcome, stored, failures, () => this.oversized.push(meta));
+    this.ctx.traffic?.afterAppend(meta.size);
+    this.ctx.checkpoint.batch(() => {
+      this.ctx.checkpoint.putRows(folder, this.uidValidity, [result]);
+      this.ctx.traffic?.flush();
+      finish();
+    });
+    this.progress(1, meta.size);
+    if (failures.length > 0) this.ctx.errors?.add(folder, failures);
   }
 
   /** A second pair of connections on the same two folders, for a parallel range. */
@@ -554,36 +646,11 @@ class FolderRun {
       throw err;
     }
     const stored = this.ctx.dest.caps.altersOnAppend
-      ? await storedDifferences(dst, toAppend.map((h, i) => ({ uid: outcomes[i]?.ok ? outcomes[i].uid : undefined, raw: h.meta.raw, sha256: h.sha256 })), this.ctx.storedCopies)
+      ? await storedDifferences(dst, toAppend.map((h, i) => ({ uid: outcomes[i]?.ok ? outcomes[i].uid : undefined, sha256: h.sha256, shape: new MessageShape().update(h.meta.raw) })), this.ctx.storedCopies)
       : new Map<number, StoredDifference>();
-    let bytes = 0;
     const refused: MessageData[] = [];
     const failures: MessageFailure[] = [];
-    const results = pending.map((row, i): MessageRow => {
-      const o = outcomes[i];
-      if (o?.ok) {
-        this.report.copied++;
-        bytes += row.size;
-        if (o.uid === undefined) return { ...row, state: 'done' };
-        this.destFloor = Math.max(this.destFloor, o.uid + 1);
-        const altered = stored.get(o.uid);
-        if (!altered) return { ...row, state: 'done', destUid: o.uid };
-        this.report.alteredByServer.push({ uid: row.srcUid, size: row.size, destUid: o.uid, destSize: altered.size });
-        return { ...row, state: 'done', destUid: o.uid, destSha256: altered.sha256 };
-      }
-      const reason = o ? o.reason : 'unknown';
-      const message = o ? o.message : 'no outcome';
-      if (reason === 'too-large') {
-        // Left out, not failed: the destination will never take it, and it is listed and kept.
-        refused.push(toAppend[i]!.meta);
-        return { ...row, state: 'skipped', reason };
-      }
-      this.report.failed++;
-      const failure = { uid: row.srcUid, reason, message };
-      failures.push(failure);
-      this.report.failures.push(failure);
-      return { ...row, state: 'failed', reason };
-    });
+    const results = pending.map((row, i) => this.outcomeRow(row, outcomes[i], stored, failures, () => refused.push(toAppend[i]!.meta)));
     this.ctx.traffic?.afterAppend(appendBytes);
     this.ctx.checkpoint.batch(() => {
       this.ctx.checkpoint.putRows(folder, this.uidValidity, results);
@@ -591,9 +658,36 @@ class FolderRun {
       finish();
     });
     for (const m of refused) await this.keepOversized(m);
-    this.report.bytes += bytes;
     this.progress(unanswered.size, sizeOf([...unanswered].map((i) => toAppend[i]!.meta)));
     if (failures.length > 0) this.ctx.errors?.add(folder, failures);
+  }
+
+  /**
+   * The journal row an APPEND's outcome makes of a message's pending row, counted in the report.
+   * A refusal for its size is a skip (`tooLarge` keeps the message); another refusal is a failure.
+   */
+  private outcomeRow(row: MessageRow, o: AppendOutcome | undefined, stored: Map<number, StoredDifference>, failures: MessageFailure[], tooLarge: () => void): MessageRow {
+    if (o?.ok) {
+      this.report.copied++;
+      this.report.bytes += row.size;
+      if (o.uid === undefined) return { ...row, state: 'done' };
+      this.destFloor = Math.max(this.destFloor, o.uid + 1);
+      const altered = stored.get(o.uid);
+      if (!altered) return { ...row, state: 'done', destUid: o.uid };
+      this.report.alteredByServer.push({ uid: row.srcUid, size: row.size, destUid: o.uid, destSize: altered.size });
+      return { ...row, state: 'done', destUid: o.uid, destSha256: altered.sha256 };
+    }
+    const reason = o ? o.reason : 'unknown';
+    if (reason === 'too-large') {
+      // Left out, not failed: the destination will never take it, and it is listed and kept.
+      tooLarge();
+      return { ...row, state: 'skipped', reason };
+    }
+    this.report.failed++;
+    const failure = { uid: row.srcUid, reason, message: o ? o.message : 'no outcome' };
+    failures.push(failure);
+    this.report.failures.push(failure);
+    return { ...row, state: 'failed', reason };
   }
 
   /** Lists (and with a sink, saves) a message the destination cannot take for its size. */
@@ -716,6 +810,25 @@ class RangeClaim {
     this.claimed = true;
   }
 }
+
+/** A message at least this big is streamed where both sides can (`FolderRun.streams`). */
+const STREAM_MIN_BYTES = 4 << 20;
+
+/** The byte window a streamed message holds: the pieces its source has on the wire and the one being sent. */
+const STREAM_HOLD_BYTES = 6 << 20;
+
+/** A message whose stream has begun: its first chunk, read, and the rest still to come. */
+interface OpenStream {
+  meta: MessageMeta;
+  first: Buffer;
+  rest: AsyncIterator<Buffer>;
+  /** Resolves once the source has answered for every piece it was asked (all read, or the rest left). */
+  sourceDone: Promise<void>;
+}
+
+/** What a batch's load gives the copy: a fetched batch, or a message to stream. */
+type Loaded = (HashedBatch & { requested: number[] }) | StreamLoaded;
+type StreamLoaded = { stream: OpenStream; requested: number[] };
 
 /** A fetched batch: each readable message with its identity, and those that did not read back whole. */
 interface HashedBatch {

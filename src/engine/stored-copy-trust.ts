@@ -1,5 +1,4 @@
-import { isAscii } from 'node:buffer';
-import { headerOf } from './server-alteration.js';
+import { MessageShape } from './message-shape.js';
 
 /**
  * What a run has seen its destination store, by kind of message, so that the FETCH after each
@@ -48,9 +47,5 @@ const TRUSTED_AFTER = 100;
  * Cyrus rewrites); `plain`: neither.
  */
 export function kindOf(raw: Buffer): MessageKind {
-  const n = raw.length;
-  if (n < 2 || raw[n - 2] !== 13 || raw[n - 1] !== 10 || raw.includes(0)) return 'other';
-  for (let i = raw.indexOf(13); i >= 0; i = raw.indexOf(13, i + 2)) if (raw[i + 1] !== 10) return 'other';
-  for (let i = raw.indexOf(10); i >= 0; i = raw.indexOf(10, i + 1)) if (raw[i - 1] !== 13) return 'other';
-  return isAscii(headerOf(raw)) ? 'plain' : 'eight-bit-header';
+  return new MessageShape().update(raw).kind;
 }

@@ -1,8 +1,8 @@
 import { isAscii } from 'node:buffer';
 import type { FolderHandle } from '../stores/store.js';
 import { sha256 } from './hash.js';
-import { headerOf } from './server-alteration.js';
-import { kindOf, type MessageKind, type StoredCopyTrust } from './stored-copy-trust.js';
+import type { MessageShape } from './message-shape.js';
+import type { MessageKind, StoredCopyTrust } from './stored-copy-trust.js';
 
 /** A message the destination stored with other bytes than it was sent. */
 export interface StoredDifference {
@@ -20,11 +20,11 @@ export interface StoredDifference {
  * Returns, by destination UID, the stored copy's size and hash where they differ from what was
  * sent, so a rerun recognises the copy as the message's.
  */
-export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: number; raw: Buffer; sha256: string }>, trust?: StoredCopyTrust): Promise<Map<number, StoredDifference>> {
-  const byUid = new Map<number, { raw: Buffer; sha256: string; kind: MessageKind }>();
+export async function storedDifferences(dst: FolderHandle, sent: SentCopy[], trust?: StoredCopyTrust): Promise<Map<number, StoredDifference>> {
+  const byUid = new Map<number, SentCopy & { kind: MessageKind }>();
   for (const s of sent) {
     if (s.uid === undefined) continue;
-    const kind = kindOf(s.raw);
+    const kind = s.shape.kind;
     if (!trust || trust.mustLook(kind)) byUid.set(s.uid, { ...s, kind });
   }
   const out = new Map<number, StoredDifference>();
@@ -33,22 +33,22 @@ export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: n
   const headers: number[] = [];
   // Which headers need a look is known from what was sent: when any does, every header comes with
   // the sizes, one FETCH where a second for those headers alone would cost another round trip.
-  const eightBit = new Set([...byUid].filter(([, s]) => !isAscii(headerOf(s.raw))).map(([uid]) => uid));
+  const eightBit = new Set([...byUid].filter(([, s]) => s.shape.header !== undefined && !isAscii(s.shape.header)).map(([uid]) => uid));
   // Messages whose stored bytes are not known: not answered, or not read back where they had to be.
   const unknown = new Set(byUid.keys());
   for (const m of await dst.scan({ uids: [...byUid.keys()].sort((a, b) => a - b), ...(eightBit.size > 0 ? { header: true } : {}) })) {
     unknown.delete(m.uid);
-    const raw = byUid.get(m.uid)!.raw;
-    if (m.size !== raw.length || raw.includes(0)) whole.push(m.uid);
+    const { shape } = byUid.get(m.uid)!;
+    if (m.size !== shape.size || shape.nul || shape.header === undefined) whole.push(m.uid);
     else if (!eightBit.has(m.uid)) continue;
     else if (m.header === undefined) headers.push(m.uid);
-    else if (!m.header.equals(headerOf(raw))) whole.push(m.uid);
+    else if (!m.header.equals(shape.header)) whole.push(m.uid);
   }
   if (headers.length > 0) {
     for (const uid of headers) unknown.add(uid);
     for (const m of await dst.scan({ uids: headers, header: true })) {
       unknown.delete(m.uid);
-      if (!m.header?.equals(headerOf(byUid.get(m.uid)!.raw))) whole.push(m.uid);
+      if (!m.header?.equals(byUid.get(m.uid)!.shape.header!)) whole.push(m.uid);
     }
   }
   if (whole.length > 0) {
@@ -63,4 +63,11 @@ export async function storedDifferences(dst: FolderHandle, sent: Array<{ uid?: n
   }
   for (const [uid, s] of byUid) if (!unknown.has(uid)) trust?.looked(s.kind, !out.has(uid));
   return out;
+}
+
+/** A message just appended: its new UID where known, its identity, and what it was like (`MessageShape`). */
+export interface SentCopy {
+  uid?: number;
+  sha256: string;
+  shape: MessageShape;
 }

@@ -114,3 +114,10 @@ export class FolderError extends Error {
     this.name = 'FolderError';
   }
 }
+
+/**
+ * A message could not be streamed (`FolderHandle.fetchStream`): gone, refused, or of another
+ * size than listed. Thrown before its first chunk, it is read the usual way instead; later, the
+ * streamed APPEND it fed is abandoned with its connection, and the folder's retry reads it so.
+ */
+export class StreamUnavailableError extends ConnectionError {}

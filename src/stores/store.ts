@@ -28,6 +28,14 @@ export interface StoreCaps {
   droppedFlags?: string[];
 }
 
+/** A message to store as its bytes arrive (`FolderHandle.appendStream`). */
+export interface StreamedAppend {
+  size: number;
+  flags: string[];
+  internalDate: Date;
+  body: AsyncIterable<Buffer>;
+}
+
 export type AppendOutcome = { ok: true; uid?: number } | { ok: false; reason: string; message: string };
 
 export interface ScanRange {
@@ -106,6 +114,25 @@ export interface FolderHandle {
    * batch as a whole need not call it).
    */
   append(messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]>;
+  /**
+   * One message's bytes as they arrive, in order: exactly `size` of them (its listed size), the
+   * last chunk given only once no byte beyond it exists, for a message too big to hold at once
+   * (paired with `appendStream`). Throws `StreamUnavailableError` where the message cannot be read
+   * this way (gone, refused, of another size than listed) before its first chunk: the caller then
+   * reads it the usual way. Never sets \Seen. Present only where the handle can stream. Until the
+   * stream has ended, or was left (its iterator returned, which waits for what is under way), no
+   * other method of the handle may be called.
+   */
+  readonly fetchStream?: (uid: number, size: number) => AsyncIterable<Buffer>;
+  /**
+   * Stores one message whose bytes arrive as `body` yields them, exactly `size` of them (the
+   * destination is told the size first). The caller may hold back the last chunk until it has
+   * journaled its intent: the message is not stored before that chunk is sent. If `body` throws or
+   * yields another number of bytes, the message is never stored: the connection is dropped, the
+   * handle is unusable, and the body's error (or a `ConnectionError`) is thrown. Settles only once
+   * all of `body` was taken or dropped. Present only where the handle can take a message so.
+   */
+  readonly appendStream?: (message: StreamedAppend) => Promise<AppendOutcome>;
   /** Replaces a message's flags (system flags and keywords). Idempotent. */
   setFlags(uid: number, flags: string[]): Promise<void>;
   /** Replaces a message's labels; only where `caps.labels`. Idempotent. */

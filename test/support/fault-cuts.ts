@@ -54,7 +54,8 @@ interface CutActions {
   cut(kind: CutKind, what: string): void;
 }
 
-const FETCH_LITERAL = /BODY\[\] \{(\d+)\}\r\n/;
+// A whole message, or a piece of one (`BODY[]<origin>`, a streamed message).
+const FETCH_LITERAL = /BODY\[\](?:<\d+>)? \{(\d+)\}\r\n/;
 const APPEND_LITERAL = /^\S+ APPEND [^\r\n]*?\{(\d+)\+?\}\r\n/m;
 const LOGIN = /^\S+ (LOGIN|AUTHENTICATE)\b/im;
 

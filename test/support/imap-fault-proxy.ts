@@ -27,6 +27,8 @@ export interface FaultPlan {
   byeAfterReply?: { match: RegExp; nth: number };
   /** Server lines to leave out of the answers (matched whole, CRLF excluded), e.g. /^\* OK \[UIDNEXT \d+\]/. */
   dropLines?: RegExp;
+  /** Server lines to alter (whole lines, CRLF excluded), e.g. every RFC822.SIZE made one more: a server whose sizes are wrong. */
+  rewriteLines?: (line: string) => string;
   /**
    * Go silent in the middle of a command: once the client sent a command matching `match` (the
    * nth such over all connections, or every one without `nth`) and `afterBytes` more bytes came
@@ -135,13 +137,15 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       }
       if (stallIn !== undefined) stallIn -= buf.length;
       let raw = buf.toString('latin1');
-      if (plan.dropLines) {
+      if (plan.dropLines || plan.rewriteLines) {
         // Whole lines only: a line split across reads is held back until its CRLF arrives.
         const lines = (partialLine + raw).split('\r\n');
         partialLine = lines.pop()!;
-        const kept = lines.filter((line) => !plan.dropLines!.test(line));
+        const kept = plan.dropLines ? lines.filter((line) => !plan.dropLines!.test(line)) : lines;
         if (kept.length < lines.length) log.push(`dropped ${lines.length - kept.length} line(s) on connection ${n}`);
-        raw = kept.map((line) => `${line}\r\n`).join('');
+        const rewritten = plan.rewriteLines ? kept.map(plan.rewriteLines) : kept;
+        if (rewritten.some((line, i) => line !== kept[i])) log.push(`rewrote line(s) on connection ${n}`);
+        raw = rewritten.map((line) => `${line}\r\n`).join('');
       }
       let text = plan.keepStartTls ? raw : raw.replace(/ STARTTLS/g, '');
       for (const cap of plan.hideCapabilities ?? []) text = text.replace(new RegExp(` ${cap}(?=[ \\]\\r])`, 'g'), '');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import * as tools from 'imapflow/lib/tools.js';
-import { ImapFlow } from '../../src/stores/imap/imapflow-client.js';
+import { ImapFlow, LiteralStream } from '../../src/stores/imap/imapflow-client.js';
 
 /**
  * mailferry reaches past imapflow's public API in a few places (src/stores/imap: the private
@@ -73,6 +73,41 @@ describe('imapflow internals mailferry depends on', () => {
     for (let i = 0; i < 8 && written.length < 6; i++) socket.emit('drain');
     expect(written.map((b) => b.length), 'the slices, then CRLF, then the next command, in order').toEqual([...Array(4).fill(256 * 1024), 2, 9]);
     expect(Buffer.concat(written).equals(Buffer.concat([message, Buffer.from('\r\nA2 NOOP\r\n')]))).toBe(true);
+  });
+
+  it('a streamed literal (LiteralStream) goes out as its chunks come, the command ended only after its last', async () => {
+    const { client, written } = connected();
+    let give!: (chunk: Buffer) => void;
+    const body = (async function* () {
+      yield Buffer.from('Subject: a\r\n\r\n');
+      yield await new Promise<Buffer>((resolve) => (give = resolve));
+    })();
+    const literal = new LiteralStream(20, body);
+    const attributes = [{ type: 'ATOM', value: 'INBOX' }, [], { type: 'STRING', value: ' 5-Jan-2024 03:04:05 +0000' }, { type: 'LITERAL', value: literal }];
+    await client.send({ tag: 'A1', command: 'APPEND', attributes, options: { literalPlus: true } });
+    client.write('A2 NOOP');
+    await new Promise((r) => setImmediate(r));
+    expect(Buffer.concat(written).toString(), 'the first chunk, and nothing of what follows the literal yet').toBe('A1 APPEND INBOX () " 5-Jan-2024 03:04:05 +0000" {20+}\r\nSubject: a\r\n\r\n');
+    give(Buffer.from('body\r\n'));
+    await literal.written;
+    await new Promise((r) => setImmediate(r));
+    expect(Buffer.concat(written).toString()).toBe('A1 APPEND INBOX () " 5-Jan-2024 03:04:05 +0000" {20+}\r\nSubject: a\r\n\r\nbody\r\n\r\nA2 NOOP\r\n');
+  });
+
+  it('a streamed literal whose body fails closes the connection mid-literal: the command never ends, nothing behind it is sent', async () => {
+    const { client, written } = connected();
+    let closed = 0;
+    (client as unknown as { close(): void }).close = () => closed++;
+    const body = (async function* () {
+      yield Buffer.from('Subject: a\r\n');
+      throw new Error('the source went away');
+    })();
+    const literal = new LiteralStream(100, body);
+    await client.send({ tag: 'A1', command: 'APPEND', attributes: [{ type: 'ATOM', value: 'INBOX' }, { type: 'LITERAL', value: literal }], options: { literalPlus: true } });
+    client.write('A2 NOOP');
+    await expect(literal.written).rejects.toThrow('the source went away');
+    expect(closed).toBe(1);
+    expect(Buffer.concat(written).toString()).toBe('A1 APPEND INBOX {100+}\r\nSubject: a\r\n');
   });
 
   it('a FETCH response item name (UID, BODY[]) is compiled once per run, as imapflow compiles it', async () => {

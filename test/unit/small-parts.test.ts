@@ -20,6 +20,11 @@ describe('batches', () => {
     const out = [...batches([meta(1, 10), meta(2, 10), meta(3, 100), meta(4, 10)], 2, 50)].map((b) => b.map((m) => m.uid));
     expect(out).toEqual([[1, 2], [3], [4]]);
   });
+
+  it('gives a message it is told to keep alone (one to stream) a batch of its own, in order', () => {
+    const out = [...batches([meta(1, 10), meta(2, 10), meta(3, 10), meta(4, 10)], 10, 1000, (m) => m.uid === 2 || m.uid === 3)].map((b) => b.map((m) => m.uid));
+    expect(out).toEqual([[1], [2], [3], [4]]);
+  });
 });
 
 describe('prefetched', () => {

@@ -2,11 +2,13 @@ import type { FetchMessageObject, FetchQueryObject, ImapFlow, MailboxObject, Mes
 import type { MimeLeaf } from '../../domain/mime-structure.js';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
 import { headerValue } from '../../domain/headers.js';
-import { ConnectionError, FolderError, QuotaError, UsageError } from '../../errors/errors.js';
-import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
+import { ConnectionError, FolderError, QuotaError, StreamUnavailableError, UsageError } from '../../errors/errors.js';
+import type { AppendOutcome, FolderHandle, ScanRange, StreamedAppend } from '../store.js';
 import { classifyImapError, isServerRefusal, refusalText, sessionEnded, sessionLost } from './imap-errors.js';
 import { flagList } from './flag-list.js';
 import { multiAppend } from './multi-append.js';
+import { partialBody, partialFetchPipelined } from './partial-fetch.js';
+import { streamedAppend } from './streamed-append.js';
 import { uidSet } from './uid-set.js';
 import { uidSearch } from './uid-search.js';
 import { ScanMemo } from './scan-memo.js';
@@ -37,6 +39,8 @@ export class ImapFolderHandle implements FolderHandle {
     private readonly reading = false,
     /** The answer to the first full scan, sent with the EXAMINE (early-scan.ts). */
     private early?: FirstScan,
+    /** Whether this server's messages are of their listed sizes, shared by its connections; without it, no streaming. */
+    private readonly sizes?: { exact: boolean },
   ) {
     this.status = {
       uidValidity: Number(box.uidValidity),
@@ -45,6 +49,37 @@ export class ImapFolderHandle implements FolderHandle {
       highestModseq: box.highestModseq !== undefined ? box.highestModseq.toString() : undefined,
     };
     this.permanentFlags = box.permanentFlags && !box.permanentFlags.has('\\*') ? box.permanentFlags : undefined;
+    if (reading && sizes?.exact && partialFetchPipelined) this.fetchStream = (uid, size) => this.streamOut(uid, size);
+    if (!reading && client.capabilities.has('LITERAL+')) this.appendStream = (message) => this.streamIn(message);
+  }
+
+  readonly fetchStream?: (uid: number, size: number) => AsyncIterable<Buffer>;
+  readonly appendStream?: (message: StreamedAppend) => Promise<AppendOutcome>;
+
+  /**
+   * A message's bytes in pieces (partial-fetch.ts). A server once seen giving a message of another
+   * size than it listed has no message streamed from it again in this run: each would end its
+   * APPEND with a dropped connection.
+   */
+  private async *streamOut(uid: number, size: number): AsyncGenerator<Buffer> {
+    const sizes = this.sizes!;
+    if (!sizes.exact) throw new StreamUnavailableError(`${this.label} gave a message of another size than it listed; not streaming from it`);
+    try {
+      this.selected();
+      yield* partialBody(this.client, uid, size, { pieceBytes: PIECE_BYTES, ahead: PIECES_AHEAD, onSizeMismatch: () => (sizes.exact = false) });
+    } catch (err) {
+      if (err instanceof StreamUnavailableError) throw err;
+      const failure = classifyImapError(err, this.label, `fetching from ${this.box.path}`, this.client);
+      // A refusal of this message alone: read the usual way, which tells a refusal from a message gone.
+      if (failure instanceof FolderError && isServerRefusal(err)) throw new StreamUnavailableError(`${this.label} refused part of UID ${uid}: ${refusalText(err)}`);
+      throw failure;
+    }
+  }
+
+  /** A message's APPEND as its bytes arrive (streamed-append.ts); its outcome as `append` gives one. */
+  private async streamIn(message: StreamedAppend): Promise<AppendOutcome> {
+    this.selected();
+    return this.appendOne(streamedAppend(this.client, this.box.path, message));
   }
 
   async scan(range: ScanRange): Promise<MessageMeta[]> {
@@ -410,6 +445,10 @@ export class ImapFolderHandle implements FolderHandle {
     this.release(this.client);
   }
 }
+
+/** Bytes of a streamed message asked for by each FETCH, and how many such FETCHes are on the wire at once. */
+const PIECE_BYTES = 1 << 20;
+const PIECES_AHEAD = 4;
 
 /** Times a FETCH of the whole folder is asked before a short answer is taken for all the server will list. */
 const SHORT_ANSWER_ATTEMPTS = 2;

@@ -57,6 +57,8 @@ export class ImapStore implements Store {
   private readonly scans = new ScanMemo(SCANS_KEPT);
   /** The connection a first run's CREATEs and its quota question share, pipelined. */
   private readonly shared = new SharedConnection(() => this.acquire(), (c) => this.release(c));
+  /** Whether the server's messages are of their listed sizes: until one is not, big ones are streamed (partial-fetch.ts). */
+  private readonly sizes = { exact: true };
   /** Resolves once a login of this account went through: connections opened ahead wait for it. */
   private readonly loggedIn: Promise<void>;
   private markLoggedIn!: () => void;
@@ -182,7 +184,7 @@ export class ImapStore implements Store {
       // imapflow resolves to nothing, not an error, on a session the server has just ended.
       if (!box) throw sessionLost(client, this.account.label, `opening ${name}`);
       await ensureUidNext(client, box);
-      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), limit, readOnly ? this.scans : undefined, mode === 'read', first);
+      const handle = new ImapFolderHandle(client, box, this.account.label, (c) => this.release(c), limit, readOnly ? this.scans : undefined, mode === 'read', first, this.sizes);
       if (mode === 'read') return restoreSeenAfterFetch ? new SeenRestoringHandle(handle) : handle;
       return dropFlags.length > 0 ? new FlagDroppingHandle(handle, dropFlags) : handle;
     } catch (err) {

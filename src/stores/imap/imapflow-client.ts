@@ -40,7 +40,38 @@ type Compiler = (data: CommandData, options?: { asArray?: boolean; isLogging?: b
 
 /** A command as the buffers to write one after another (the whole command; imapflow adds the final CRLF). */
 export class Frames {
-  constructor(readonly parts: Buffer[]) {}
+  constructor(readonly parts: Array<Buffer | LiteralStream>) {}
+}
+
+/**
+ * The data of a literal that is still arriving (a LITERAL node's value, with LITERAL+ only): its
+ * size is sent first, its chunks as `body` yields them. `written` settles once all of it is on
+ * its way, or rejects with why it never will be: then the connection is closed, so the command
+ * is never complete and the server stores nothing of it.
+ */
+export class LiteralStream {
+  readonly written: Promise<void>;
+  /** Handed to the connection's writer: `written` will settle. */
+  queued = false;
+  private settle!: (error?: unknown) => void;
+
+  constructor(
+    readonly size: number,
+    readonly body: AsyncIterable<Buffer>,
+  ) {
+    this.written = new Promise((resolve, reject) => (this.settle = (error) => (error === undefined ? resolve() : reject(error))));
+    // Observed by whoever sent the command; this only keeps an abandoned one from crashing the process.
+    this.written.catch(() => undefined);
+  }
+
+  /** For imapflow's log line of the command, which names a literal by its length. */
+  get length(): number {
+    return this.size;
+  }
+
+  done(error?: unknown): void {
+    this.settle(error ?? undefined);
+  }
 }
 
 const original = handler.compiler;
@@ -82,7 +113,7 @@ function compiledKey(compile: Compiler, data: CommandData, key: string): unknown
 
 interface LiteralNode {
   type: 'LITERAL';
-  value?: Buffer | string;
+  value?: Buffer | string | LiteralStream;
   isLiteral8?: boolean;
 }
 const isLiteral = (node: unknown): node is LiteralNode => (node as { type?: unknown } | null)?.type === 'LITERAL';
@@ -92,10 +123,11 @@ const isLiteral = (node: unknown): node is LiteralNode => (node as { type?: unkn
  * a part of its own: the text between literals is compiled by imapflow (quoting, validation), the
  * literal markers here, as the compiler writes them (a space before and after each literal).
  */
-function framesOf(compile: Compiler, data: CommandData): Buffer[] {
+function framesOf(compile: Compiler, data: CommandData): Array<Buffer | LiteralStream> {
   const text = (attributes: unknown[], head: boolean): Buffer =>
     compile(head ? { tag: data.tag, command: data.command, attributes } : { attributes }, { literalPlus: true }) as Buffer;
-  const parts: Buffer[] = [];
+  const parts: Array<Buffer | LiteralStream> = [];
+  let streamed = false;
   let segment: unknown[] = [];
   let head = true;
   for (const node of data.attributes ?? []) {
@@ -107,11 +139,13 @@ function framesOf(compile: Compiler, data: CommandData): Buffer[] {
     const before = text(segment, head);
     parts.push(Buffer.concat([head ? before : Buffer.concat([SPACE, before]), Buffer.from(` ${node.isLiteral8 ? '~' : ''}{${value.length}+}\r\n`)]));
     if (value.length > 0) parts.push(value);
+    if (value instanceof LiteralStream) streamed = true;
     segment = [];
     head = false;
   }
   const tail = text(segment, head);
-  if (head || tail.length > 0) parts.push(head ? tail : Buffer.concat([SPACE, tail]));
+  // After a streamed literal, a part of its own carries the command's CRLF (imapflow adds it to the last part).
+  if (head || tail.length > 0 || streamed) parts.push(head || tail.length === 0 ? tail : Buffer.concat([SPACE, tail]));
   return parts;
 }
 
@@ -131,19 +165,20 @@ interface Internals {
   writeSocket?: Writable | false | null;
   commandParts: unknown[];
   write(chunk: unknown): unknown;
+  close(): unknown;
 }
 
 /** What imapflow writes on one connection, in order, paced by the socket. */
 class Outbox {
-  private readonly queue: Buffer[] = [];
+  private readonly queue: Array<Buffer | LiteralStream> = [];
   private waiting = false;
 
   constructor(private readonly client: Internals) {}
 
-  push(frames: Buffer[]): void {
+  push(frames: Array<Buffer | LiteralStream>): void {
     for (const f of frames) {
-      if (f.length <= SLICE_BYTES) this.queue.push(f);
-      else for (let at = 0; at < f.length; at += SLICE_BYTES) this.queue.push(f.subarray(at, at + SLICE_BYTES));
+      if (f instanceof LiteralStream) f.queued = true;
+      this.queue.push(...slices(f));
     }
     this.pump();
   }
@@ -153,22 +188,80 @@ class Outbox {
       const socket = this.client.writeSocket;
       // A connection gone is imapflow's to report; what was still to go goes nowhere.
       if (!socket || socket.destroyed) {
-        this.queue.length = 0;
+        this.drop(new Error('the connection closed'));
         return;
       }
-      if (!socket.write(this.queue.shift()!) && this.queue.length > 0) this.awaitDrain(socket);
+      const next = this.queue.shift()!;
+      if (next instanceof LiteralStream) {
+        this.waiting = true;
+        void this.stream(next, socket).then(() => {
+          this.waiting = false;
+          this.pump();
+        });
+        return;
+      }
+      if (!socket.write(next) && this.queue.length > 0) this.awaitDrain(socket);
     }
+  }
+
+  /**
+   * Writes a streamed literal's chunks as they come, each once the socket has taken the last. A
+   * body that fails, or yields another size than announced, closes the connection mid-literal.
+   */
+  private async stream(literal: LiteralStream, socket: Writable): Promise<void> {
+    let written = 0;
+    try {
+      for await (const chunk of literal.body) {
+        written += chunk.length;
+        if (written > literal.size) throw new Error(`a streamed literal of ${literal.size} bytes was given more`);
+        for (const slice of slices(chunk)) {
+          if (socket.destroyed) throw new Error('the connection closed while a message was being sent');
+          if (!socket.write(slice as Buffer)) await drained(socket);
+        }
+      }
+      if (written !== literal.size) throw new Error(`a streamed literal of ${literal.size} bytes was given ${written}`);
+      literal.done();
+    } catch (err) {
+      literal.done(err);
+      this.drop(err);
+      this.client.close();
+    }
+  }
+
+  /** Nothing queued will be written: streamed literals among it are told so. */
+  private drop(reason: unknown): void {
+    for (const item of this.queue.splice(0)) if (item instanceof LiteralStream) item.done(reason);
   }
 
   private awaitDrain(socket: Writable): void {
     this.waiting = true;
-    const go = (): void => {
-      for (const event of ['drain', 'close', 'error']) socket.removeListener(event, go);
+    onDrain(socket, () => {
       this.waiting = false;
       this.pump();
-    };
-    for (const event of ['drain', 'close', 'error']) socket.once(event, go);
+    });
   }
+}
+
+/** A buffer as the slices the outbox writes; a streamed literal as itself. */
+function slices(f: Buffer | LiteralStream): Array<Buffer | LiteralStream> {
+  if (f instanceof LiteralStream || f.length <= SLICE_BYTES) return [f];
+  const out: Buffer[] = [];
+  for (let at = 0; at < f.length; at += SLICE_BYTES) out.push(f.subarray(at, at + SLICE_BYTES));
+  return out;
+}
+
+/** Calls `go` once the socket can take more (or is gone), as it says so. */
+function onDrain(socket: Writable, go: () => void): void {
+  const once = (): void => {
+    for (const event of ['drain', 'close', 'error']) socket.removeListener(event, once);
+    go();
+  };
+  for (const event of ['drain', 'close', 'error']) socket.once(event, once);
+}
+
+/** Resolves once the socket can take more (or is gone). */
+function drained(socket: Writable): Promise<void> {
+  return new Promise((resolve) => onDrain(socket, resolve));
 }
 
 const outboxes = new WeakMap<object, Outbox>();
@@ -179,7 +272,7 @@ if (typeof originalWrite === 'function') {
     // imapflow's own checks and errors for a connection that is gone.
     if (!socket || socket.destroyed) return originalWrite.call(this, chunk instanceof Frames ? Buffer.alloc(0) : chunk);
     // imapflow frames the chunk (CRLF, logging, counters) into what it would write to the socket.
-    const frames: Buffer[] = [];
+    const frames: Array<Buffer | LiteralStream> = [];
     this.writeSocket = { destroyed: false, write: (b: Buffer) => frames.push(b) > 0, once: () => undefined, removeListener: () => undefined };
     try {
       if (!(chunk instanceof Frames)) originalWrite.call(this, chunk);
@@ -187,6 +280,10 @@ if (typeof originalWrite === 'function') {
         const rest = this.commandParts;
         // Only the last part ends the command with CRLF (imapflow adds it when no part is left).
         chunk.parts.forEach((part, i) => {
+          if (part instanceof LiteralStream) {
+            frames.push(part);
+            return;
+          }
           this.commandParts = i < chunk.parts.length - 1 ? [undefined] : rest;
           originalWrite.call(this, part);
         });

@@ -22,16 +22,26 @@ export async function multiAppend(client: ImapFlow, path: string, messages: Appe
   const binary = client.capabilities.has('BINARY');
   const attributes: unknown[] = [{ type: 'ATOM', value: encodePath(client, path) }];
   for (const m of messages) {
-    attributes.push(m.flags.map((f) => formatFlag(f)).filter((f): f is string => !!f).map((value) => ({ type: 'ATOM', value })));
-    attributes.push({ type: 'STRING', value: formatDateTime(m.internalDate) });
+    attributes.push(...appendAttributes(m));
     // A NUL byte is only legal in a literal8 (RFC 3516); imapflow's own append does the same.
     attributes.push({ type: 'LITERAL', value: m.raw, isLiteral8: binary && m.raw.includes(0) });
   }
+  // literalPlus: see imapflow-client.ts; only where the server promised to take them.
+  // pipelined: written behind the command before it without waiting for its answer (imapflow-pipeline.ts).
+  const uids = await sendAppend(client, attributes, { literalPlus: client.capabilities.has('LITERAL+'), pipelined });
+  return uids.length === messages.length ? uids : messages.map(() => undefined);
+}
+
+/** The mailbox, flags and date of one message of an APPEND, as its attributes before the literal. */
+export function appendAttributes(m: Pick<AppendRequest, 'flags' | 'internalDate'>): unknown[] {
+  return [m.flags.map((f) => formatFlag(f)).filter((f): f is string => !!f).map((value) => ({ type: 'ATOM', value })), { type: 'STRING', value: formatDateTime(m.internalDate) }];
+}
+
+/** Sends an APPEND; answers the new UIDs the server gave (APPENDUID), none when it gave none. */
+export async function sendAppend(client: ImapFlow, attributes: unknown[], options: { literalPlus: boolean; pipelined?: boolean }): Promise<number[]> {
   let result: { response: ImapResponse; next(): void };
   try {
-    // literalPlus: see imapflow-client.ts; only where the server promised to take them.
-    // pipelined: written behind the command before it without waiting for its answer (imapflow-pipeline.ts).
-    result = await (client as unknown as RawCommandRunner).exec('APPEND', attributes, { literalPlus: client.capabilities.has('LITERAL+'), pipelined });
+    result = await (client as unknown as RawCommandRunner).exec('APPEND', attributes, options);
   } catch (err) {
     // imapflow's commands put the response code (OVERQUOTA, LIMIT) here; the raw runner does not.
     const e = err as { response?: unknown; serverResponseCode?: string };
@@ -41,9 +51,8 @@ export async function multiAppend(client: ImapFlow, path: string, messages: Appe
   }
   const section = result.response.attributes?.[0]?.section;
   result.next();
-  if (String(section?.[0]?.value ?? '').toUpperCase() !== 'APPENDUID') return messages.map(() => undefined);
-  const uids = expandUidSet(String(section?.[2]?.value ?? ''));
-  return uids.length === messages.length ? uids : messages.map(() => undefined);
+  if (String(section?.[0]?.value ?? '').toUpperCase() !== 'APPENDUID') return [];
+  return expandUidSet(String(section?.[2]?.value ?? ''));
 }
 
 /** "5:7,9" → [5, 6, 7, 9], in the order the server assigned them. */

@@ -1,6 +1,6 @@
 import type { AppendRequest, MessageData, MessageMeta } from '../../domain/types.js';
 import { withoutDropped } from '../../engine/flags.js';
-import type { AppendOutcome, FolderHandle, ScanRange } from '../store.js';
+import type { AppendOutcome, FolderHandle, ScanRange, StreamedAppend } from '../store.js';
 import { DelegatingHandle } from '../delegating-handle.js';
 
 /*
@@ -15,7 +15,11 @@ export class FlagDroppingHandle extends DelegatingHandle {
     private readonly dropped: string[],
   ) {
     super(inner);
+    const streamed = inner.appendStream;
+    if (streamed) this.appendStream = (message) => streamed({ ...message, flags: withoutDropped(message.flags, dropped) });
   }
+
+  readonly appendStream?: (message: StreamedAppend) => Promise<AppendOutcome>;
 
   override append(messages: AppendRequest[], answered?: (index: number) => void): Promise<AppendOutcome[]> {
     return this.inner.append(messages.map((m) => ({ ...m, flags: withoutDropped(m.flags, this.dropped) })), answered);
