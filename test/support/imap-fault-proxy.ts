@@ -155,8 +155,12 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
         client.write('* BYE Connection is closed. 13\r\n', hangUp);
         return;
       }
-      client.write(Buffer.from(text, 'latin1'));
-      answered(text);
+      // Replies given in the server's place go right after the answer they follow, also when that
+      // answer and later ones came in one read.
+      for (const part of afterTaggedLines(text)) {
+        client.write(Buffer.from(part, 'latin1'));
+        answered(part);
+      }
       if (byeTag && new RegExp(`^${byeTag} (OK|NO|BAD)`, 'm').test(text)) {
         log.push(`bye after the reply to ${byeTag} on connection ${n}`);
         byeTag = undefined;
@@ -266,4 +270,17 @@ export function startFaultProxy(target: { host: string; port: number }, plan: Fa
       if (plan.refuseMs) void refuse(plan.refuseMs);
     }),
   );
+}
+
+/** `text` cut right after each tagged answer line (`A1 OK ...\r\n`), in order. */
+function afterTaggedLines(text: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (const m of text.matchAll(/(?<=^|\r\n)[A-Za-z0-9.]+ (?:OK|NO|BAD)\b[^\r\n]*\r\n/g)) {
+    const end = m.index + m[0].length;
+    parts.push(text.slice(from, end));
+    from = end;
+  }
+  if (from < text.length || parts.length === 0) parts.push(text.slice(from));
+  return parts;
 }
