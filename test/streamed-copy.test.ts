@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { seedAccount } from '../src/sandbox/seed.js';
 import { runCli, startCli } from './support/cli.js';
 import { withImapClient } from './support/imap-client.js';
 import { startFaultProxy, type FaultPlan } from './support/imap-fault-proxy.js';
+import { snapshotBackup } from './support/backup-snapshot.js';
 import { diffSnapshots, snapshotAccount } from './support/oracle.js';
 import { prng } from './support/prng.js';
 import { startSlowLink } from './support/slow-link.js';
@@ -133,6 +134,52 @@ describe('big messages streamed from the source to the destination', () => {
     const last = await runCli(migrateArgs(url('big'), url('d5'), 'big-d5.sqlite'), env);
     expect(last.code, last.stderr).toBe(0);
     await expectExactlyOnce('big', 'd5');
+  }, 300_000);
+
+  it('a backup to Maildir writes each big message to tmp/ as it arrives: the backup holds every message once, byte for byte, and nothing is left in tmp/', async () => {
+    const proxy = await startFaultProxy({ host: server.host, port: server.port }, {});
+    const to = join(work, 'backup-mixed');
+    try {
+      const run = await runCli(['backup', '--from', url('mixed', proxy.port), '--to', to, '--format', 'maildir', '--connections', '2', '--json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(proxy.upstreamBytes().toString('latin1').match(PIECE_ASKED)).toHaveLength(BIG.length);
+    } finally {
+      await proxy.close();
+    }
+    const diff = diffSnapshots(await snapshotAccount(addr('mixed')), await snapshotBackup(to));
+    expect(diff.details).toEqual([]);
+    expect(readdirSync(join(to, 'Maildir', 'tmp'))).toEqual([]);
+    const rerun = await runCli(['backup', '--from', url('mixed'), '--to', to, '--format', 'maildir', '--json'], env);
+    expect(JSON.parse(rerun.stdout).totals).toMatchObject({ copied: 0, failed: 0 });
+  }, 180_000);
+
+  it('a backup killed (kill -9) at random moments while big messages are streamed to disk, then rerun: every message once, check finds the backup whole', async () => {
+    // 3 MB/s down from the server: each run spends seconds inside streamed messages.
+    const link = await startSlowLink({ host: server.host, port: server.port }, 3_000_000, 'down');
+    const to = join(work, 'backup-big');
+    const random = prng(Number(process.env.FAULT_SEED ?? 7));
+    let killed = 0;
+    try {
+      for (let round = 0; round < 6; round++) {
+        const { child, done } = startCli(['backup', '--from', url('big', link.port), '--to', to, '--format', 'maildir', '--connections', '2', '--json'], env);
+        await new Promise((r) => setTimeout(r, 300 + random() * 3000));
+        if (child.exitCode === null) {
+          child.kill('SIGKILL');
+          killed++;
+        }
+        const run = await done;
+        if (run.signal === null) expect(run.code, run.stderr).toBe(0);
+      }
+    } finally {
+      await link.close();
+    }
+    expect(killed).toBeGreaterThan(2);
+    expect((await runCli(['backup', '--from', url('big'), '--to', to, '--format', 'maildir', '--json'], env)).code).toBe(0);
+    const diff = diffSnapshots(await snapshotAccount(addr('big')), await snapshotBackup(to));
+    expect(diff.details).toEqual([]);
+    expect(diff.duplicates).toBe(0);
+    const check = await runCli(['check', to], env);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
   }, 300_000);
 
   it('a server whose sizes are wrong: the message is found to be of another size before its APPEND can end, and is then copied whole', async () => {

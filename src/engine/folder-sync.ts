@@ -531,11 +531,12 @@ class FolderRun {
     const folder = this.pair.source.name;
     const pending = { ...metaRow(meta), state: 'pending' as const, destFloor: this.destFloor, intentAt: Date.now() };
     let sent: SentCopy | undefined;
+    const shape = new MessageShape();
     this.ctx.traffic?.beforeAppend(meta.size);
-    const body = journaledBody(s.first, s.rest, meta.size, (sha256, shape) => {
+    const body = journaledBody(s.first, s.rest, meta.size, (sha256) => {
       sent = { sha256, shape };
       this.ctx.checkpoint.putRows(folder, this.uidValidity, [{ ...pending, sha256 }]);
-    });
+    }, this.ctx.dest.caps.altersOnAppend ? shape : undefined);
     const outcome = await dst.appendStream!({ size: meta.size, flags: flagsForDest(meta.flags, dst.permanentFlags), internalDate: meta.internalDate, body });
     this.ctx.traffic?.afterFetch(meta.size);
     // An answer comes only once the whole literal went out, so the intent is in the journal.

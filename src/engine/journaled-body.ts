@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MessageShape } from './message-shape.js';
+import type { MessageShape } from './message-shape.js';
 
 /**
  * A streamed message's bytes on their way from the source's FETCH to the destination's APPEND,
@@ -16,16 +16,19 @@ export async function* journaledBody(
   first: Buffer,
   rest: AsyncIterator<Buffer>,
   size: number,
-  beforeLast: (sha256: string, shape: MessageShape) => void,
+  beforeLast: (sha256: string) => void,
+  /** Filled as the bytes pass, where the caller will look at what the destination stored. */
+  shape?: MessageShape,
 ): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
-  const shape = new MessageShape();
+  let passed = 0;
   try {
     for (let chunk: IteratorResult<Buffer> = { done: false, value: first }; !chunk.done; chunk = await rest.next()) {
       hash.update(chunk.value);
-      shape.update(chunk.value);
+      shape?.update(chunk.value);
+      passed += chunk.value.length;
       // The store gives exactly `size` bytes; the last chunk ends them.
-      if (shape.size === size) beforeLast(hash.digest('hex'), shape);
+      if (passed === size) beforeLast(hash.digest('hex'));
       yield chunk.value;
     }
   } finally {

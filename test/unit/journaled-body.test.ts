@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { journaledBody } from '../../src/engine/journaled-body.js';
+import { MessageShape } from '../../src/engine/message-shape.js';
 
 async function* source(chunks: Buffer[], log: string[]): AsyncGenerator<Buffer> {
   try {
@@ -18,7 +19,8 @@ describe('a streamed message body, hashed on its way, its intent journaled befor
     const log: string[] = [];
     const rest = source(chunks, log);
     const first = (await rest.next()).value as Buffer;
-    for await (const chunk of journaledBody(first, rest, raw.length, (sha256, shape) => log.push(`journal ${sha256} ${shape.kind}`))) log.push(`sent ${chunk.toString()}`);
+    const shape = new MessageShape();
+    for await (const chunk of journaledBody(first, rest, raw.length, (sha256) => log.push(`journal ${sha256} ${shape.kind}`), shape)) log.push(`sent ${chunk.toString()}`);
     const sha = createHash('sha256').update(raw).digest('hex');
     expect(log).toEqual(['sent Subject: a\r\n\r\n', 'sent first half, ', `journal ${sha} plain`, 'sent last half\r\n', 'source left']);
   });

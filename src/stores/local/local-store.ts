@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AppendRequest, FolderInfo, FolderStatus, MessageData, MessageMeta, SpecialUse } from '../../domain/types.js';
 import { FolderError } from '../../errors/errors.js';
-import type { AppendOutcome, CreateFolderOptions, FolderHandle, ScanRange, Store, StoreCaps } from '../store.js';
+import type { AppendOutcome, CreateFolderOptions, FolderHandle, ScanRange, Store, StoreCaps, StreamedAppend } from '../store.js';
 import { isInbox, resolveInside } from './folder-path.js';
 import { guarded, localFailure } from './local-errors.js';
 import type { ManifestFile, ManifestFolder } from './manifest.js';
@@ -212,7 +212,10 @@ class SharedHandle implements FolderHandle {
     readonly close: () => Promise<void>,
   ) {
     this.status = folder.counters();
+    if (folder.appendStream) this.appendStream = (message) => folder.appendStream!(message);
   }
+
+  readonly appendStream?: (message: StreamedAppend) => Promise<AppendOutcome>;
 
   get permanentFlags(): ReadonlySet<string> | undefined {
     return this.folder.permanentFlags;

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AppendRequest, FolderStatus, MessageData, MessageMeta } from '../../domain/types.js';
-import type { AppendOutcome, ScanRange } from '../store.js';
+import type { AppendOutcome, ScanRange, StreamedAppend } from '../store.js';
 import { guarded } from '../local/local-errors.js';
 import type { LocalFolder } from '../local/local-store.js';
 import { createExclusive, fsyncDir, inParallel } from '../local/safe-fs.js';
@@ -188,14 +188,55 @@ export class MaildirFolder implements LocalFolder {
         for (const f of files) await fs.rm(path.join(this.dir, 'tmp', f.base), { force: true });
         throw err;
       }
-      // Each rename is atomic on its own; the directory's fsync below makes them all durable.
-      await inParallel(files, WRITE_PARALLELISM, (f) => fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name)));
-      await fsyncDir(path.join(this.dir, 'cur'));
-      const uids = await this.uidList.append(files.map((f) => f.base), this.entries.size + files.length);
-      files.forEach((f, i) => this.entries.set(uids[i]!, { sub: 'cur', name: f.name }));
-      this.nextUid = this.uidList.nextUid;
-      return uids.map((uid): AppendOutcome => ({ ok: true, uid }));
+      return this.commit(files);
     }));
+  }
+
+  /**
+   * A message written as its bytes arrive (a streamed FETCH): into `tmp/` as they come, then
+   * committed as `append` commits. Only the commit waits its turn among the folder's operations:
+   * a big message crawling in does not hold up the other writers of the folder. A body that fails
+   * or ends at another size leaves nothing behind.
+   */
+  async appendStream(message: StreamedAppend): Promise<AppendOutcome> {
+    this.mustWrite();
+    const base = uniqueBase(message.size);
+    const tmp = path.join(this.dir, 'tmp', base);
+    await guarded(`writing to ${this.dir}`, async () => {
+      const handle = await createExclusive(tmp);
+      try {
+        let written = 0;
+        for await (const chunk of message.body) {
+          written += chunk.length;
+          if (written > message.size) break;
+          await handle.write(chunk);
+        }
+        if (written !== message.size) throw new Error(`a message of ${message.size} bytes arrived with ${written > message.size ? 'more' : written}`);
+        await handle.utimes(message.internalDate, message.internalDate);
+        await handle.sync();
+      } catch (err) {
+        await handle.close();
+        await fs.rm(tmp, { force: true });
+        throw err;
+      }
+      await handle.close();
+    });
+    return this.serial.run(() => guarded(`writing to ${this.dir}`, async () => {
+      await this.keywords.add(keywordsIn(message.flags));
+      const [outcome] = await this.commit([{ base, name: `${base}:${infoFor(message.flags, this.keywords)}` }]);
+      return outcome!;
+    }));
+  }
+
+  /** Messages written and fsynced in `tmp/`, moved into `cur/` and given their UIDs, durably. */
+  private async commit(files: Array<{ base: string; name: string }>): Promise<AppendOutcome[]> {
+    // Each rename is atomic on its own; the directory's fsync below makes them all durable.
+    await inParallel(files, WRITE_PARALLELISM, (f) => fs.rename(path.join(this.dir, 'tmp', f.base), path.join(this.dir, 'cur', f.name)));
+    await fsyncDir(path.join(this.dir, 'cur'));
+    const uids = await this.uidList.append(files.map((f) => f.base), this.entries.size + files.length);
+    files.forEach((f, i) => this.entries.set(uids[i]!, { sub: 'cur', name: f.name }));
+    this.nextUid = this.uidList.nextUid;
+    return uids.map((uid): AppendOutcome => ({ ok: true, uid }));
   }
 
   /** Renames the file to carry the new flags (a file in `new/` moves to `cur/`). */
