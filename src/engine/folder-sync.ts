@@ -492,14 +492,15 @@ class FolderRun {
   }
 
   /**
-   * Starts a message's stream and reads its first chunk, holding `STREAM_HOLD_BYTES` of the byte
-   * window for it (noted in `held`); undefined where the message cannot be streamed, which
+   * Starts a message's stream and reads its first chunk, holding up to `STREAM_HOLD_BYTES` of the
+   * byte window for it (noted in `held`); undefined where the message cannot be streamed, which
    * is then fetched whole (nothing was sent yet).
    */
   private async openStream(src: FolderHandle, meta: MessageMeta, held: number[]): Promise<StreamLoaded | undefined> {
     await this.ctx.gate?.wait(this.ctx.signal);
-    await this.ctx.memory?.take(STREAM_HOLD_BYTES, this.ctx.signal);
-    held.push(STREAM_HOLD_BYTES);
+    const hold = Math.min(meta.size, STREAM_HOLD_BYTES);
+    await this.ctx.memory?.take(hold, this.ctx.signal);
+    held.push(hold);
     await this.ctx.traffic?.beforeFetch(1, meta.size, this.ctx.signal);
     let ended!: () => void;
     const sourceDone = new Promise<void>((resolve) => (ended = resolve));

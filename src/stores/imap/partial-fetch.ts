@@ -3,22 +3,7 @@ import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import { StreamUnavailableError } from '../../errors/errors.js';
 import { pipeliningApplied } from './imapflow-pipeline.js';
 
-/**
- * A message's bytes in pieces, `UID FETCH n (BODY.PEEK[]<offset.length>)` (RFC 9051 §6.4.5),
- * several pieces on the wire at once (pipelined), each given as soon as it and those before it
- * are in. So a message too big to hold is passed on while it is still arriving, and what is held
- * is the window, not the message.
- *
- * A message is of its listed size or it is not streamed: the last piece asks for one byte more
- * than the size leaves, and a piece shorter than asked before the end, or a last one with that
- * extra byte, means another size. That, a message gone, or a FETCH refused is a
- * `StreamUnavailableError`, thrown before the piece that showed it is given, so the last chunk
- * given always ends a message of exactly `size` bytes.
- *
- * While pieces are on the wire nothing else may go on the connection: a server that runs
- * pipelined FETCHes side by side (Dovecot) mixes their answers, and imapflow hands each to
- * whichever command it holds current. The pieces' own answers are sorted by their origin.
- */
+/** How `partialBody` reads a message. */
 export interface PartialFetchOptions {
   /** Bytes asked for by each FETCH. */
   pieceBytes: number;
@@ -42,6 +27,22 @@ interface Internals {
 /** Whether pieces can be pipelined here; without it, one round trip each would make streaming slower than not. */
 export const partialFetchPipelined = pipeliningApplied;
 
+/**
+ * A message's bytes in pieces, `UID FETCH n (BODY.PEEK[]<offset.length>)` (RFC 9051 §6.4.5),
+ * several pieces on the wire at once (pipelined), each given as soon as it and those before it
+ * are in. So a message too big to hold is passed on while it is still arriving, and what is held
+ * is the window, not the message.
+ *
+ * A message is of its listed size or it is not streamed: the last piece asks for one byte more
+ * than the size leaves, and a piece shorter than asked before the end, or a last one with that
+ * extra byte, means another size. That, a message gone, or a FETCH refused is a
+ * `StreamUnavailableError`, thrown before the piece that showed it is given, so the last chunk
+ * given always ends a message of exactly `size` bytes.
+ *
+ * While pieces are on the wire nothing else may go on the connection: a server that runs
+ * pipelined FETCHes side by side (Dovecot) mixes their answers, and imapflow hands each to
+ * whichever command it holds current. The pieces' own answers are sorted by their origin.
+ */
 export async function* partialBody(client: ImapFlow, uid: number, size: number, options: PartialFetchOptions): AsyncGenerator<Buffer> {
   if (size <= 0) throw new StreamUnavailableError(`UID ${uid} is listed as empty`);
   const inner = client as unknown as Internals;
