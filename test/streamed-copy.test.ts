@@ -36,6 +36,26 @@ async function expectExactlyOnce(src: string, dest: string): Promise<void> {
   expect(diff.duplicates).toBe(0);
 }
 
+/**
+ * Runs `mailferry ARGS` `rounds` times, each killed (kill -9) at a random moment 0.3–3.3 s in if
+ * still running; a run that ends by itself must succeed. Answers how many were killed.
+ */
+async function killedAtRandom(args: string[], rounds: number, seed: number): Promise<number> {
+  const random = prng(Number(process.env.FAULT_SEED ?? seed));
+  let killed = 0;
+  for (let round = 0; round < rounds; round++) {
+    const { child, done } = startCli(args, env);
+    await new Promise((r) => setTimeout(r, 300 + random() * 3000));
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      killed++;
+    }
+    const run = await done;
+    if (run.signal === null) expect(run.code, run.stderr).toBe(0);
+  }
+  return killed;
+}
+
 beforeAll(async () => {
   server = await startDovecot({ users: ['mixed', 'big', 'grow', ...Array.from({ length: 12 }, (_, i) => `d${i}`)].map((name) => ({ name, password: PASSWORD })) });
   await seedAccount(addr('mixed'), generateCorpus({ seed: 71, messages: 30, maxSize: 200_000, bigMessages: BIG }));
@@ -114,23 +134,11 @@ describe('big messages streamed from the source to the destination', () => {
   it('killed (kill -9) at random moments while big messages are streamed, then rerun: every message once', async () => {
     // 3 MB/s up to the destination: each run spends seconds inside streamed APPENDs.
     const link = await startSlowLink({ host: server.host, port: server.port }, 3_000_000, 'up');
-    const random = prng(Number(process.env.FAULT_SEED ?? 5));
-    let killed = 0;
     try {
-      for (let round = 0; round < 8; round++) {
-        const { child, done } = startCli(migrateArgs(url('big'), url('d5', link.port), 'big-d5.sqlite', ['--connections', '2']), env);
-        await new Promise((r) => setTimeout(r, 300 + random() * 3000));
-        if (child.exitCode === null) {
-          child.kill('SIGKILL');
-          killed++;
-        }
-        const run = await done;
-        if (run.signal === null) expect(run.code, run.stderr).toBe(0);
-      }
+      expect(await killedAtRandom(migrateArgs(url('big'), url('d5', link.port), 'big-d5.sqlite', ['--connections', '2']), 8, 5)).toBeGreaterThan(3);
     } finally {
       await link.close();
     }
-    expect(killed).toBeGreaterThan(3);
     const last = await runCli(migrateArgs(url('big'), url('d5'), 'big-d5.sqlite'), env);
     expect(last.code, last.stderr).toBe(0);
     await expectExactlyOnce('big', 'd5');
@@ -157,23 +165,11 @@ describe('big messages streamed from the source to the destination', () => {
     // 3 MB/s down from the server: each run spends seconds inside streamed messages.
     const link = await startSlowLink({ host: server.host, port: server.port }, 3_000_000, 'down');
     const to = join(work, 'backup-big');
-    const random = prng(Number(process.env.FAULT_SEED ?? 7));
-    let killed = 0;
     try {
-      for (let round = 0; round < 6; round++) {
-        const { child, done } = startCli(['backup', '--from', url('big', link.port), '--to', to, '--format', 'maildir', '--connections', '2', '--json'], env);
-        await new Promise((r) => setTimeout(r, 300 + random() * 3000));
-        if (child.exitCode === null) {
-          child.kill('SIGKILL');
-          killed++;
-        }
-        const run = await done;
-        if (run.signal === null) expect(run.code, run.stderr).toBe(0);
-      }
+      expect(await killedAtRandom(['backup', '--from', url('big', link.port), '--to', to, '--format', 'maildir', '--connections', '2', '--json'], 6, 7)).toBeGreaterThan(2);
     } finally {
       await link.close();
     }
-    expect(killed).toBeGreaterThan(2);
     expect((await runCli(['backup', '--from', url('big'), '--to', to, '--format', 'maildir', '--json'], env)).code).toBe(0);
     const diff = diffSnapshots(await snapshotAccount(addr('big')), await snapshotBackup(to));
     expect(diff.details).toEqual([]);
