@@ -16,7 +16,7 @@ import type { OversizeSink } from './oversize.js';
 import type { ByteBudget } from './byte-budget.js';
 import type { ErrorBudget } from './error-budget.js';
 import { flagsForDest, sameFlags } from './flags.js';
-import { storedDifferences, type SentCopy, type StoredDifference } from './stored-copy.js';
+import { storedDifferences, type StoredDifference } from './stored-copy.js';
 import { journaledBody } from './journaled-body.js';
 import { MessageShape } from './message-shape.js';
 import type { StoredCopyTrust } from './stored-copy-trust.js';
@@ -531,21 +531,22 @@ class FolderRun {
     const { meta } = s;
     const folder = this.pair.source.name;
     const pending = { ...metaRow(meta), state: 'pending' as const, destFloor: this.destFloor, intentAt: Date.now() };
-    let sent: SentCopy | undefined;
-    const shape = new MessageShape();
+    let sha256: string | undefined;
+    // Read as the bytes pass only where the destination may alter what it stores.
+    const shape = this.ctx.dest.caps.altersOnAppend ? new MessageShape() : undefined;
     this.ctx.traffic?.beforeAppend(meta.size);
-    const body = journaledBody(s.first, s.rest, meta.size, (sha256) => {
-      sent = { sha256, shape };
+    const body = journaledBody(s.first, s.rest, meta.size, (hash) => {
+      sha256 = hash;
       this.ctx.checkpoint.putRows(folder, this.uidValidity, [{ ...pending, sha256 }]);
-    }, this.ctx.dest.caps.altersOnAppend ? shape : undefined);
+    }, shape);
     const outcome = await dst.appendStream!({ size: meta.size, flags: flagsForDest(meta.flags, dst.permanentFlags), internalDate: meta.internalDate, body });
     this.ctx.traffic?.afterFetch(meta.size);
     // An answer comes only once the whole literal went out, so the intent is in the journal.
-    if (!sent) throw new Error(`the APPEND of UID ${meta.uid} was answered before its last byte was sent`);
+    if (sha256 === undefined) throw new Error(`the APPEND of UID ${meta.uid} was answered before its last byte was sent`);
     const uid = outcome.ok ? outcome.uid : undefined;
-    const stored = uid !== undefined && this.ctx.dest.caps.altersOnAppend ? await storedDifferences(dst, [{ ...sent, uid }], this.ctx.storedCopies) : new Map<number, StoredDifference>();
+    const stored = uid !== undefined && shape ? await storedDifferences(dst, [{ uid, sha256, shape }], this.ctx.storedCopies) : new Map<number, StoredDifference>();
     const failures: MessageFailure[] = [];
-    const result = this.outcomeRow({ ...pending, sha256: sent.sha256 }, outcome, stored, failures, () => this.oversized.push(meta));
+    const result = this.outcomeRow({ ...pending, sha256 }, outcome, stored, failures, () => this.oversized.push(meta));
     this.ctx.traffic?.afterAppend(meta.size);
     this.ctx.checkpoint.batch(() => {
       this.ctx.checkpoint.putRows(folder, this.uidValidity, [result]);
@@ -648,7 +649,11 @@ class FolderRun {
       throw err;
     }
     const stored = this.ctx.dest.caps.altersOnAppend
-      ? await storedDifferences(dst, toAppend.map((h, i) => ({ uid: outcomes[i]?.ok ? outcomes[i].uid : undefined, sha256: h.sha256, shape: new MessageShape().update(h.meta.raw) })), this.ctx.storedCopies)
+      ? await storedDifferences(dst, toAppend.flatMap((h, i) => {
+          const o = outcomes[i];
+          // Only a copy whose new UID is known can be looked at.
+          return o?.ok && o.uid !== undefined ? [{ uid: o.uid, sha256: h.sha256, shape: new MessageShape().update(h.meta.raw) }] : [];
+        }), this.ctx.storedCopies)
       : new Map<number, StoredDifference>();
     const refused: MessageData[] = [];
     const failures: MessageFailure[] = [];

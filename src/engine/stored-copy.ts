@@ -23,7 +23,6 @@ export interface StoredDifference {
 export async function storedDifferences(dst: FolderHandle, sent: SentCopy[], trust?: StoredCopyTrust): Promise<Map<number, StoredDifference>> {
   const byUid = new Map<number, SentCopy & { kind: MessageKind }>();
   for (const s of sent) {
-    if (s.uid === undefined) continue;
     const kind = s.shape.kind;
     if (!trust || trust.mustLook(kind)) byUid.set(s.uid, { ...s, kind });
   }
@@ -65,9 +64,9 @@ export async function storedDifferences(dst: FolderHandle, sent: SentCopy[], tru
   return out;
 }
 
-/** A message just appended: its new UID where known, its identity, and what it was like (`MessageShape`). */
+/** A message just appended: its new UID, its identity, and what it was like (`MessageShape`). */
 export interface SentCopy {
-  uid?: number;
+  uid: number;
   sha256: string;
   shape: MessageShape;
 }

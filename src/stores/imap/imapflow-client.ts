@@ -70,7 +70,7 @@ export class LiteralStream {
   }
 
   done(error?: unknown): void {
-    this.settle(error ?? undefined);
+    this.settle(error);
   }
 }
 
@@ -177,8 +177,11 @@ class Outbox {
 
   push(frames: Array<Buffer | LiteralStream>): void {
     for (const f of frames) {
-      if (f instanceof LiteralStream) f.queued = true;
-      this.queue.push(...slices(f));
+      if (!(f instanceof LiteralStream)) this.queue.push(...slices(f));
+      else {
+        f.queued = true;
+        this.queue.push(f);
+      }
     }
     this.pump();
   }
@@ -216,7 +219,7 @@ class Outbox {
         if (written > literal.size) throw new Error(`a streamed literal of ${literal.size} bytes was given more`);
         for (const slice of slices(chunk)) {
           if (socket.destroyed) throw new Error('the connection closed while a message was being sent');
-          if (!socket.write(slice as Buffer)) await drained(socket);
+          if (!socket.write(slice)) await drained(socket);
         }
       }
       if (written !== literal.size) throw new Error(`a streamed literal of ${literal.size} bytes was given ${written}`);
@@ -242,9 +245,9 @@ class Outbox {
   }
 }
 
-/** A buffer as the slices the outbox writes; a streamed literal as itself. */
-function slices(f: Buffer | LiteralStream): Array<Buffer | LiteralStream> {
-  if (f instanceof LiteralStream || f.length <= SLICE_BYTES) return [f];
+/** A buffer as the slices the outbox writes. */
+function slices(f: Buffer): Buffer[] {
+  if (f.length <= SLICE_BYTES) return [f];
   const out: Buffer[] = [];
   for (let at = 0; at < f.length; at += SLICE_BYTES) out.push(f.subarray(at, at + SLICE_BYTES));
   return out;

@@ -32,7 +32,7 @@ export async function multiAppend(client: ImapFlow, path: string, messages: Appe
   return uids.length === messages.length ? uids : messages.map(() => undefined);
 }
 
-/** The mailbox, flags and date of one message of an APPEND, as its attributes before the literal. */
+/** The flags and date of one message of an APPEND, as its attributes before the literal. */
 export function appendAttributes(m: Pick<AppendRequest, 'flags' | 'internalDate'>): unknown[] {
   return [m.flags.map((f) => formatFlag(f)).filter((f): f is string => !!f).map((value) => ({ type: 'ATOM', value })), { type: 'STRING', value: formatDateTime(m.internalDate) }];
 }

@@ -21,10 +21,10 @@ import { appendAttributes, sendAppend } from './multi-append.js';
 export async function streamedAppend(client: ImapFlow, path: string, message: StreamedAppend): Promise<number | undefined> {
   const literal = new LiteralStream(message.size, message.body);
   const attributes = [{ type: 'ATOM', value: encodePath(client, path) }, ...appendAttributes(message), { type: 'LITERAL', value: literal }];
-  const [answer] = await Promise.allSettled([sendAppend(client, attributes, { literalPlus: true })]);
+  const answer = await sendAppend(client, attributes, { literalPlus: true }).then((uids) => ({ uids }), (error: unknown) => ({ error }));
   // A command refused before its literal went out never took the body; one under way is waited for,
   // and what stopped its literal is why it failed.
   if (literal.queued) await literal.written;
-  if (answer.status === 'rejected') throw answer.reason;
-  return answer.value[0];
+  if ('error' in answer) throw answer.error;
+  return answer.uids[0];
 }
